@@ -1,0 +1,114 @@
+"""The real `diffusers` schedulers driven by our exact model on (N, 2) tensors.
+
+Each scheduler is built for the 1000-step linear-β DDPM training schedule (β from 1e-4 to 0.02,
+passed explicitly: Heun's default is Stable Diffusion's), with `clip_sample=False` and thresholding
+off, and fed ε̂ = (x - α x̂₀)/σ. VP schedulers (DDPM, DDIM, DPM-Solver, UniPC, DEIS, PNDM) take
+integer timesteps and α from `alphas_cumprod`; the Euler family (Euler, Euler-A, Heun, LMS) works
+in σ-space, scales its input by 1/√(σ²+1) and is read through `s.sigmas[s.step_index]`.
+They use their own timesteps (set_timesteps(n) with the chosen spacing), not our grid; only the
+number of steps is taken from it. `import diffusers` happens on first use: it costs seconds.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from core.samplers.spec import Param, SamplerSpec
+
+TRAINING = {"num_train_timesteps": 1000, "beta_start": 1e-4, "beta_end": 0.02, "beta_schedule": "linear"}
+SIGMA_SPACE = {
+    "EulerDiscreteScheduler",
+    "EulerAncestralDiscreteScheduler",
+    "HeunDiscreteScheduler",
+    "LMSDiscreteScheduler",
+}
+NO_CLIP = {"DDPMScheduler", "DDIMScheduler"}
+
+
+def make_scheduler(class_name: str, n_steps: int, spacing: str | None = "leading", **config):
+    """A diffusers scheduler with our training schedule, clipping off, timesteps set for n steps
+    (spacing None: the scheduler has no `timestep_spacing` option, e.g. DPMSolverSinglestep)."""
+    import diffusers
+
+    cls = getattr(diffusers, class_name)
+    extra = {"clip_sample": False} if class_name in NO_CLIP else {}
+    if spacing is not None:
+        extra["timestep_spacing"] = spacing
+    scheduler = cls(**TRAINING, **extra, **config)
+    scheduler.set_timesteps(int(n_steps))
+    return scheduler
+
+
+def run_diffusers(model, x, grid, noise, callback, scheduler_class, spacing=None, **step_kwargs):
+    """Sample with a diffusers scheduler: the loop of every diffusers pipeline, our model inside."""
+    import torch
+
+    s = make_scheduler(scheduler_class, grid.n_steps, spacing)
+    sigma_space = scheduler_class in SIGMA_SPACE
+    sample = torch.from_numpy(np.array(x, dtype=np.float64))
+    if sigma_space:  # x is N(0, σ_T²)-scaled in the VP frame; diffusers' σ-frame sample is x·√(σ²+1)
+        sample = sample * float(np.sqrt(float(s.sigmas[0]) ** 2 + 1))
+    kwargs = dict(step_kwargs)
+    if "generator" in inspect.signature(s.step).parameters:
+        kwargs["generator"] = noise.torch_generator()
+    for i, t in enumerate(s.timesteps):
+        model_in = s.scale_model_input(sample, t)
+        if sigma_space:
+            sig = float(s.sigmas[s.step_index])
+            alpha, sigma = 1 / np.sqrt(1 + sig**2), sig / np.sqrt(1 + sig**2)
+        else:
+            abar = float(s.alphas_cumprod[int(t)])
+            alpha, sigma = np.sqrt(abar), np.sqrt(1 - abar)
+        x_in = model_in.numpy()
+        x0 = model.denoise(x_in, alpha, sigma)
+        eps = torch.from_numpy((x_in - alpha * x0) / sigma)
+        sample = s.step(eps, t, sample, **kwargs).prev_sample.to(torch.float64)
+        state = sample.numpy()
+        if sigma_space:
+            sig_next = float(s.sigmas[min(s.step_index, len(s.sigmas) - 1)])
+            state = state / np.sqrt(1 + sig_next**2)
+        callback(i + 1, state, x0)
+    return state
+
+
+SPACING = Param(
+    "spacing",
+    "timestep spacing",
+    "leading",
+    choices=("leading", "trailing", "linspace"),
+    help="diffusers' timestep_spacing",
+)
+
+_ROWS = [
+    ("DDPMScheduler", "DDPM", True, ()),
+    ("DDIMScheduler", "DDIM", True, (Param("eta", "η", 0.0, 0.0, 1.0),)),
+    ("DPMSolverMultistepScheduler", "DPM-Solver++(2M)", False, ()),
+    ("DPMSolverSinglestepScheduler", "DPM-Solver++ single-step", False, None),
+    ("EulerDiscreteScheduler", "Euler", False, ()),
+    ("EulerAncestralDiscreteScheduler", "Euler ancestral", True, ()),
+    ("HeunDiscreteScheduler", "Heun", False, ()),
+    ("UniPCMultistepScheduler", "UniPC", False, ()),
+    ("LMSDiscreteScheduler", "LMS", False, ()),
+    ("PNDMScheduler", "PNDM", False, ()),
+    ("DEISMultistepScheduler", "DEIS", False, ()),
+]
+
+SPECS = [
+    SamplerSpec(
+        f"diffusers:{cls.removesuffix('Scheduler')}",
+        f"diffusers {title}",
+        f"diffusers {cls}",
+        run_diffusers,
+        (*extra, SPACING) if extra is not None else (),
+        fixed={"scheduler_class": cls},
+        default_process="ddpm",
+        default_grid="leading",
+        default_steps=20,
+        stochastic=stochastic,
+        diffusers=True,
+    )
+    for cls, title, stochastic, extra in _ROWS
+]
+"""Registry rows for the diffusers schedulers."""
