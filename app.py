@@ -1,0 +1,85 @@
+"""Diffusion Reading Room: interactive, exact demos of diffusion-model papers on 2D Gaussian mixtures.
+
+`python app.py` serves the app (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are honoured); the same file
+runs as a Hugging Face Space. A URL such as `/?tab=reverse&sampler=ddim&steps=10` opens a tab with
+those settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import gradio as gr
+
+from core.mixture import MixtureError
+from demos import ddim_table, forward, guidance, plotting, reverse
+from demos.inputs import user_facing
+from demos.sharing import values_from_query
+
+TABS = [forward, reverse, ddim_table, guidance]
+CONCURRENCY = 2  # one worker per core: more would only make every request slower
+LIGHT_MODE_JS = "() => { document.body.classList.remove('dark'); }"
+CSS = """
+.gradio-container { max-width: 1600px !important; }
+footer { display: none !important; }
+"""
+
+HEADER = """# Diffusion Reading Room
+Exact demos of the diffusion papers a reading group studies, on 2D Gaussian mixtures whose every diffused
+density, score and denoiser is known in closed form, so each sampler's **real** error is measured, not guessed.
+"""
+
+
+def build_app() -> gr.Blocks:
+    with gr.Blocks(title="Diffusion Reading Room", fill_width=True) as demo:
+        gr.Markdown(HEADER)
+        with gr.Tabs() as tabs:
+            handles = [module.build() for module in TABS]
+
+        load_targets = [c for _, controls, outputs in handles for c in (*controls, *outputs)]
+
+        def on_load(request: gr.Request):
+            """One load handler reads the URL and returns the tab, its controls and its figures together
+            (two load handlers would race, and a plot drawn in a hidden tab is stuck at 700 px)."""
+            query = dict(request.query_params) if request is not None else {}
+            wanted = query.get("tab", TABS[0].TAB_ID)
+            if wanted not in [m.TAB_ID for m in TABS]:
+                wanted = TABS[0].TAB_ID
+            updates = []
+            for module, (_, controls, outputs) in zip(TABS, handles):
+                if module.TAB_ID != wanted:
+                    updates += [gr.skip()] * (len(controls) + len(outputs))
+                    continue
+                try:
+                    updates += module.load(values_from_query(module.CONTROLS, query))
+                except (ValueError, MixtureError) as err:
+                    gr.Warning(f"The link's settings were not valid ({err}); showing the defaults.")
+                    updates += module.load([c.default for c in module.CONTROLS])
+            return [gr.Tabs(selected=wanted), *updates]
+
+        demo.load(user_facing(on_load), None, [tabs, *load_targets], api_visibility="private")
+    return demo
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    plotting.warm_up()
+    for module in TABS:
+        getattr(module, "warm_up", lambda: None)()
+    demo = build_app()
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64)
+    demo.launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
+        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        theme=gr.themes.Default(primary_hue="blue", neutral_hue="slate"),
+        css=CSS,
+        js=LIGHT_MODE_JS,
+        footer_links=["api"],
+        allowed_paths=[],
+        show_error=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
