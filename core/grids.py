@@ -71,7 +71,9 @@ def timestep_grid(process: ForwardProcess, n: int, spacing: str = "leading") -> 
         if spacing == "leading":
             t = (np.arange(n) * (T // n))[::-1]
         elif spacing == "trailing":
-            t = np.round(np.arange(T, 0, -T / n)).astype(int) - 1
+            # [:n]: float rounding makes arange return n + 1 values (the last one ≈ 0, i.e. t = -1) for
+            # 62 of the n ≤ 1000, e.g. n = 61; diffusers' own `np.arange(T, 0, -T / n)` has the same flaw
+            t = np.round(np.arange(T, 0, -T / n))[:n].astype(int) - 1
         elif spacing == "linspace":
             t = np.round(np.linspace(0, T - 1, n))[::-1]
         else:

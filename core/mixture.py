@@ -6,8 +6,9 @@ s_k = -Σ_k⁻¹(x - μ_k):
     log p = logsumexp_k ℓ_k,   ∇log p = Σ_k r_k s_k,
     ∇²log p = Σ_k r_k (s_k s_kᵀ - Σ_k⁻¹) - ∇log p ∇log pᵀ.
 
-Everything is float64, vectorised over N points × K components (2×2 inverses in closed form), and
-evaluated in chunks of points so that 10⁵ points × 200 components stays within a few hundred MB.
+Everything is float64, vectorised over N points × K components (2×2 algebra written out per entry,
+arrays laid out components × points so that the sums over k run along contiguous rows), and evaluated
+in chunks of points so that 10⁵ points × 200 components needs only a few MB of work arrays.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from scipy.special import logsumexp, softmax
 
 LOG_2PI = np.log(2.0 * np.pi)
-_CHUNK_ENTRIES = 2_000_000  # points × components evaluated at once
+_CHUNK_ENTRIES = 1 << 16  # points × components evaluated at once (~0.5 MB per work array: stays in cache)
 
 
 class MixtureError(ValueError):
@@ -45,7 +46,9 @@ class Mixture1D:
     def log_prob(self, y) -> np.ndarray:
         y = np.asarray(y, dtype=np.float64)[..., None]
         ll = -0.5 * ((y - self.means) ** 2 / self.variances + np.log(self.variances) + LOG_2PI)
-        return logsumexp(ll + np.log(self.weights), axis=-1)
+        with np.errstate(divide="ignore"):  # weights of far-away components can underflow to 0
+            log_w = np.log(self.weights)
+        return logsumexp(ll + log_w, axis=-1)
 
     def mean(self) -> float:
         return float(self.weights @ self.means)
@@ -88,12 +91,25 @@ class GaussianMixture:
         lab = np.zeros(k, dtype=int) if labels is None else np.asarray(labels)
         if lab.shape != (k,) or not np.issubdtype(lab.dtype, np.integer):
             raise MixtureError(f"labels must be {k} integers, got {lab!r}")
-        self.weights = w / w.sum()
-        self.means = mu
-        self.covs = 0.5 * (cov + np.swapaxes(cov, 1, 2))
-        self.labels = lab.astype(int)
-        self._prec, self._logdet = _inverse_and_logdet(self.covs)
-        self._log_w = np.log(self.weights)
+        w = w / w.max()  # first by the largest, so that the sum cannot overflow
+        w = w / w.sum()
+        if np.any(w == 0):
+            bad = np.flatnonzero(w == 0).tolist()
+            raise MixtureError(f"weights span too many orders of magnitude: components {bad} underflow to 0")
+        self._set(w, mu, 0.5 * (cov + np.swapaxes(cov, 1, 2)), lab.astype(int), np.log(w))
+
+    def _set(self, weights, means, covs, labels, log_w):
+        """Store validated parameters and the per-component constants the evaluation kernels use."""
+        self.weights = weights
+        self.means = means
+        self.covs = covs
+        self.labels = labels
+        self._log_w = log_w
+        self._prec, self._logdet = _inverse_and_logdet(covs)
+        # column vectors (K, 1): they broadcast against (K, n) blocks of points
+        self._mu0, self._mu1 = means[:, 0, None], means[:, 1, None]
+        self._p00, self._p01, self._p11 = self._prec[:, 0, 0, None], self._prec[:, 0, 1, None], self._prec[:, 1, 1, None]
+        self._ell0 = (log_w - 0.5 * (self._logdet + 2 * LOG_2PI))[:, None]
 
     # ------------------------------------------------------------------ structure
     @property
@@ -116,17 +132,38 @@ class GaussianMixture:
 
     def diffused(self, alpha: float, sigma: float) -> GaussianMixture:
         """Law of α·x₀ + σ·ε with x₀ ~ self and ε ~ N(0, I): means αμ_k, covariances α²Σ_k + σ²I."""
+        alpha, sigma = float(alpha), float(sigma)
+        if not (np.isfinite(alpha) and np.isfinite(sigma)):
+            raise ValueError(f"α and σ must be finite, got α={alpha}, σ={sigma}")
         covs = alpha**2 * self.covs + sigma**2 * np.eye(2)
-        return GaussianMixture(self.weights, alpha * self.means, covs, self.labels)
+        det = covs[:, 0, 0] * covs[:, 1, 1] - covs[:, 0, 1] ** 2
+        if not np.all((covs[:, 0, 0] > 0) & (det > 0) & np.isfinite(det)):
+            raise MixtureError(f"diffused covariances α²Σ + σ²I are singular or overflow at α={alpha}, σ={sigma}")
+        # the parameters are valid by construction: skip __init__'s checks (this is every sampler step)
+        out = object.__new__(GaussianMixture)
+        out._set(self.weights, alpha * self.means, covs, self.labels, self._log_w)
+        return out
 
     # ------------------------------------------------------------------ evaluation
-    def _component_terms(self, x: np.ndarray):
-        """Per-component log-densities ℓ (N, K) and scores s_k = -Σ_k⁻¹(x - μ_k) (N, K, 2)."""
-        d = x[:, None, :] - self.means[None, :, :]
-        s = -np.einsum("kij,nkj->nki", self._prec, d)
-        quad = -np.einsum("nki,nki->nk", d, s)
-        ell = self._log_w - 0.5 * (quad + self._logdet + 2 * LOG_2PI)
-        return ell, s
+    # Kernels work on blocks of n points transposed to (K, n): per-component constants are (K, 1)
+    # columns, and the sums over components are reductions over axis 0, which numpy runs as
+    # contiguous row operations (a reduction over a short last axis is several times slower).
+    def _terms(self, x: np.ndarray):
+        """Per-component log-densities ℓ and scores s_k = -Σ_k⁻¹(x - μ_k), as (K, n) arrays ℓ, s₀, s₁."""
+        d0 = x[None, :, 0] - self._mu0
+        d1 = x[None, :, 1] - self._mu1
+        s0 = self._p00 * d0
+        s0 += self._p01 * d1
+        np.negative(s0, out=s0)
+        s1 = self._p01 * d0
+        s1 += self._p11 * d1
+        np.negative(s1, out=s1)
+        d0 *= s0  # ℓ = log π - ½ log|2πΣ| - ½ dᵀΣ⁻¹d, and -dᵀΣ⁻¹d = d·s
+        d1 *= s1
+        d0 += d1
+        d0 *= 0.5
+        d0 += self._ell0
+        return d0, s0, s1
 
     def _chunks(self, n: int):
         step = max(1, _CHUNK_ENTRIES // self.n_components)
@@ -136,8 +173,9 @@ class GaussianMixture:
         x = _as_points(x)
         out = np.empty(len(x))
         for sl in self._chunks(len(x)):
-            ell, _ = self._component_terms(x[sl])
-            out[sl] = logsumexp(ell, axis=1)
+            ell, _, _ = self._terms(x[sl])
+            m, z = _exp_shifted(ell)
+            out[sl] = m + np.log(z)
         return out
 
     def responsibilities(self, x) -> np.ndarray:
@@ -145,8 +183,9 @@ class GaussianMixture:
         x = _as_points(x)
         out = np.empty((len(x), self.n_components))
         for sl in self._chunks(len(x)):
-            ell, _ = self._component_terms(x[sl])
-            out[sl] = softmax(ell, axis=1)
+            ell, _, _ = self._terms(x[sl])
+            _, z = _exp_shifted(ell)
+            out[sl] = (ell / z).T
         return out
 
     def class_posterior(self, x, label: int) -> np.ndarray:
@@ -158,8 +197,11 @@ class GaussianMixture:
         x = _as_points(x)
         out = np.empty_like(x)
         for sl in self._chunks(len(x)):
-            ell, s = self._component_terms(x[sl])
-            out[sl] = np.einsum("nk,nki->ni", softmax(ell, axis=1), s)
+            ell, s0, s1 = self._terms(x[sl])
+            _, z = _exp_shifted(ell)
+            ell /= z
+            out[sl, 0] = np.einsum("kn,kn->n", ell, s0)
+            out[sl, 1] = np.einsum("kn,kn->n", ell, s1)
         return out
 
     def hessian(self, x) -> np.ndarray:
@@ -167,41 +209,62 @@ class GaussianMixture:
         x = _as_points(x)
         out = np.empty((len(x), 2, 2))
         for sl in self._chunks(len(x)):
-            ell, s = self._component_terms(x[sl])
-            r = softmax(ell, axis=1)
-            g = np.einsum("nk,nki->ni", r, s)
-            second = np.einsum("nk,nki,nkj->nij", r, s, s) - np.einsum("nk,kij->nij", r, self._prec)
-            out[sl] = second - g[:, :, None] * g[:, None, :]
+            ell, s0, s1 = self._terms(x[sl])
+            _, z = _exp_shifted(ell)
+            r = ell
+            r /= z
+            g0, g1 = np.einsum("kn,kn->n", r, s0), np.einsum("kn,kn->n", r, s1)
+            rs0, rs1 = r * s0, r * s1
+            h01 = np.einsum("kn,kn->n", rs0, s1) - self._p01[:, 0] @ r - g0 * g1
+            out[sl, 0, 0] = np.einsum("kn,kn->n", rs0, s0) - self._p00[:, 0] @ r - g0 * g0
+            out[sl, 0, 1] = h01
+            out[sl, 1, 0] = h01
+            out[sl, 1, 1] = np.einsum("kn,kn->n", rs1, s1) - self._p11[:, 0] @ r - g1 * g1
         return out
 
     def laplacian(self, x) -> np.ndarray:
         """tr ∇²ₓ log p(x) = Σ_k r_k(|s_k|² - tr Σ_k⁻¹) - |∇log p|², shape (N,)."""
         x = _as_points(x)
         out = np.empty(len(x))
-        tr_prec = self._prec[:, 0, 0] + self._prec[:, 1, 1]
+        tr_prec = self._p00 + self._p11
         for sl in self._chunks(len(x)):
-            ell, s = self._component_terms(x[sl])
-            r = softmax(ell, axis=1)
-            g = np.einsum("nk,nki->ni", r, s)
-            out[sl] = np.einsum("nk,nk->n", r, (s**2).sum(-1) - tr_prec) - (g**2).sum(-1)
+            ell, s0, s1 = self._terms(x[sl])
+            _, z = _exp_shifted(ell)
+            r = ell
+            r /= z
+            g0, g1 = np.einsum("kn,kn->n", r, s0), np.einsum("kn,kn->n", r, s1)
+            s0 *= s0
+            s1 *= s1
+            s0 += s1
+            s0 -= tr_prec
+            out[sl] = np.einsum("kn,kn->n", r, s0) - g0 * g0 - g1 * g1
         return out
 
     def posterior_mean_x0(self, x, alpha: float, sigma: float) -> np.ndarray:
         """Tweedie's denoiser E[x₀ | α x₀ + σ ε = x] = Σ_k r_k [μ_k + α Σ_k C_k⁻¹ (x - α μ_k)].
 
         r_k are the responsibilities under the diffused mixture (C_k = α²Σ_k + σ²I). This equals
-        (x + σ²∇log p_t(x)) / α but stays finite as α → 0 and exact as σ → 0.
+        (x + σ²∇log p_t(x)) / α but stays finite as α → 0 and exact as σ → 0. Computed as
+        Σ_k r_k μ_k - α Σ_k r_k Σ_k s_k with s_k = -C_k⁻¹(x - α μ_k) the diffused component scores.
         """
         x = _as_points(x)
         pt = self.diffused(alpha, sigma)
-        gain = alpha * np.einsum("kij,kjl->kil", self.covs, pt._prec)  # α Σ_k C_k⁻¹
+        alpha = float(alpha)
+        mean_rows = self.means.T  # (2, K)
+        cov_col0 = alpha * self.covs[:, :, 0].T  # (2, K): [i, k] = α Σ_k[i, 0]
+        cov_col1 = alpha * self.covs[:, :, 1].T
         out = np.empty_like(x)
         for sl in pt._chunks(len(x)):
-            ell, _ = pt._component_terms(x[sl])
-            r = softmax(ell, axis=1)
-            d = x[sl][:, None, :] - pt.means[None]
-            comp = self.means[None] + np.einsum("kij,nkj->nki", gain, d)
-            out[sl] = np.einsum("nk,nki->ni", r, comp)
+            ell, s0, s1 = pt._terms(x[sl])
+            _, z = _exp_shifted(ell)
+            r = ell
+            r /= z
+            s0 *= r
+            s1 *= r
+            res = mean_rows @ r
+            res -= cov_col0 @ s0
+            res -= cov_col1 @ s1
+            out[sl] = res.T
         return out
 
     def sample(self, n: int, rng: np.random.Generator, return_components: bool = False):
@@ -226,6 +289,15 @@ class GaussianMixture:
         lo = (self.means - n_std * sd).min(0)
         hi = (self.means + n_std * sd).max(0)
         return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+
+def _exp_shifted(ell: np.ndarray):
+    """In place ℓ ← exp(ℓ - max_k ℓ) over axis 0; returns (max, Σ_k exp(ℓ - max)), so that
+    logsumexp = max + log Σ and softmax = ℓ / Σ."""
+    m = ell.max(axis=0)
+    ell -= m
+    np.exp(ell, out=ell)
+    return m, ell.sum(axis=0)
 
 
 def _inverse_and_logdet(covs: np.ndarray):

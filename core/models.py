@@ -93,10 +93,16 @@ class Marginal:
 
     def eps(self, x, t):
         a, s = self.coefficients(t)
+        if isinstance(self.denoiser, ExactDenoiser):
+            return -s * self.mixture(t).score(x)
         return eps_from_x0(x, self.denoiser.denoise(x, a, s), a, s)
 
     def score(self, x, t):
+        """∇log p_t. For the exact denoiser straight from the diffused mixture: identical up to rounding
+        to (α x̂₀ - x)/σ², but finite at σ = 0 (t = t_min) and free of that formula's cancellation."""
         a, s = self.coefficients(t)
+        if isinstance(self.denoiser, ExactDenoiser):
+            return self.mixture(t).score(x)
         return score_from_x0(x, self.denoiser.denoise(x, a, s), a, s)
 
     def velocity(self, x, t):
@@ -104,7 +110,14 @@ class Marginal:
         flow matching (Lipman et al. 2023, eq. 6 with the conditional path x = α x₀ + σ ε)."""
         a, s = self.coefficients(t)
         x0 = self.denoiser.denoise(x, a, s)
-        return float(self.process.d_alpha(t)) * x0 + float(self.process.d_sigma(t)) * eps_from_x0(x, x0, a, s)
+        da, ds = float(self.process.d_alpha(t)), float(self.process.d_sigma(t))
+        if isinstance(self.denoiser, ExactDenoiser):
+            # σ' ε̂ = -σσ' ∇log p_t; σσ' = ½ d(σ²)/dt is finite where σ' is not (VP at t = 0: σ = 0, σ' = ∞)
+            ss = s * ds
+            if not np.isfinite(ss):
+                ss = 0.5 * float(self.process.diffusion_sq(t)) + float(self.process.drift_coef(t)) * s**2
+            return da * x0 - ss * self.mixture(t).score(x)
+        return da * x0 + ds * eps_from_x0(x, x0, a, s)
 
     # -- exact only -------------------------------------------------------------
     def mixture(self, t) -> GaussianMixture:
@@ -115,6 +128,8 @@ class Marginal:
         return self.denoiser.mixture.diffused(a, s)
 
     def pf_divergence(self, x, t):
-        """∇·(f x - ½ g² ∇log p_t) = 2 f - ½ g² tr ∇² log p_t (Song et al. 2021, eq. 39, exact trace)."""
+        """∇·(f x - ½ g² ∇log p_t) = 2 f - ½ g² tr ∇² log p_t (Song et al. 2021, eq. 39, exact trace).
+
+        Undefined (∞ - ∞) where f and g² are infinite: α = 0, i.e. flow matching at t = 1."""
         f, g2 = float(self.process.drift_coef(t)), float(self.process.diffusion_sq(t))
         return 2 * f - 0.5 * g2 * self.mixture(t).laplacian(x)

@@ -122,7 +122,8 @@ class DiscreteVP(ForwardProcess):
         return np.sqrt(self.alphas_cumprod(t))
 
     def sigma(self, t):
-        return np.sqrt(-np.expm1(np.log(self.alphas_cumprod(t))))
+        # `+ 0.0` turns the -0.0 that √(-expm1(0)) gives at t = -1 into +0.0
+        return np.sqrt(-np.expm1(np.log(self.alphas_cumprod(t)))) + 0.0
 
 
 # ---------------------------------------------------------------------------- continuous
@@ -162,6 +163,10 @@ class VP(ForwardProcess):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(s > 0, 0.5 * self.beta(t) * a**2 / np.where(s > 0, s, 1.0), np.inf)
 
+    def diffusion_sq(self, t):
+        """g² = β(t) in closed form (the generic 2σσ' - 2fσ² is 0·∞ at t = 0, where σ' = ∞)."""
+        return self.beta(t)
+
 
 @dataclass(frozen=True)
 class SubVP(VP):
@@ -176,6 +181,10 @@ class SubVP(VP):
 
     def d_sigma(self, t):
         return self.beta(t) * self.alpha(t) ** 2
+
+    def diffusion_sq(self, t):
+        """g² = β(t)(1 - α⁴) (Song et al. 2021, eq. 12)."""
+        return self.beta(t) * -np.expm1(4 * self._log_alpha(t))
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ def app_url():
     port = _free_port()
     env = dict(os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port),
                GRADIO_ANALYTICS_ENABLED="False")
-    log = open(ROOT / "test-output" / "app-server.log", "w") if (ROOT / "test-output").is_dir() else subprocess.DEVNULL
+    (ROOT / "test-output").mkdir(exist_ok=True)
+    log = open(ROOT / "test-output" / "app-server.log", "w")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + STARTUP_TIMEOUT
@@ -48,3 +49,4 @@ def app_url():
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
