@@ -23,6 +23,7 @@ LIGHT_MODE_JS = "() => { document.body.classList.remove('dark'); }"
 CSS = """
 .gradio-container { max-width: 1600px !important; }
 footer { display: none !important; }
+@media (max-width: 768px) { .main-col { order: -1; } }  /* phones: the figures first, controls below */
 """
 
 HEADER = """# Diffusion Reading Room

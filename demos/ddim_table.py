@@ -197,7 +197,7 @@ def build():
                 cell_variant = gr.Radio(list(VARIANTS), value="η = 0.0", label="Cell: variance")
                 link_btn = gr.Button("🔗 Link to this view", size="sm")
                 link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
-            with gr.Column(scale=3, min_width=320):
+            with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
                 heat = gr.Plot(show_label=False)
                 rows = gr.Dataframe(
                     headers=["variance", *[f"S={s}" for s in STEPS]],

@@ -200,17 +200,17 @@ def build():
                 process = gr.Dropdown(
                     [(make_process(k).name, k) for k in PROCESSES], value="ddpm", label="Forward process"
                 )
-                lo, hi, step = time_range("ddpm")
-                t = gr.Slider(lo, hi, value=250, step=step, label="t (process time)")
-                with gr.Row():
-                    play = gr.Button("▶ Play", size="sm")
-                    stop = gr.Button("■ Stop", size="sm")
                 show_score = gr.Checkbox(True, label="Show score arrows")
                 seed_box = gr.Number(0, label="Seed", precision=0, minimum=0)
                 link_btn = gr.Button("🔗 Link to this view", size="sm")
                 link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
-            with gr.Column(scale=3, min_width=320):
-                main = gr.Plot(label="Particles over the exact p_t")
+            with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
+                main = gr.Plot(show_label=False)
+                lo, hi, step = time_range("ddpm")
+                with gr.Row():
+                    t = gr.Slider(lo, hi, value=250, step=step, label="t (process time)", scale=4)
+                    play = gr.Button("▶ Play", size="sm", scale=1, min_width=70)
+                    stop = gr.Button("■ Stop", size="sm", scale=1, min_width=70)
             with gr.Column(scale=2, min_width=280):
                 schedule = gr.Plot(label="Schedule")
                 picture = gr.Image(label="The same noise on a picture", height=220, interactive=False, buttons=[])

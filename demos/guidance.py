@@ -199,7 +199,15 @@ def build():
                 seed_box = gr.Number(0, label="Seed", precision=0, minimum=0)
                 link_btn = gr.Button("🔗 Link to this view", size="sm")
                 link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
-            with gr.Column(scale=3, min_width=320):
+            with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
+                w = gr.Slider(
+                    0,
+                    W_MAX,
+                    value=3.0,
+                    step=0.1,
+                    label="Guidance w (Ho & Salimans)",
+                    info="diffusers guidance_scale = 1 + w",
+                )
                 numbers = gr.Markdown()
                 with gr.Row():
                     main = gr.Plot(show_label=False, min_width=300)

@@ -16,15 +16,29 @@ PATH_COLOR = "rgba(220, 38, 38, 0.55)"
 SAMPLE_COLOR = "rgba(15, 23, 42, 0.55)"
 
 
+def wrap_title(title: str, width: int = 44) -> str:
+    """Break a long title at its " · " or ": " separators so it stays readable on a phone."""
+    parts = title.replace(": ", ": \0").replace(" · ", " · \0").split("\0")
+    lines, line = [], ""
+    for part in parts:
+        if line and len(line) + len(part) > width:
+            lines.append(line.rstrip(" ·"))
+            line = ""
+        line += part
+    lines.append(line)
+    return "<br>".join(lines)
+
+
 def base_layout(fig: go.Figure, title: str = "", height: int = 560, square: bool = True) -> go.Figure:
     """Light theme, big fonts, legend below the plot (keeps the plot wide on a phone)."""
+    title = wrap_title(title)
     fig.update_layout(
         template="plotly_white",
-        title=dict(text=title, x=0.01, xanchor="left", font=dict(size=17)),
+        title=dict(text=title, x=0.01, xanchor="left", font=dict(size=16)),
         font=FONT,
         height=height,
-        margin=dict(l=50, r=20, t=60, b=40),
-        legend=dict(orientation="h", yanchor="top", y=-0.08, x=0, font=dict(size=13)),
+        margin=dict(l=50, r=20, t=40 + 22 * (title.count("<br>") + 1), b=40),
+        legend=dict(orientation="h", yanchor="top", y=-0.16, x=0, font=dict(size=13)),
         uirevision="keep",
     )
     if square:  # equal units on both axes; the plot area shrinks rather than the range growing

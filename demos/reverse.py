@@ -104,7 +104,7 @@ def _validate(preset, process, grid, sampler, steps, seed_value, particles, para
     steps = number(steps, 1, MAX_STEPS, "Steps", integer=True)
     particles = number(particles, 10, MAX_PARTICLES, "Particles", integer=True)
     spec = get_sampler(sampler)
-    given = dict(zip([p.name for p in PARAMS], param_values))
+    given = {p.name: v for p, v in zip(PARAMS, param_values) if v is not None}  # empty box: the default
     params = spec.validate({p.name: given.get(p.name, p.default) for p in spec.params})
     return preset, process, grid, sampler, steps, seed(seed_value), particles, tuple(sorted(params.items()))
 
@@ -224,21 +224,22 @@ def commitment_figure(out: dict, preset: str, inspect: int) -> go.Figure:
         if first is not None:
             fig.add_vline(x=first, line=dict(color="#111827", dash="dash"))
             title += f": commits at step {first} (σ̃ = {g.sigma_tilde[first]:.3g})"
-    plotting.base_layout(fig, title, height=300, square=False)
-    fig.update_layout(xaxis=dict(title="step"), yaxis=dict(title="probability", range=[0, 1]))
+    plotting.base_layout(fig, title, height=340, square=False)
+    fig.update_layout(
+        xaxis=dict(title="step"), yaxis=dict(title="probability", range=[0, 1]), legend=dict(y=-0.3), margin=dict(b=90)
+    )
     return fig
 
 
 def metrics_text(out: dict) -> str:
+    """The run's figures, each beside what exact sampling gives (one line each: wraps on a phone)."""
     res = out["result"]
     sig = "within the noise floor" if abs(out["units"]) <= 2 else "significantly off"
-    f = out["tv_floor"]
-    n = out["nll_floor"]
+    f, n = out["tv_floor"], out["nll_floor"]
     return (
-        f"| NFE | MMD² (floor units) | mode TV | mean NLL | wall time |\n|---|---|---|---|---|\n"
-        f"| **{res.nfe}** | **{out['units']:+.1f}** ({sig}; raw {out['mmd2']:.2e}) | {out['tv']:.3f} "
-        f"(exact: {f.mean:.3f} ± {f.sd:.3f}) | {out['nll']:.3f} (exact: {n.mean:.3f} ± {n.sd:.3f}) | "
-        f"{res.seconds * 1000:.0f} ms |"
+        f"**NFE {res.nfe}** · **MMD² {out['units']:+.1f} floor units** ({sig}; raw {out['mmd2']:.2e}) · "
+        f"mode TV {out['tv']:.3f} (exact sampling: {f.mean:.3f} ± {f.sd:.3f}) · "
+        f"mean NLL {out['nll']:.3f} (exact: {n.mean:.3f} ± {n.sd:.3f}) · wall time {res.seconds * 1000:.0f} ms"
     )
 
 
@@ -266,7 +267,8 @@ def load(values: list) -> list:
     if step != last:
         fig, com, text, last = reverse_view(*values[:7], step, *values[8:])
     names = {p.name for p in get_sampler(values[3]).params}
-    params = [gr.update(value=v, visible=p.name in names) for p, v in zip(PARAMS, values[9:])]
+    shown = [None if isinstance(v, float) and not math.isfinite(v) else v for v in values[9:]]
+    params = [gr.update(value=v, visible=p.name in names) for p, v in zip(PARAMS, shown)]
     return [*values[:7], gr.Slider(maximum=last, value=step), values[8], *params, fig, com, text, last]
 
 
@@ -300,7 +302,7 @@ def build():
                     ]
                 link_btn = gr.Button("🔗 Link to this view", size="sm")
                 link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
-            with gr.Column(scale=3, min_width=320):
+            with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
                 metrics = gr.Markdown()
                 main = gr.Plot(show_label=False)
                 with gr.Row():
@@ -365,4 +367,7 @@ def _param_component(gr, p, visible: bool):
         return gr.Checkbox(p.default, **kw)
     if p.lo is not None and p.hi is not None and math.isfinite(p.hi) and (p.lo <= 0 or p.hi / p.lo < 1e3):
         return gr.Slider(p.lo, p.hi, value=p.default, step=1 if p.integer else (p.hi - p.lo) / 100, **kw)
+    if not math.isfinite(p.default):  # a Number box cannot show ∞: empty means the default
+        kw["info"] = f"{p.help} (empty = ∞)" if p.help else "empty = ∞"
+        return gr.Number(None, **kw)
     return gr.Number(p.default, **kw)

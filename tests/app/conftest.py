@@ -25,8 +25,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def app_url():
     port = _free_port()
-    env = dict(os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port),
-               GRADIO_ANALYTICS_ENABLED="False")
+    env = dict(
+        os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False"
+    )
     (ROOT / "test-output").mkdir(exist_ok=True)
     log = open(ROOT / "test-output" / "app-server.log", "w")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
