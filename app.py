@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 import gradio as gr
 
@@ -63,12 +64,21 @@ def build_app() -> gr.Blocks:
     return demo
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def warm_up() -> None:
+    """Compute each tab's default view once (plotly's first figures, noise floors, the DDIM table), in the
+    background so the first page is served at once; a visitor arriving earlier computes what they need."""
     plotting.warm_up()
     for module in TABS:
-        getattr(module, "warm_up", lambda: None)()
+        try:
+            module.warm_up()
+        except Exception:
+            logging.getLogger("reading_room").exception("warm-up of %s failed", module.TAB_ID)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     demo = build_app()
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64)
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),

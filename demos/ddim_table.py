@@ -14,7 +14,7 @@ from core.models import ExactDenoiser
 from core.processes import DiscreteVP
 from core.samplers.registry import run_sampler
 from demos import plotting
-from demos.inputs import choice, number, seed
+from demos.inputs import check_superseded, choice, number, seed
 from demos.sharing import Control
 
 TAB_ID = "ddim"
@@ -85,6 +85,7 @@ def table(preset: str, particles: int, seed_value: int, progress=None) -> dict:
     for j, steps in enumerate(STEPS):
         grid = timestep_grid(DiscreteVP(), steps, "leading")
         for i, (name, params) in enumerate(VARIANTS.items()):
+            check_superseded()
             res = run_sampler("ddim", model, grid, particles, seed_value, params, n_paths=0)
             units[i, j] = floor.in_units(mmd2(res.samples, mixture, h))
             samples[(steps, name)] = res.samples
@@ -184,7 +185,7 @@ def warm_up() -> None:
 def build():
     import gradio as gr
 
-    from demos.inputs import user_facing
+    from demos.inputs import latest_only, user_facing
     from demos.sharing import link_js
 
     with gr.Tab("DDIM η tradeoff", id=TAB_ID) as tab:
@@ -221,7 +222,7 @@ def build():
     def compute(*values, progress=gr.Progress()):
         return ddim_view(*values, progress=progress)
 
-    view = user_facing(compute)
+    view = user_facing(latest_only(compute, len(outputs), [c.name for c in CONTROLS]))
     preset.input(view, controls, outputs, trigger_mode="always_last", api_name="ddim_table")
     for c in controls[1:]:
         c.input(view, controls, outputs, trigger_mode="always_last", api_visibility="private")

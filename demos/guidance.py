@@ -15,7 +15,7 @@ from core.models import ExactDenoiser, GuidedDenoiser
 from core.processes import DiscreteVP
 from core.samplers.registry import run_sampler
 from demos import plotting
-from demos.inputs import choice, number, seed
+from demos.inputs import check_superseded, choice, number, seed
 from demos.sharing import Control
 
 TAB_ID = "cfg"
@@ -92,7 +92,10 @@ def tradeoff(preset: str, label: int, samples: np.ndarray) -> dict:
 @lru_cache(maxsize=16)
 def curves(preset: str, label: int, particles: int, steps: int, seed_value: int) -> dict:
     """The tradeoff at each w of W_CURVE (cached per preset, class and size: ~1 s to compute)."""
-    rows = [tradeoff(preset, label, guided_samples(preset, label, w, particles, steps, seed_value)) for w in W_CURVE]
+    rows = []
+    for w in W_CURVE:
+        check_superseded()
+        rows.append(tradeoff(preset, label, guided_samples(preset, label, w, particles, steps, seed_value)))
     return {k: np.array([r[k] for r in rows]) for k in rows[0]}
 
 
@@ -173,7 +176,7 @@ def warm_up() -> None:
 def build():
     import gradio as gr
 
-    from demos.inputs import user_facing
+    from demos.inputs import latest_only, user_facing
     from demos.sharing import link_js
 
     with gr.Tab("CFG guidance scale", id=TAB_ID) as tab:
@@ -216,7 +219,7 @@ def build():
 
     controls = [preset, label, w, particles, steps, seed_box]
     outputs = [main, curve, numbers]
-    view = user_facing(guidance_view)
+    view = user_facing(latest_only(guidance_view, len(outputs), [c.name for c in CONTROLS]))
 
     def on_preset(*values):
         return load([values[0], int(load_preset(values[0]).classes[0]), *values[2:]])

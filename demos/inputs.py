@@ -7,9 +7,13 @@ server-side and shown as a short generic message: no traceback or path ever reac
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import inspect
 import logging
 import math
+import threading
+from itertools import count
 
 import gradio as gr
 
@@ -81,4 +85,60 @@ def user_facing(fn):
                 print_exception=False,
             ) from None
 
+    return wrapper
+
+
+class Superseded(Exception):
+    """A newer request from the same user made this one's work pointless."""
+
+
+_job = contextvars.ContextVar("job", default=None)
+_latest: dict[tuple, int] = {}
+_latest_lock = threading.Lock()
+_tickets = count()
+
+
+def check_superseded() -> None:
+    """Long loops call this between steps: it raises Superseded once the same user asked for something newer."""
+    job = _job.get()
+    if job is not None and _latest.get(job[0]) != job[1]:
+        raise Superseded
+
+
+def latest_only(fn, n_outputs: int, names: list[str]):
+    """Let the next request of the same user (same session, same handler) cancel this one's work.
+
+    The wrapper takes the tab's controls by `names` (they become the API's argument names), keeps a
+    `gr.Progress` argument of `fn` if it has one, and gains a trailing `request: gr.Request` that Gradio
+    fills (not part of the API). Superseded work stops at its next `check_superseded()` and leaves the
+    outputs untouched.
+    """
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    extras = [p.replace(kind=kind) for p in inspect.signature(fn).parameters.values()
+              if isinstance(p.default, gr.Progress)]
+    n = len(names)
+
+    def wrapper(*args):
+        request = args[-1] if args and isinstance(args[-1], gr.Request) else None
+        args = args[:-1] if request is not None else args
+        kwargs = {p.name: v for p, v in zip(extras, args[n:])}
+        key = (getattr(request, "session_hash", None), fn.__name__)
+        ticket = next(_tickets)
+        with _latest_lock:
+            _latest[key] = ticket
+        token = _job.set((key, ticket) if key[0] is not None else None)
+        try:
+            return fn(*args[:n], **kwargs)
+        except Superseded:
+            return tuple(gr.skip() for _ in range(n_outputs)) if n_outputs > 1 else gr.skip()
+        finally:
+            _job.reset(token)
+            with _latest_lock:
+                if _latest.get(key) == ticket:
+                    del _latest[key]
+
+    params = [inspect.Parameter(name, kind) for name in names]
+    request_param = inspect.Parameter("request", kind, default=None, annotation=gr.Request)
+    wrapper.__signature__ = inspect.Signature([*params, *extras, request_param])
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     return wrapper

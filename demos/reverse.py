@@ -16,7 +16,7 @@ from core.models import ExactDenoiser
 from core.processes import PROCESSES, make_process
 from core.samplers.registry import SAMPLERS, get_sampler, run_sampler
 from demos import plotting
-from demos.inputs import MAX_PARTICLES, MAX_STEPS, MAX_WORK, choice, number, seed
+from demos.inputs import MAX_PARTICLES, MAX_STEPS, MAX_WORK, check_superseded, choice, number, seed
 from demos.sharing import Control, as_bool
 
 TAB_ID = "reverse"
@@ -87,6 +87,7 @@ class BudgetDenoiser:
 
     def denoise(self, x, alpha, sigma):
         self.calls += 1
+        check_superseded()
         if self.calls > self.max_calls:
             raise ValueError(
                 f"Stopped after {self.max_calls:,} model evaluations: the work cap of this shared app "
@@ -280,7 +281,7 @@ def warm_up() -> None:
 def build():
     import gradio as gr
 
-    from demos.inputs import user_facing
+    from demos.inputs import latest_only, user_facing
     from demos.sharing import link_js
 
     with gr.Tab("Reverse trajectories", id=TAB_ID) as tab:
@@ -315,11 +316,13 @@ def build():
         last_step = gr.State(20)
 
     controls = [preset, process, grid, sampler, steps, seed_box, particles, step, inspect, *param_boxes]
-    view = user_facing(reverse_view)
     outputs = [main, commit, metrics, last_step]
+    view = user_facing(latest_only(reverse_view, len(outputs), [c.name for c in CONTROLS]))
 
-    def full_view(*values):
-        fig, com, text, last = view(*values[:7], None, *values[8:])
+    def full_view(*values, request: gr.Request = None):
+        fig, com, text, last = view(*values[:7], None, *values[8:], request)
+        if not isinstance(last, int):  # superseded by a newer request: leave everything as it is
+            return fig, com, text, last, gr.skip()
         return fig, com, text, last, gr.Slider(maximum=last, value=last)
 
     def on_sampler(key):
