@@ -25,6 +25,11 @@ SIGMA_SPACE = {
     "LMSDiscreteScheduler",
 }
 NO_CLIP = {"DDPMScheduler", "DDIMScheduler"}
+# DPMSolverSinglestep's default lower_order_final=False is not allowed with its final σ = 0: diffusers
+# switches it to True in set_timesteps and logs a warning on every run. Ask for True up front.
+# PNDM defaults to set_alpha_to_one=False and would stop at t = 0 (σ̃ ≈ 0.01) instead of clean data.
+# (DEIS has no such option: its row ends at t = 0, σ̃ ≈ 0.01, which no metric here can see.)
+DEFAULTS = {"DPMSolverSinglestepScheduler": {"lower_order_final": True}, "PNDMScheduler": {"set_alpha_to_one": True}}
 
 
 def make_scheduler(class_name: str, n_steps: int, spacing: str | None = "leading", **config):
@@ -34,6 +39,7 @@ def make_scheduler(class_name: str, n_steps: int, spacing: str | None = "leading
 
     cls = getattr(diffusers, class_name)
     extra = {"clip_sample": False} if class_name in NO_CLIP else {}
+    config = {**DEFAULTS.get(class_name, {}), **config}
     if spacing is not None:
         extra["timestep_spacing"] = spacing
     scheduler = cls(**TRAINING, **extra, **config)
