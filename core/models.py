@@ -130,6 +130,11 @@ class Marginal:
     def pf_divergence(self, x, t):
         """∇·(f x - ½ g² ∇log p_t) = 2 f - ½ g² tr ∇² log p_t (Song et al. 2021, eq. 39, exact trace).
 
-        Undefined (∞ - ∞) where f and g² are infinite: α = 0, i.e. flow matching at t = 1."""
+        Where α = 0 (flow matching at t = 1) f and g² are infinite; there the velocity form
+        v = α' x̂₀ - σσ' ∇log p_t gives ∇·v = -σσ' tr ∇² log p_t, since x̂₀ = E[x₀] no longer depends on x."""
         f, g2 = float(self.process.drift_coef(t)), float(self.process.diffusion_sq(t))
-        return 2 * f - 0.5 * g2 * self.mixture(t).laplacian(x)
+        lap = self.mixture(t).laplacian(x)
+        if np.isfinite(f) and np.isfinite(g2):
+            return 2 * f - 0.5 * g2 * lap
+        _, s = self.coefficients(t)
+        return -s * float(self.process.d_sigma(t)) * lap

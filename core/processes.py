@@ -41,8 +41,9 @@ class ForwardProcess(ABC):
 
     # -- derived, identical for every process ------------------------------------
     def drift_coef(self, t):
-        """f(t) in the forward SDE dx = f(t)·x dt + g(t) dw."""
-        return self.d_alpha(t) / self.alpha(t)
+        """f(t) in the forward SDE dx = f(t)·x dt + g(t) dw (-∞ where α = 0, e.g. flow matching at t = 1)."""
+        with np.errstate(divide="ignore"):
+            return self.d_alpha(t) / self.alpha(t)
 
     def diffusion_sq(self, t):
         """g(t)² = d(σ²)/dt - 2 f(t) σ²."""

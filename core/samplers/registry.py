@@ -115,6 +115,7 @@ SAMPLERS: dict[str, SamplerSpec] = {
             default_process="edm",
             default_grid="karras",
             default_steps=50,
+            stochastic=True,  # with S_churn > 0
         ),
         SamplerSpec(
             "edm_heun",
@@ -126,6 +127,7 @@ SAMPLERS: dict[str, SamplerSpec] = {
             default_process="edm",
             default_grid="karras",
             default_steps=18,
+            stochastic=True,  # with S_churn > 0
         ),
         SamplerSpec(
             "pf_adaptive",
@@ -193,7 +195,14 @@ SAMPLERS: dict[str, SamplerSpec] = {
             "Song & Ermon 2019, Algorithm 1",
             langevin.annealed_langevin,
             (
-                Param("eps", "ε", 2e-5, 1e-7, 1e-2),
+                Param(
+                    "eps",
+                    "ε",
+                    2e-5,
+                    1e-7,
+                    1.0,
+                    help="step at the last level: 2e-5 at σ_L = 0.01 (Algorithm 1), 0.1 at σ_L = 1 (the NCSN 2D toy)",
+                ),
                 Param("steps_per_level", "steps per level", 100, 1, 1000, integer=True),
             ),
             default_process="ve",

@@ -59,7 +59,7 @@ class SamplerSpec:
     default_process: str = "ddpm"
     default_grid: str = "leading"
     default_steps: int = 50
-    stochastic: bool = False
+    stochastic: bool = False  # some parameter setting draws noise after x_T (DDIM η > 0, EDM churn)
     diffusers: bool = False  # a row driven by the real diffusers scheduler (uses its own timesteps)
 
     def validate(self, params: dict | None) -> dict:
