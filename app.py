@@ -88,7 +88,8 @@ def main() -> None:
         js=LIGHT_MODE_JS,
         footer_links=["api"],
         allowed_paths=[],
-        show_error=True,
+        show_error=False,  # our gr.Error messages still show; Gradio's own exception texts do not
+        max_file_size="1mb",  # the app has no upload; this caps Gradio's generic upload route
     )
 
 

@@ -186,7 +186,7 @@ def build():
     import gradio as gr
 
     from demos.inputs import latest_only, user_facing
-    from demos.sharing import link_js
+    from demos.sharing import RESIZE_JS, link_js, on_first_show
 
     with gr.Tab("DDIM η tradeoff", id=TAB_ID) as tab:
         with gr.Row():
@@ -227,5 +227,7 @@ def build():
     for c in controls[1:]:
         c.input(view, controls, outputs, trigger_mode="always_last", api_visibility="private")
     link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
-    tab.select(view, controls, outputs, api_visibility="private")
+    first_show = on_first_show(TAB_ID, view, [c.name for c in CONTROLS], len(outputs))
+    tab.select(first_show, [*controls, heat], outputs, api_visibility="private")
+    tab.select(None, None, None, js=RESIZE_JS, api_visibility="private")
     return tab, controls, outputs

@@ -3,6 +3,7 @@ schedule, a picture noised the same way and the prior-mismatch meter KL(p_t ‖ 
 
 from __future__ import annotations
 
+import reprlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from demos.sharing import Control, as_bool
 
 TAB_ID = "forward"
 N_PARTICLES = 1500
+NO_NOISE = 1e-6  # below this σ the meter says "no noise yet" (the KL diverges as σ → 0)
 PICTURE = Path(__file__).resolve().parent.parent / "assets" / "picture.png"
 
 NOTES = r"""
@@ -78,6 +80,8 @@ def _validate(preset, process, t, show_score, seed_value):
     process = choice(process, PROCESSES, "process")
     lo, hi, _ = time_range(process)
     t = number(t, lo, hi, f"t for {process}")
+    if not isinstance(show_score, (bool, np.bool_)):
+        raise ValueError(f"Show score must be true or false, got {reprlib.repr(show_score)}.")
     return preset, process, t, bool(show_score), seed(seed_value)
 
 
@@ -119,7 +123,8 @@ def schedule_figure(process: str, t: float) -> go.Figure:
         yaxis=dict(title="α, σ"),
         yaxis2=dict(title="λ", overlaying="y", side="right", showgrid=False),
         xaxis=dict(title="t"),
-        margin=dict(l=50, r=50, t=50, b=40),
+        margin=dict(l=50, r=50, t=50, b=90),
+        legend=dict(y=-0.4),
     )
     return fig
 
@@ -138,7 +143,7 @@ def prior_mismatch(preset: str, process: str, t: float, n: int = 20_000) -> tupl
     """Monte Carlo KL(p_t ‖ N(0, σ_t² I)) in nats with its standard error (exact p_t, fixed seed)."""
     mixture = load_preset(preset)
     a, s = _coefficients(process, t, mixture)
-    if s == 0:
+    if s < NO_NOISE:
         return float("inf"), 0.0
     pt = mixture.diffused(a, s)
     x = pt.sample(n, np.random.default_rng(7))
@@ -152,11 +157,18 @@ def mismatch_text(preset: str, process: str, t: float) -> str:
     p = make_process(process, load_preset(preset))
     kl_T, se_T = prior_mismatch(preset, process, float(p.t_max))
     verdict = "negligible" if kl_t < 0.01 else ("noticeable" if kl_t < 0.1 else "large: samples will be wrong")
-    now = "∞ (no noise yet)" if not np.isfinite(kl_t) else f"{kl_t:.4f} ± {2 * se_t:.4f} nats ({verdict})"
+    now = "∞ (no noise yet)" if not np.isfinite(kl_t) else f"{_nats(kl_t, se_t)} ({verdict})"
     return (
         f"**Prior mismatch** if sampling started at this t: KL(p_t ‖ N(0, σ_t² I)) = {now}  \n"
-        f"At this process's end T = {p.t_max:g}: {kl_T:.2e} ± {2 * se_T:.1e} nats."
+        f"At this process's end T = {p.t_max:g}: {_nats(kl_T, se_T)}."
     )
+
+
+def _nats(value: float, se: float) -> str:
+    """A Monte Carlo KL with its 2-s.e. band; values inside the band read as zero."""
+    if abs(value) < 2 * se:
+        return f"0 within Monte Carlo error (< {2 * se:.1e} nats)"
+    return f"{value:.3g} ± {2 * se:.2g} nats"
 
 
 def load(values: list) -> list:
@@ -190,7 +202,7 @@ def build():
     import gradio as gr
 
     from demos.inputs import user_facing
-    from demos.sharing import link_js
+    from demos.sharing import RESIZE_JS, link_js, on_first_show
 
     with gr.Tab("Forward diffusion", id=TAB_ID) as tab:
         with gr.Row():
@@ -253,5 +265,7 @@ def build():
         view, controls, outputs, api_visibility="private"
     )
     link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
-    tab.select(view, controls, outputs, api_visibility="private")
+    first_show = on_first_show(TAB_ID, view, [c.name for c in CONTROLS], len(outputs))
+    tab.select(first_show, [*controls, main], outputs, api_visibility="private")
+    tab.select(None, None, None, js=RESIZE_JS, api_visibility="private")
     return tab, controls, outputs

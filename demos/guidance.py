@@ -177,7 +177,7 @@ def build():
     import gradio as gr
 
     from demos.inputs import latest_only, user_facing
-    from demos.sharing import link_js
+    from demos.sharing import RESIZE_JS, link_js, on_first_show
 
     with gr.Tab("CFG guidance scale", id=TAB_ID) as tab:
         with gr.Row():
@@ -189,14 +189,6 @@ def build():
                     label="Data (with classes)",
                 )
                 label = gr.Dropdown([0, 1], value=0, label="Class c")
-                w = gr.Slider(
-                    0,
-                    W_MAX,
-                    value=3.0,
-                    step=0.1,
-                    label="Guidance w (Ho & Salimans)",
-                    info="diffusers guidance_scale = 1 + w",
-                )
                 particles = gr.Slider(100, 2000, value=1000, step=100, label="Particles")
                 steps = gr.Slider(5, 200, value=50, step=1, label="DDIM steps")
                 seed_box = gr.Number(0, label="Seed", precision=0, minimum=0)
@@ -235,5 +227,7 @@ def build():
     preset.input(user_facing(on_preset), controls, [*controls, *outputs], api_visibility="private")
     scene.input(user_facing(on_scene), [scene, *controls], [*controls, *outputs], api_visibility="private")
     link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
-    tab.select(view, controls, outputs, api_visibility="private")
+    first_show = on_first_show(TAB_ID, view, [c.name for c in CONTROLS], len(outputs))
+    tab.select(first_show, [*controls, main], outputs, api_visibility="private")
+    tab.select(None, None, None, js=RESIZE_JS, api_visibility="private")
     return tab, controls, outputs

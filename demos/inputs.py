@@ -12,8 +12,11 @@ import functools
 import inspect
 import logging
 import math
+import reprlib
 import threading
+import traceback
 from itertools import count
+from pathlib import Path
 
 import gradio as gr
 
@@ -30,8 +33,7 @@ MAX_SEED = 2**31 - 1
 def choice(value, options, label: str):
     """value must be one of options (a dict's keys or a sequence)."""
     if not isinstance(value, str) or value not in options:
-        shown = ", ".join(list(options)[:12])
-        raise ValueError(f"Unknown {label} {value!r}. Choose one of: {shown}.")
+        raise ValueError(f"Unknown {label} {reprlib.repr(value)}. Choose one of: {', '.join(options)}.")
     return value
 
 
@@ -41,7 +43,7 @@ def number(value, lo: float, hi: float, label: str, integer: bool = False):
         raise ValueError(f"{label} must be a number, got {value!r}.")
     try:
         x = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{label} must be a number, got {value!r}.") from None
     if not math.isfinite(x):
         raise ValueError(f"{label} must be a finite number.")
@@ -67,8 +69,19 @@ def check_work(particles: int, evaluations: int) -> None:
         )
 
 
+PROJECT = Path(__file__).resolve().parents[1]
+MAX_MESSAGE = 300
+
+
+def _ours(err: BaseException) -> bool:
+    """Was this error raised by the project's own checks (not by numpy, scipy or diffusers)?"""
+    frames = traceback.extract_tb(err.__traceback__)
+    return bool(frames) and Path(frames[-1].filename).resolve().is_relative_to(PROJECT)
+
+
 def user_facing(fn):
-    """Wrap an event handler: ValueError → gr.Error with its message; anything else → logged + generic."""
+    """Wrap an event handler: a ValueError raised by our own checks → gr.Error with its message (logged
+    as a refusal); anything else, library ValueErrors included → logged with its traceback + generic."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -77,7 +90,13 @@ def user_facing(fn):
         except gr.Error:
             raise
         except (ValueError, MixtureError) as err:
-            raise gr.Error(str(err), print_exception=False) from None
+            if not _ours(err):
+                log.exception("unexpected library error in %s", fn.__name__)
+                raise gr.Error("These settings are not supported by this sampler; try more steps or other "
+                               "settings.", print_exception=False) from None
+            message = str(err)[:MAX_MESSAGE]
+            log.info("refused %s: %s", fn.__name__, message)
+            raise gr.Error(message, print_exception=False) from None
         except Exception:
             log.exception("unexpected error in %s", fn.__name__)
             raise gr.Error(
@@ -140,5 +159,6 @@ def latest_only(fn, n_outputs: int, names: list[str]):
     params = [inspect.Parameter(name, kind) for name in names]
     request_param = inspect.Parameter("request", kind, default=None, annotation=gr.Request)
     wrapper.__signature__ = inspect.Signature([*params, *extras, request_param])
+    wrapper.__annotations__ = {"request": gr.Request}  # Gradio reads type hints from here to pass the request
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     return wrapper

@@ -282,7 +282,7 @@ def build():
     import gradio as gr
 
     from demos.inputs import latest_only, user_facing
-    from demos.sharing import link_js
+    from demos.sharing import RESIZE_JS, link_js, on_first_show
 
     with gr.Tab("Reverse trajectories", id=TAB_ID) as tab:
         with gr.Row():
@@ -358,7 +358,9 @@ def build():
         view, controls, outputs, api_visibility="private"
     ).then(lambda s, last: gr.Timer(active=int(s) < int(last)), [step, last_step], timer, api_visibility="private")
     link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
-    tab.select(view, controls, outputs, api_visibility="private")
+    first_show = on_first_show(TAB_ID, view, [c.name for c in CONTROLS], len(outputs))
+    tab.select(first_show, [*controls, main], outputs, api_visibility="private")
+    tab.select(None, None, None, js=RESIZE_JS, api_visibility="private")
     return tab, controls, outputs
 
 

@@ -57,9 +57,10 @@ def dpm_solver_pp_2m(model, x, grid, noise, callback, lower_order_final=True):
 
         x̃_t = (σ̃_t/σ̃_s) x̃_s - (e^{-h} - 1) D,   D = (1 + 1/2r) x̂₀_i - (1/2r) x̂₀_{i-1},  r = h_{i-1}/h_i.
 
-    The first step is first order. Like diffusers' DPMSolverMultistepScheduler, `lower_order_final`
-    also makes the step before the last first order when there are fewer than 15 steps: the final
-    jump in λ is so large that the extrapolation coefficient 1/2r would blow up.
+    The first step is first order and the last (into σ = 0) a denoising step. `lower_order_final` also
+    makes the step before it first order when there are fewer than 15 steps: on DDPM grids the final
+    jump in λ is so large that 1/2r blows up. diffusers' DPMSolverMultistepScheduler (order 2) does not
+    do that; match it with lower_order_final=False.
     """
     st = require_finite_start(grid, "DPM-Solver++")
     n = grid.n_steps

@@ -43,7 +43,7 @@ ETA = Param("eta", "η", 0.0, 0.0, 1.0, help="0 = deterministic DDIM, 1 = DDPM's
 CHURN = (
     Param("s_churn", "S_churn", 0.0, 0.0, 100.0, help="total stochasticity; 0 = deterministic Heun"),
     Param("s_tmin", "S_tmin", 0.0, 0.0, 100.0, help="churn only for σ̃ ≥ S_tmin"),
-    Param("s_tmax", "S_tmax", math.inf, 0.0, math.inf, help="churn only for σ̃ ≤ S_tmax"),
+    Param("s_tmax", "S_tmax", 1e5, 0.0, math.inf, help="churn only for σ̃ ≤ S_tmax (1e5: no upper limit)"),
     Param("s_noise", "S_noise", 1.0, 0.9, 1.1, help="noise inflation (EDM uses 1.003-1.007)"),
 )
 

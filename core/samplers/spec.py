@@ -33,9 +33,11 @@ class Param:
             if not isinstance(value, (bool, np.bool_)):
                 raise ValueError(f"{self.label} must be true or false, got {value!r}")
             return bool(value)
+        if isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{self.label} must be a number, got {value!r}")
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(f"{self.label} must be a number, got {value!r}") from None
         if not math.isfinite(number) and not (number == math.inf and self.hi == math.inf):
             raise ValueError(f"{self.label} must be a finite number, got {value!r}")
