@@ -40,11 +40,11 @@ def choice(value, options, label: str):
 def number(value, lo: float, hi: float, label: str, integer: bool = False):
     """A finite number in [lo, hi] (whole if `integer`)."""
     if isinstance(value, bool):
-        raise ValueError(f"{label} must be a number, got {value!r}.")
+        raise ValueError(f"{label} must be a number, got {reprlib.repr(value)}.")
     try:
         x = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"{label} must be a number, got {value!r}.") from None
+        raise ValueError(f"{label} must be a number, got {reprlib.repr(value)}.") from None
     if not math.isfinite(x):
         raise ValueError(f"{label} must be a finite number.")
     if x < lo or x > hi:

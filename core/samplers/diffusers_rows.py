@@ -47,8 +47,23 @@ def make_scheduler(class_name: str, n_steps: int, spacing: str | None = "leading
     return scheduler
 
 
+MULTISTEP_LEADING = {"DPMSolverMultistepScheduler", "UniPCMultistepScheduler", "DEISMultistepScheduler"}
+
+
+def check_supported(scheduler_class: str, n_steps: int, spacing: str | None) -> None:
+    """Refuse, with a reason, the settings on which diffusers 0.42 itself fails (measured here)."""
+    if scheduler_class == "PNDMScheduler" and n_steps < 4:
+        raise ValueError("diffusers' PNDM needs at least 4 steps (its Runge–Kutta warm-up takes 3).")
+    if scheduler_class in MULTISTEP_LEADING and spacing == "leading" and n_steps >= 1000:
+        raise ValueError(
+            "diffusers' multistep schedulers fail with 'leading' spacing at 1000 steps "
+            "(their step T//(n+1) is 0); use 'trailing' or 'linspace', or fewer steps."
+        )
+
+
 def run_diffusers(model, x, grid, noise, callback, scheduler_class, spacing=None, **step_kwargs):
     """Sample with a diffusers scheduler: the loop of every diffusers pipeline, our model inside."""
+    check_supported(scheduler_class, grid.n_steps, spacing)
     import torch
 
     s = make_scheduler(scheduler_class, grid.n_steps, spacing)

@@ -4,6 +4,7 @@ builds the UI controls, validates API input and drives property-based tests."""
 from __future__ import annotations
 
 import math
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,25 +28,25 @@ class Param:
         """Coerce and range-check a user value; raise ValueError with a readable message otherwise."""
         if self.choices is not None:
             if value not in self.choices:
-                raise ValueError(f"{self.label} must be one of {list(self.choices)}, got {value!r}")
+                raise ValueError(f"{self.label} must be one of {list(self.choices)}, got {reprlib.repr(value)}")
             return value
         if isinstance(self.default, bool):
             if not isinstance(value, (bool, np.bool_)):
-                raise ValueError(f"{self.label} must be true or false, got {value!r}")
+                raise ValueError(f"{self.label} must be true or false, got {reprlib.repr(value)}")
             return bool(value)
         if isinstance(value, (bool, np.bool_)):
-            raise ValueError(f"{self.label} must be a number, got {value!r}")
+            raise ValueError(f"{self.label} must be a number, got {reprlib.repr(value)}")
         try:
             number = float(value)
         except (TypeError, ValueError, OverflowError):
-            raise ValueError(f"{self.label} must be a number, got {value!r}") from None
+            raise ValueError(f"{self.label} must be a number, got {reprlib.repr(value)}") from None
         if not math.isfinite(number) and not (number == math.inf and self.hi == math.inf):
-            raise ValueError(f"{self.label} must be a finite number, got {value!r}")
+            raise ValueError(f"{self.label} must be a finite number, got {reprlib.repr(value)}")
         if (self.lo is not None and number < self.lo) or (self.hi is not None and number > self.hi):
             raise ValueError(f"{self.label} must lie in [{self.lo:g}, {self.hi:g}], got {number:g}")
         if self.integer:
             if number != int(number):
-                raise ValueError(f"{self.label} must be a whole number, got {value!r}")
+                raise ValueError(f"{self.label} must be a whole number, got {reprlib.repr(value)}")
             return int(number)
         return number
 
