@@ -60,15 +60,6 @@ def seed(value) -> int:
     return number(value, 0, MAX_SEED, "Seed", integer=True)
 
 
-def check_work(particles: int, evaluations: int) -> None:
-    """Refuse requests that would stall a shared Space (the cap is stated in the message)."""
-    if particles * evaluations > MAX_WORK:
-        raise ValueError(
-            f"That is {particles:,} particles × {evaluations:,} model evaluations, more than this "
-            f"shared app allows per request ({MAX_WORK:,}). Use fewer particles or steps."
-        )
-
-
 PROJECT = Path(__file__).resolve().parents[1]
 MAX_MESSAGE = 300
 
