@@ -83,8 +83,10 @@ def user_facing(fn):
         except (ValueError, MixtureError) as err:
             if not _ours(err):
                 log.exception("unexpected library error in %s", fn.__name__)
-                raise gr.Error("These settings are not supported by this sampler; try more steps or other "
-                               "settings.", print_exception=False) from None
+                raise gr.Error(
+                    "These settings are not supported by this sampler; try more steps or other settings.",
+                    print_exception=False,
+                ) from None
             message = str(err)[:MAX_MESSAGE]
             log.info("refused %s: %s", fn.__name__, message)
             raise gr.Error(message, print_exception=False) from None
@@ -124,8 +126,9 @@ def latest_only(fn, n_outputs: int, names: list[str]):
     outputs untouched.
     """
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    extras = [p.replace(kind=kind) for p in inspect.signature(fn).parameters.values()
-              if isinstance(p.default, gr.Progress)]
+    extras = [
+        p.replace(kind=kind) for p in inspect.signature(fn).parameters.values() if isinstance(p.default, gr.Progress)
+    ]
     n = len(names)
 
     def wrapper(*args):
