@@ -1,0 +1,111 @@
+"""One registry of the papers' claims that the app measures on exact data.
+
+Each claim is registered once, in a module of this package (`CLAIMS = [Claim(...), ...]`; modules are
+found automatically, in name order). The same entry drives
+
+* the test of the claim (`tests/core/test_claims.py`): it measures the numbers, derives the verdict from
+  them and asserts that it is the verdict recorded here (`expected`), and that the shipped numbers
+  reproduce;
+* the claims board of the landing tab, and the "measured here" lines of the tabs' notes, which read the
+  shipped numbers in `assets/claims.json` (written by `python -m core.claims --write`), so nothing is
+  computed at start-up and no number is written twice.
+
+`measure()` must be deterministic (fixed seeds) and return plain floats; `verdict(values)` states the
+claim's logic on those numbers and returns one of HOLDS, DEPENDS, FAILS; `summary(values)` turns them into
+one line a participant can read.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+HOLDS = "holds"
+DEPENDS = "depends on the data or grid"
+FAILS = "does not hold here"
+VERDICTS = (HOLDS, DEPENDS, FAILS)
+
+SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "claims.json"
+# Shipped and recomputed numbers must agree to this: seeded runs are identical on one machine; on another
+# CPU rounding can move a particle across a basin boundary, i.e. 1 in 2,000 of a share.
+REL_TOL, ABS_TOL = 5e-3, 1e-3
+
+
+@dataclass(frozen=True)
+class Claim:
+    key: str  # stable id, used in links (#claim-KEY) and in assets/claims.json
+    paper: str  # "Song et al. 2021a (DDIM), Table 1"
+    claim: str  # what the paper says, in one sentence
+    method: str  # how we measure it: preset, process, grid, steps, particles, seeds, metric
+    measure: Callable[[], dict[str, float]]
+    verdict: Callable[[dict[str, float]], str]
+    summary: Callable[[dict[str, float]], str]
+    expected: str  # the verdict we measured when registering the claim; the test asserts it
+    tab: str  # TAB_ID of the tab whose notes cite it
+    scene: str  # query string of the deep link that shows it, e.g. "tab=ddim&preset=ring8"
+
+    def __post_init__(self):
+        if self.expected not in VERDICTS:
+            raise ValueError(f"claim {self.key}: expected verdict must be one of {VERDICTS}")
+
+
+@cache
+def all_claims() -> dict[str, Claim]:
+    """Every registered claim, by key, module by module in name order."""
+    out: dict[str, Claim] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        for claim in importlib.import_module(f"{__name__}.{info.name}").CLAIMS:
+            if claim.key in out:
+                raise ValueError(f"claim key {claim.key!r} registered twice")
+            out[claim.key] = claim
+    return out
+
+
+def evaluate(claim: Claim) -> dict:
+    """Measure a claim now: {"values", "verdict", "summary"}, plain JSON types."""
+    values = {k: float(v) for k, v in claim.measure().items()}
+    return {"values": values, "verdict": claim.verdict(values), "summary": claim.summary(values)}
+
+
+@cache
+def shipped() -> dict[str, dict]:
+    """The precomputed results in assets/claims.json (empty if the file is missing)."""
+    if not SHIPPED.exists():
+        return {}
+    return json.loads(SHIPPED.read_text())
+
+
+def same_numbers(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a.keys() == b.keys() and all(
+        math.isclose(a[k], b[k], rel_tol=REL_TOL, abs_tol=ABS_TOL) for k in a
+    )
+
+
+def note(key: str) -> str:
+    """The shipped result of one claim as a Markdown line for a tab's notes."""
+    claim = all_claims()[key]
+    result = shipped().get(key)
+    if result is None:
+        return f"**{claim.paper}:** {claim.claim} *(not measured yet: run `python -m core.claims --write`)*"
+    return f"**{claim.paper}:** {claim.claim} **Measured here: {result['verdict']}.** {result['summary']}"
+
+
+def write(keys: list[str] | None = None) -> dict[str, dict]:
+    """Recompute the claims (all, or `keys` only, keeping the others) and write assets/claims.json."""
+    results = dict(shipped())
+    for key, claim in all_claims().items():
+        if keys is None or key in keys:
+            print(f"measuring {key} …", flush=True)
+            results[key] = evaluate(claim)
+    results = {k: results[k] for k in all_claims() if k in results}
+    SHIPPED.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    shipped.cache_clear()
+    return results
