@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 CALLBACK_BUDGET = 0.250  # seconds
 JSON_BUDGET = 1.5e6  # bytes of figure JSON per update
@@ -90,7 +91,7 @@ def build_cases(worst: bool) -> list[Case]:
             "reverse · new particle count (run + noise floors miss)",
             reverse.TAB_ID,
             lambda: reverse.reverse_view(*defaults(reverse)),
-            reset=lambda: (reverse.run.cache_clear(), metrics.preset_noise_floor.cache_clear()),
+            reset=lambda: (reverse.run.cache_clear(), metrics.data_noise_floor.cache_clear()),
         ),
         Case("reverse · page load / scene (load)", reverse.TAB_ID, tail(reverse, 4)),
         Case(
@@ -113,6 +114,7 @@ def build_cases(worst: bool) -> list[Case]:
         ),
         Case("guidance · page load / scene (load)", guidance.TAB_ID, tail(guidance, 3)),
     ]
+    cases += tab_cases(worst)
     if not worst:
         return cases
 
@@ -165,6 +167,14 @@ def build_cases(worst: bool) -> list[Case]:
         )
     )
     return cases
+
+
+def tab_cases(worst: bool) -> list[Case]:
+    """The cases of the newer tabs: each `benchmarks/tab_<name>.py` has `cases(worst) -> list[Case]`."""
+    found = []
+    for path in sorted(Path(__file__).parent.glob("tab_*.py")):
+        found += importlib.import_module(f"benchmarks.{path.stem}").cases(worst)
+    return found
 
 
 def serialise(components, outputs) -> tuple[bytes, int]:

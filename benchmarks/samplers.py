@@ -4,7 +4,7 @@
     python -m benchmarks.samplers --presets grid25 --nfe 10 50 --no-diffusers
 
 Each cell is the unbiased MMD² between 2,000 samples and the exact mixture, in units of its noise floor:
-(value - mean over exact sample sets) / spread over exact sample sets (`core.metrics.preset_noise_floor`).
+(value - mean over exact sample sets) / spread over exact sample sets (`core.metrics.data_noise_floor`).
 Exact samples give |units| ≲ 2 (the largest of 200 exact sets is about 4), so a cell under ~3 cannot be
 told apart from exact sampling. One seed per cell: ±1–2 units is noise.
 
@@ -33,7 +33,7 @@ from scipy.integrate import solve_ivp
 
 from core.datasets import PRESETS, load_preset
 from core.grids import Grid, make_grid
-from core.metrics import mmd2, preset_noise_floor
+from core.metrics import data_noise_floor, mmd2
 from core.mixture import GaussianMixture
 from core.models import ExactDenoiser, Marginal
 from core.processes import make_process
@@ -68,7 +68,7 @@ def mmd_units(
     if not np.all(np.isfinite(result.samples)):
         return float("nan"), result
     value = mmd2(result.samples, mixture, PRESETS[preset].kernel_bandwidth)
-    return preset_noise_floor(preset, "mmd2", n).in_units(value), result
+    return data_noise_floor(preset, "mmd2", n).in_units(value), result
 
 
 def mean_units(key, preset, process, grid, steps=0, params=None, seeds=(0, 1, 2), **kw) -> float:
@@ -309,7 +309,7 @@ def accuracy_tables(presets, nfes, rows, seed=0):
     """Print one accuracy-vs-NFE table per preset, and return the runs of the first preset."""
     first = {}
     for preset in presets:
-        floor = preset_noise_floor(preset, "mmd2", N_POINTS)
+        floor = data_noise_floor(preset, "mmd2", N_POINTS)
         body, failures = [], []
         for row in rows:
             cells = [run_cell(row, preset, nfe, seed) for nfe in nfes]

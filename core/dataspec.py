@@ -8,7 +8,7 @@ separated by `,`:
 e.g. `gmm:1,-2,0,0.3,0.3,0,0;1,2,0,0.5,0.1,30,1`. Four numbers (`weight, mean x, mean y, std`) are accepted
 as short hand for an isotropic component of class 0. The covariance is R(angle) diag(sx², sy²) R(angle)ᵀ.
 
-`canonical(spec)` decodes and re-encodes: weights normalised to sum 1, every number at 6 significant digits
+`canonical(spec)` decodes and re-encodes: weights relative to the largest, every number at 6 significant digits
 (the encoding's stated precision), so the same mixture always gives the same string. That string is the
 cache key of every computation on it, and it is what a URL carries. Decoding never evaluates text: it
 splits, converts with `float`, range-checks against the caps below and refuses with a message a user can
@@ -70,16 +70,18 @@ def covariance(sx: float, sy: float, degrees: float) -> np.ndarray:
 
 
 def components(mixture: GaussianMixture) -> list[tuple[float, float, float, float, float, float, int]]:
-    """The mixture as rows (weight, mean x, mean y, std major, std minor, angle°, class): the table form."""
+    """The mixture as rows (weight, mean x, mean y, std major, std minor, angle°, class): the table form.
+    Weights are relative to the largest (= 1), so that rounding them to 6 digits is idempotent."""
     rows = []
+    top = mixture.weights.max()
     for w, mu, cov, c in zip(mixture.weights, mixture.means, mixture.covs, mixture.labels):
         sx, sy, deg = _std_angle(cov)
-        rows.append((float(w), float(mu[0]), float(mu[1]), sx, sy, deg, int(c)))
+        rows.append((float(w / top), float(mu[0]), float(mu[1]), sx, sy, deg, int(c)))
     return rows
 
 
 def encode(mixture: GaussianMixture) -> str:
-    """The `gmm:` text of a mixture (weights normalised, 6 significant digits)."""
+    """The `gmm:` text of a mixture (weights relative to the largest, 6 significant digits)."""
     return PREFIX + ";".join(",".join([*map(_fmt, row[:6]), str(row[6])]) for row in components(mixture))
 
 
@@ -130,7 +132,9 @@ def mixture_from_rows(rows) -> GaussianMixture:
 def decode(text: str) -> GaussianMixture:
     """A `gmm:` text → GaussianMixture, or DataSpecError with what to fix."""
     if len(text) > MAX_SPEC_CHARS:
-        raise DataSpecError(f"A data spec may be at most {MAX_SPEC_CHARS:,} characters long; this one has {len(text):,}.")
+        raise DataSpecError(
+            f"A data spec may be at most {MAX_SPEC_CHARS:,} characters long; this one has {len(text):,}."
+        )
     if not text.startswith(PREFIX):
         raise DataSpecError(f"A user mixture starts with {PREFIX!r}.")
     parts = [p for p in text[len(PREFIX) :].split(";") if p.strip()]

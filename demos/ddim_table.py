@@ -7,13 +7,14 @@ from collections import OrderedDict
 import numpy as np
 import plotly.graph_objects as go
 
-from core.datasets import PRESETS, load_preset
+from core.dataspec import data_bandwidth, load_data
 from core.grids import timestep_grid
-from core.metrics import mmd2, preset_noise_floor
+from core.metrics import data_noise_floor, mmd2
 from core.models import ExactDenoiser
 from core.processes import DiscreteVP
 from core.samplers.registry import run_sampler
 from demos import plotting
+from demos.data_input import data_dropdown, data_spec
 from demos.inputs import check_superseded, choice, number, seed
 from demos.sharing import Control
 
@@ -57,7 +58,7 @@ CONTROLS = [
 
 
 def _validate(preset, particles, seed_value):
-    preset = choice(preset, PRESETS, "preset")
+    preset = data_spec(preset)
     particles = number(particles, 100, 2000, "Particles", integer=True)
     if particles not in PARTICLE_CHOICES:
         raise ValueError(f"Particles must be one of {PARTICLE_CHOICES} for the table (it is cached per size).")
@@ -75,10 +76,10 @@ def table(preset: str, particles: int, seed_value: int, progress=None) -> dict:
     if key in _TABLES:
         _TABLES.move_to_end(key)
         return _TABLES[key]
-    mixture = load_preset(preset)
+    mixture = load_data(preset)
     model = ExactDenoiser(mixture)
-    floor = preset_noise_floor(preset, "mmd2", particles)
-    h = PRESETS[preset].kernel_bandwidth
+    floor = data_noise_floor(preset, "mmd2", particles)
+    h = data_bandwidth(preset)
     units = np.zeros((len(VARIANTS), len(STEPS)))
     samples = {}
     total, done = len(VARIANTS) * sum(STEPS), 0
@@ -128,7 +129,7 @@ def table_rows(units: np.ndarray) -> list[list]:
 
 
 def cell_figure(preset: str, samples: np.ndarray, steps: int, variant: str, value: float) -> go.Figure:
-    mixture = load_preset(preset)
+    mixture = load_data(preset)
     box = plotting.plot_box(mixture)
     fig = go.Figure(plotting.density_trace(mixture, box, name="exact target p₀"))
     fig.add_trace(plotting.points_trace(samples, f"DDIM samples ({variant}, S = {steps})", size=3.5))
@@ -139,7 +140,7 @@ def cell_figure(preset: str, samples: np.ndarray, steps: int, variant: str, valu
 
 def paths_figure(preset: str, steps: int, seed_value: int, n: int = 12) -> go.Figure:
     """η = 0 and η = 1 from the same initial noise: a smooth ODE path vs a random walk."""
-    mixture = load_preset(preset)
+    mixture = load_data(preset)
     box = plotting.plot_box(mixture)
     grid = timestep_grid(DiscreteVP(), steps, "leading")
     x_init = grid.sigma[0] * np.random.default_rng(seed_value).standard_normal((n, 2))
@@ -191,7 +192,7 @@ def build():
     with gr.Tab("DDIM η tradeoff", id=TAB_ID) as tab:
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
-                preset = gr.Dropdown([(p.title, k) for k, p in PRESETS.items()], value="ring8", label="Data")
+                preset = data_dropdown(gr)
                 particles = gr.Radio(list(PARTICLE_CHOICES), value=1000, label="Particles per cell")
                 seed_box = gr.Number(0, label="Seed", precision=0, minimum=0)
                 cell_steps = gr.Radio(list(STEPS), value=10, label="Cell: steps S")

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
-from core.datasets import PRESETS, load_preset
+from core.dataspec import data_title, load_data
 from core.processes import PROCESSES, make_process
 from demos import plotting
+from demos.data_input import data_dropdown, data_spec
 from demos.inputs import choice, number, seed
 from demos.sharing import Control, as_bool
 
@@ -60,7 +61,7 @@ CONTROLS = [
 @lru_cache(maxsize=32)
 def _particles(preset: str, seed_value: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed_value)
-    return load_preset(preset).sample(N_PARTICLES, rng), rng.standard_normal((N_PARTICLES, 2))
+    return load_data(preset).sample(N_PARTICLES, rng), rng.standard_normal((N_PARTICLES, 2))
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +77,7 @@ def _coefficients(process_key: str, t: float, mixture) -> tuple[float, float]:
 
 
 def _validate(preset, process, t, show_score, seed_value):
-    preset = choice(preset, PRESETS, "preset")
+    preset = data_spec(preset)
     process = choice(process, PROCESSES, "process")
     lo, hi, _ = time_range(process)
     t = number(t, lo, hi, f"t for {process}")
@@ -88,7 +89,7 @@ def _validate(preset, process, t, show_score, seed_value):
 def forward_figure(preset: str, process: str, t: float, show_score: bool = True, seed_value: int = 0) -> go.Figure:
     """Particles x_t = α x₀ + σ ε over the exact density p_t, with the exact score field."""
     preset, process, t, show_score, seed_value = _validate(preset, process, t, show_score, seed_value)
-    mixture = load_preset(preset)
+    mixture = load_data(preset)
     a, s = _coefficients(process, t, mixture)
     pt = mixture.diffused(a, s)
     box = plotting.plot_box(pt)
@@ -99,7 +100,7 @@ def forward_figure(preset: str, process: str, t: float, show_score: bool = True,
     if show_score:
         pts = plotting.field_points(box)
         fig.add_trace(plotting.arrows_trace(pts, pt.score(pts), 0.9 * (box[1] - box[0]) / 22))
-    title = f"{PRESETS[preset].title} · {make_process(process, mixture).name} · t = {t:g}  (α = {a:.3f}, σ = {s:.3f})"
+    title = f"{data_title(preset)} · {make_process(process, mixture).name} · t = {t:g}  (α = {a:.3f}, σ = {s:.3f})"
     return plotting.set_box(plotting.base_layout(fig, title), box)
 
 
@@ -132,7 +133,7 @@ def schedule_figure(process: str, t: float) -> go.Figure:
 def noised_picture(preset: str, process: str, t: float, seed_value: int = 0) -> np.ndarray:
     """assets/picture.png (scaled to [-1, 1]) noised as α x₀ + σ ε, shown divided by √(α² + σ²)
     (the VE σ_max is the one chosen for the preset)."""
-    a, s = _coefficients(process, t, load_preset(preset))
+    a, s = _coefficients(process, t, load_data(preset))
     img = _picture()
     eps = np.random.default_rng(seed_value).standard_normal(img.shape)
     xt = (a * img + s * eps) / np.sqrt(a**2 + s**2)
@@ -141,7 +142,7 @@ def noised_picture(preset: str, process: str, t: float, seed_value: int = 0) -> 
 
 def prior_mismatch(preset: str, process: str, t: float, n: int = 20_000) -> tuple[float, float]:
     """Monte Carlo KL(p_t ‖ N(0, σ_t² I)) in nats with its standard error (exact p_t, fixed seed)."""
-    mixture = load_preset(preset)
+    mixture = load_data(preset)
     a, s = _coefficients(process, t, mixture)
     if s < NO_NOISE:
         return float("inf"), 0.0
@@ -154,7 +155,7 @@ def prior_mismatch(preset: str, process: str, t: float, n: int = 20_000) -> tupl
 
 def mismatch_text(preset: str, process: str, t: float) -> str:
     kl_t, se_t = prior_mismatch(preset, process, t)
-    p = make_process(process, load_preset(preset))
+    p = make_process(process, load_data(preset))
     kl_T, se_T = prior_mismatch(preset, process, float(p.t_max))
     verdict = "negligible" if kl_t < 0.01 else ("noticeable" if kl_t < 0.1 else "large: samples will be wrong")
     now = "∞ (no noise yet)" if not np.isfinite(kl_t) else f"{_nats(kl_t, se_t)} ({verdict})"
@@ -208,7 +209,7 @@ def build():
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
-                preset = gr.Dropdown([(p.title, k) for k, p in PRESETS.items()], value="ring8", label="Data")
+                preset = data_dropdown(gr)
                 process = gr.Dropdown(
                     [(make_process(k).name, k) for k in PROCESSES], value="ddpm", label="Forward process"
                 )

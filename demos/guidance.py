@@ -10,12 +10,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.datasets import PRESETS, load_preset
+from core.dataspec import load_data
 from core.grids import timestep_grid
 from core.models import ExactDenoiser, GuidedDenoiser
 from core.processes import DiscreteVP
 from core.samplers.registry import run_sampler
 from demos import plotting
-from demos.inputs import check_superseded, choice, number, seed
+from demos.data_input import data_dropdown, data_spec
+from demos.inputs import check_superseded, number, seed
 from demos.sharing import Control
 
 TAB_ID = "cfg"
@@ -52,8 +54,12 @@ CONTROLS = [
 
 
 def _validate(preset, label, w, particles, steps, seed_value):
-    preset = choice(preset, GUIDANCE_PRESETS, "preset with classes")
-    classes = load_preset(preset).classes.tolist()
+    preset = data_spec(preset, GUIDANCE_PRESETS)
+    classes = load_data(preset).classes.tolist()
+    if len(classes) < 2:
+        raise ValueError(
+            "Guidance needs data with at least two classes; give your mixture's components different classes."
+        )
     label = number(label, min(classes), max(classes), "Class", integer=True)
     if label not in classes:
         raise ValueError(f"Class must be one of {classes} for this preset.")
@@ -64,7 +70,7 @@ def _validate(preset, label, w, particles, steps, seed_value):
 
 
 def guided_samples(preset: str, label: int, w: float, particles: int, steps: int, seed_value: int) -> np.ndarray:
-    mixture = load_preset(preset)
+    mixture = load_data(preset)
     model = GuidedDenoiser(ExactDenoiser(mixture.for_class(label)), ExactDenoiser(mixture), w)
     grid = timestep_grid(DiscreteVP(), steps, "leading")
     return run_sampler("ddim", model, grid, particles, seed_value, {"eta": 0.0}, n_paths=0).samples
@@ -72,7 +78,7 @@ def guided_samples(preset: str, label: int, w: float, particles: int, steps: int
 
 def tradeoff(preset: str, label: int, samples: np.ndarray) -> dict:
     """Fidelity (in-class share, mean log p(c|x)) and diversity (mode TV within the class, rms spread)."""
-    mixture = load_preset(preset)
+    mixture = load_data(preset)
     post = np.clip(mixture.class_posterior(samples, label), 1e-300, 1.0)
     resp = mixture.responsibilities(samples)
     nearest = resp.argmax(1)
@@ -100,7 +106,7 @@ def curves(preset: str, label: int, particles: int, steps: int, seed_value: int)
 
 
 def samples_figure(preset: str, label: int, w: float, samples: np.ndarray) -> go.Figure:
-    mixture = load_preset(preset)
+    mixture = load_data(preset)
     box = plotting.plot_box(mixture)
     fig = go.Figure(plotting.contour_trace(mixture, box, "#9ca3af", "unconditional p(x)"))
     fig.add_trace(plotting.contour_trace(mixture.for_class(label), box, plotting.PALETTE[0], f"p(x | c = {label})"))
@@ -165,7 +171,7 @@ def load(values: list) -> list:
     import gradio as gr
 
     figures = guidance_view(*values)
-    classes = load_preset(values[0]).classes.tolist()
+    classes = load_data(values[0]).classes.tolist()
     return [values[0], gr.Dropdown(choices=classes, value=int(values[1])), *values[2:], *figures]
 
 
@@ -183,11 +189,7 @@ def build():
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
-                preset = gr.Dropdown(
-                    [(PRESETS[k].title, k) for k in GUIDANCE_PRESETS],
-                    value="guidance_collapse",
-                    label="Data (with classes)",
-                )
+                preset = data_dropdown(gr, "guidance_collapse", GUIDANCE_PRESETS, label="Data (with classes)")
                 label = gr.Dropdown([0, 1], value=0, label="Class c")
                 particles = gr.Slider(100, 2000, value=1000, step=100, label="Particles")
                 steps = gr.Slider(5, 200, value=50, step=1, label="DDIM steps")
@@ -214,7 +216,7 @@ def build():
     view = user_facing(latest_only(guidance_view, len(outputs), [c.name for c in CONTROLS]))
 
     def on_preset(*values):
-        return load([values[0], int(load_preset(values[0]).classes[0]), *values[2:]])
+        return load([values[0], int(load_data(values[0]).classes[0]), *values[2:]])
 
     def on_scene(name, *values):
         if name not in SCENES:

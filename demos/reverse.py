@@ -9,13 +9,14 @@ from functools import lru_cache
 import numpy as np
 import plotly.graph_objects as go
 
-from core.datasets import PRESETS, load_preset
+from core.dataspec import data_bandwidth, load_data
 from core.grids import GRIDS, make_grid
-from core.metrics import mean_nll, mmd2, mode_tv, preset_noise_floor
+from core.metrics import data_noise_floor, mean_nll, mmd2, mode_tv
 from core.models import ExactDenoiser
 from core.processes import PROCESSES, make_process
 from core.samplers.registry import SAMPLERS, get_sampler, run_sampler
 from demos import plotting
+from demos.data_input import data_dropdown, data_spec
 from demos.inputs import MAX_PARTICLES, MAX_STEPS, MAX_WORK, check_superseded, choice, number, seed
 from demos.sharing import Control, as_bool
 
@@ -98,7 +99,7 @@ class BudgetDenoiser:
 
 
 def _validate(preset, process, grid, sampler, steps, seed_value, particles, param_values):
-    preset = choice(preset, PRESETS, "preset")
+    preset = data_spec(preset)
     process = choice(process, PROCESSES, "process")
     grid = choice(grid, GRIDS, "time grid")
     sampler = choice(sampler, SAMPLERS, "sampler")
@@ -115,17 +116,17 @@ def run(
     preset: str, process: str, grid: str, sampler: str, steps: int, seed_value: int, particles: int, params: tuple
 ) -> dict:
     """One sampler run with its metrics (cached: the step and particle sliders only redraw)."""
-    mixture = load_preset(preset)
+    mixture = load_data(preset)
     proc = make_process(process, mixture)
     g = make_grid(proc, grid, steps)
     model = BudgetDenoiser(ExactDenoiser(mixture), max(1, MAX_WORK // particles))
     result = run_sampler(sampler, model, g, particles, seed_value, dict(params), n_paths=N_CLOUD)
     if not np.all(np.isfinite(result.samples)):
         raise ValueError("This sampler diverged with these settings (non-finite samples); try more steps.")
-    h = PRESETS[preset].kernel_bandwidth
-    floor = preset_noise_floor(preset, "mmd2", particles)
-    tv_floor = preset_noise_floor(preset, "mode_tv", particles)
-    nll_floor = preset_noise_floor(preset, "nll", particles)
+    h = data_bandwidth(preset)
+    floor = data_noise_floor(preset, "mmd2", particles)
+    tv_floor = data_noise_floor(preset, "mode_tv", particles)
+    nll_floor = data_noise_floor(preset, "nll", particles)
     value = mmd2(result.samples, mixture, h)
     return dict(
         result=result,
@@ -142,7 +143,7 @@ def run(
 def reverse_figure(out: dict, preset: str, step: int, inspect: int) -> go.Figure:
     """Paths of a readable subset over the exact target; the cloud at the chosen step; one path highlighted."""
     res = out["result"]
-    mixture = load_preset(preset)
+    mixture = load_data(preset)
     box = plotting.plot_box(mixture)
     last = len(res.path) - 1
     k = min(step, last)
@@ -183,7 +184,7 @@ def reverse_figure(out: dict, preset: str, step: int, inspect: int) -> go.Figure
 def commitment_figure(out: dict, preset: str, inspect: int) -> go.Figure:
     """Exact posterior responsibilities p(k | x_t) along one path, at the grid's noise levels."""
     res, g = out["result"], out["grid"]
-    mixture = load_preset(preset)
+    mixture = load_data(preset)
     i = min(inspect, res.path.shape[1] - 1)
     fig = go.Figure()
     if len(res.path) != len(g.t) or get_sampler(out["sampler"]).diffusers:
@@ -288,7 +289,7 @@ def build():
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
-                preset = gr.Dropdown([(p.title, k) for k, p in PRESETS.items()], value="ring8", label="Data")
+                preset = data_dropdown(gr)
                 sampler = gr.Dropdown([(s.title, k) for k, s in SAMPLERS.items()], value="ddim", label="Sampler")
                 process = gr.Dropdown(
                     [(make_process(k).name, k) for k in PROCESSES], value="ddpm", label="Forward process"

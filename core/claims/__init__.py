@@ -84,9 +84,7 @@ def shipped() -> dict[str, dict]:
 
 
 def same_numbers(a: dict[str, float], b: dict[str, float]) -> bool:
-    return a.keys() == b.keys() and all(
-        math.isclose(a[k], b[k], rel_tol=REL_TOL, abs_tol=ABS_TOL) for k in a
-    )
+    return a.keys() == b.keys() and all(math.isclose(a[k], b[k], rel_tol=REL_TOL, abs_tol=ABS_TOL) for k in a)
 
 
 def note(key: str) -> str:

@@ -22,7 +22,9 @@ def main() -> None:
         if keys is None or key in keys:
             now, old = evaluate(claim), shipped().get(key)
             same = old is not None and same_numbers(now["values"], old["values"])
-            print(f"{key}: {now['verdict']} (expected {claim.expected}; shipped numbers {'match' if same else 'DIFFER'})")
+            print(
+                f"{key}: {now['verdict']} (expected {claim.expected}; shipped numbers {'match' if same else 'DIFFER'})"
+            )
             print(f"  {now['summary']}")
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from core.datasets import PRESETS, load_preset
 from core.grids import Grid, make_grid, timestep_grid
-from core.metrics import mmd2, preset_noise_floor
+from core.metrics import data_noise_floor, mmd2
 from core.models import ExactDenoiser
 from core.processes import DiscreteVP, make_process
 from core.samplers.registry import SAMPLERS, run_sampler
@@ -96,7 +96,7 @@ def test_every_diffusers_row_samples(soft, key):
     assert result.nfe >= grid.n_steps
     np.testing.assert_array_equal(result.path[-1], x[: result.path.shape[1]])
     assert np.isfinite(result.path).all() and np.abs(result.path).max() < 10
-    floor = preset_noise_floor(PRESET, "mmd2", N_ROWS)
+    floor = data_noise_floor(PRESET, "mmd2", N_ROWS)
     assert floor.in_units(mmd2(x, mixture, PRESETS[PRESET].kernel_bandwidth)) < 10
 
 
@@ -163,7 +163,7 @@ def test_diffusers_ddpm_1000_steps_reaches_the_noise_floor():
     units of exact sampling. The same check on 10 steps must fail, or the check has no power."""
     mixture = load_preset("ring8")
     model = ExactDenoiser(mixture)
-    floor = preset_noise_floor("ring8", "mmd2", 2000)
+    floor = data_noise_floor("ring8", "mmd2", 2000)
     h = PRESETS["ring8"].kernel_bandwidth
 
     def units(n_steps):
