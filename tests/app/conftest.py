@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.load import launch_app, stop_app
+from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, SHOTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,3 +22,16 @@ def app_url():
         pytest.fail(str(err))
     yield url
     stop_app(proc)
+
+
+# ---------------------------------------------------------------------------- browser plumbing
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
