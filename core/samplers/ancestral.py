@@ -83,9 +83,13 @@ def euler_maruyama(model, x, grid, noise, callback):
 
 
 def predictor_corrector(model, x, grid, noise, callback, snr=0.16, n_corrector=1):
-    """Song et al. 2021b, Algorithms 4–5: at each level, `n_corrector` Langevin steps
-    x ← x + ε s + √(2ε) z with ε = 2 a (r‖z‖/‖s‖)² (norms averaged over the batch, a = α²_{t|s}),
-    then one Euler–Maruyama predictor step."""
+    """Predictor–corrector sampling, Song et al. 2021b, Algorithms 2–3 (PC sampling for VE / VP), with the
+    Langevin corrector of Algorithms 4–5: `n_corrector` steps x ← x + ε s + √(2ε) z with
+    ε = 2 a (r‖z‖/‖s‖)² (norms averaged over the batch, a = α²_{t|s}), then one Euler–Maruyama predictor step.
+
+    Order: at each noise level the corrector runs first, then the predictor, as the official
+    `score_sde/sampling.py` (`pc_sampler`) does; the paper's Algorithms 2–3 write the predictor first.
+    The two orders differ only by where the first and last corrector steps fall."""
     _require_positive_alpha(grid, "Predictor–corrector")
     for i in range(grid.n_steps):
         a_t, s_t, a_s, s_s = grid.alpha[i], grid.sigma[i], grid.alpha[i + 1], grid.sigma[i + 1]

@@ -94,7 +94,7 @@ SAMPLERS: dict[str, SamplerSpec] = {
         SamplerSpec(
             "pc",
             "Predictor–corrector",
-            "Song et al. 2021b, Algorithms 4-5",
+            "Song et al. 2021b, Algorithms 2-3 (PC), corrector of Algorithms 4-5; corrector first, as sampling.py",
             ancestral.predictor_corrector,
             (
                 Param("snr", "corrector snr r", 0.16, 0.0, 1.0, help="Langevin step ∝ r²"),
