@@ -6,7 +6,7 @@ off, and fed ε̂ = (x - α x̂₀)/σ. VP schedulers (DDPM, DDIM, DPM-Solver, U
 integer timesteps and α from `alphas_cumprod`; the Euler family (Euler, Euler-A, Heun, LMS) works
 in σ-space, scales its input by 1/√(σ²+1) and is read through `s.sigmas[s.step_index]`.
 They use their own timesteps (set_timesteps(n) with the chosen spacing), not our grid; only the
-number of steps is taken from it. `import diffusers` happens on first use: it costs seconds.
+number of steps is taken from it, and each starts from its own prior (`own_prior`), whatever the process. `import diffusers` happens on first use: it costs seconds.
 """
 
 from __future__ import annotations
@@ -61,6 +61,20 @@ def check_supported(scheduler_class: str, n_steps: int, spacing: str | None) -> 
         )
 
 
+def own_prior(x: np.ndarray, grid, scheduler, sigma_space: bool) -> np.ndarray:
+    """The row's initial sample from x ~ N(0, σ_T² I) of *our* grid's process: x/σ_T is the standard normal
+    draw, scaled to the scheduler's own prior (every diffusers pipeline starts at z · init_noise_sigma).
+
+    A VP scheduler starts at σ_VP = √(1 - ᾱ) of its first timestep; the Euler family at σ̃₀ of `sigmas`, in
+    its own frame x·√(σ̃² + 1). Without this a VE or EDM grid (σ_T = σ_max, 80 for EDM) would hand a VP
+    scheduler a sample 80 times too wide and give wrong samples without any error (issue 11, item 1)."""
+    if sigma_space:
+        target = float(scheduler.sigmas[0])
+    else:
+        target = float(np.sqrt(1 - float(scheduler.alphas_cumprod[int(scheduler.timesteps[0])])))
+    return x * (target / float(grid.sigma[0]))
+
+
 def run_diffusers(model, x, grid, noise, callback, scheduler_class, spacing=None, **step_kwargs):
     """Sample with a diffusers scheduler: the loop of every diffusers pipeline, our model inside."""
     check_supported(scheduler_class, grid.n_steps, spacing)
@@ -68,9 +82,7 @@ def run_diffusers(model, x, grid, noise, callback, scheduler_class, spacing=None
 
     s = make_scheduler(scheduler_class, grid.n_steps, spacing)
     sigma_space = scheduler_class in SIGMA_SPACE
-    sample = torch.from_numpy(np.array(x, dtype=np.float64))
-    if sigma_space:  # x is N(0, σ_T²)-scaled in the VP frame; diffusers' σ-frame sample is x·√(σ²+1)
-        sample = sample * float(np.sqrt(float(s.sigmas[0]) ** 2 + 1))
+    sample = torch.from_numpy(own_prior(np.asarray(x, dtype=np.float64), grid, s, sigma_space))
     kwargs = dict(step_kwargs)
     if "generator" in inspect.signature(s.step).parameters:
         kwargs["generator"] = noise.torch_generator()
