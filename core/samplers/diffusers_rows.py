@@ -6,7 +6,8 @@ off, and fed ε̂ = (x - α x̂₀)/σ. VP schedulers (DDPM, DDIM, DPM-Solver, U
 integer timesteps and α from `alphas_cumprod`; the Euler family (Euler, Euler-A, Heun, LMS) works
 in σ-space, scales its input by 1/√(σ²+1) and is read through `s.sigmas[s.step_index]`.
 They use their own timesteps (set_timesteps(n) with the chosen spacing), not our grid; only the
-number of steps is taken from it, and each starts from its own prior (`own_prior`), whatever the process. `import diffusers` happens on first use: it costs seconds.
+number of steps is taken from it, and each starts from its own prior (`own_prior`), whatever the
+process. `import diffusers` happens on first use: it costs seconds.
 """
 
 from __future__ import annotations
