@@ -32,48 +32,19 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from core.datasets import PRESETS, load_preset
+from core.evaluate import N_POINTS, mmd_units
 from core.grids import Grid, make_grid
-from core.metrics import data_noise_floor, mmd2
+from core.metrics import data_noise_floor
 from core.mixture import GaussianMixture
 from core.models import ExactDenoiser, Marginal
 from core.processes import make_process
-from core.samplers.registry import SampleResult, run_sampler
+from core.samplers.registry import run_sampler
 
-N_POINTS = 2000
 NFE_COLUMNS = (5, 10, 20, 50, 100, 1000)
 DEFAULT_PRESETS = ("ring8", "ring8_wide")
 WITHIN_FLOOR = 4.0
 """A single 2,000-point run at most this many floor units above exact sampling counts as exact: the
 largest of 200 exact sample sets was 3.5–4.0 units on ring8, ring8_wide, grid25 and pinwheel."""
-
-
-# ---------------------------------------------------------------------------- measuring one run
-def mmd_units(
-    key: str,
-    preset: str,
-    process: str,
-    grid: str | Grid,
-    steps: int = 0,
-    params: dict | None = None,
-    seed: int = 0,
-    n: int = N_POINTS,
-    model=None,
-    x_init=None,
-) -> tuple[float, SampleResult]:
-    """Run sampler `key` on `preset` and return (MMD² in noise-floor units, the run)."""
-    mixture = load_preset(preset)
-    if not isinstance(grid, Grid):
-        grid = make_grid(make_process(process, mixture), grid, steps)
-    result = run_sampler(key, model or ExactDenoiser(mixture), grid, n, seed, params, n_paths=1, x_init=x_init)
-    if not np.all(np.isfinite(result.samples)):
-        return float("nan"), result
-    value = mmd2(result.samples, mixture, PRESETS[preset].kernel_bandwidth)
-    return data_noise_floor(preset, "mmd2", n).in_units(value), result
-
-
-def mean_units(key, preset, process, grid, steps=0, params=None, seeds=(0, 1, 2), **kw) -> float:
-    """MMD² units averaged over seeds (the mean of 3 exact sets stays under ~2.5)."""
-    return float(np.mean([mmd_units(key, preset, process, grid, steps, params, s, **kw)[0] for s in seeds]))
 
 
 # ---------------------------------------------------------------------------- table rows
