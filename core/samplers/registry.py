@@ -12,7 +12,7 @@ import numpy as np
 
 from core.grids import Grid
 from core.models import CountingDenoiser, Denoiser
-from core.samplers import ancestral, diffusers_rows, dpm_solver, langevin, ode
+from core.samplers import ancestral, diffusers_rows, dpm_solver, langevin, ode, optimal
 from core.samplers.base import NoiseSource
 from core.samplers.spec import Param, SamplerSpec
 
@@ -78,6 +78,22 @@ SAMPLERS: dict[str, SamplerSpec] = {
                     "sigma_hat", "σ̂ (Table 1 row)", False, help="the larger variance σ̂ of DDIM's Table 1 (overrides η)"
                 ),
             ),
+            default_steps=20,
+            stochastic=True,
+        ),
+        SamplerSpec(
+            "optimal_gaussian",
+            "Optimal Gaussian step (exact Σ(x))",
+            "Tweedie's second-order formula; the target of IDDPM's learned Σ (Nichol & Dhariwal 2021)",
+            optimal.optimal_gaussian,
+            default_steps=20,
+            stochastic=True,
+        ),
+        SamplerSpec(
+            "analytic_dpm",
+            "Analytic-DPM (optimal scalar variance)",
+            "Bao et al. 2022, Theorem 1",
+            optimal.analytic_dpm,
             default_steps=20,
             stochastic=True,
         ),
