@@ -18,8 +18,14 @@ from demos import ddim_table, forward, guidance, plotting, reverse
 from demos.inputs import user_facing
 from demos.sharing import values_from_query
 
-TABS = [forward, reverse, ddim_table, guidance]
-CONCURRENCY = 2  # one worker per core: more would only make every request slower
+TABS = [
+    forward,
+    reverse,
+    ddim_table,
+    guidance,
+]
+CONCURRENCY = 2  # one worker per core, for the whole app: more would only make every request slower
+COMPUTE = "compute"  # the one concurrency group every Python event joins
 LIGHT_MODE_JS = "() => { document.body.classList.remove('dark'); }"
 CSS = """
 .gradio-container { max-width: 1600px !important; }
@@ -61,7 +67,18 @@ def build_app() -> gr.Blocks:
             return [gr.Tabs(selected=wanted), *updates]
 
         demo.load(user_facing(on_load), None, [tabs, *load_targets], api_visibility="private")
+    share_workers(demo)
     return demo
+
+
+def share_workers(demo: gr.Blocks) -> None:
+    """Put every Python event in one concurrency group of CONCURRENCY workers. Gradio's limit is per event
+    (default_concurrency_limit), so ten tabs would otherwise run up to ten heavy requests at once on two
+    cores; client-side (JS-only) events never reach the queue and are left alone."""
+    for fn in demo.fns.values():
+        if fn.fn is not None:
+            fn.concurrency_id = COMPUTE
+            fn.concurrency_limit = CONCURRENCY
 
 
 def warm_up() -> None:
