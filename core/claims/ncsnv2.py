@@ -1,0 +1,225 @@
+"""NCSNv2 (Song & Ermon 2020, "Improved techniques for training score-based generative models"): the
+sampling techniques 1, 2 and 4, measured with NCSN's annealed Langevin dynamics (Algorithm 1) on the exact
+scores of our mixtures (core/ncsn.py). Technique 3 (noise conditioning s(x, σ) = s(x)/σ) and 5 (EMA) are
+about training a network and have nothing to measure with exact scores.
+
+Common settings: particles start uniform over the data's 3-sd square (NCSN Fig. 3's U[-8, 8]² on ncsn_fig3),
+σ_L = 0.01, ε = 2e-5 and T = 100 steps per level (NCSN's), L = 10 levels, 2,000 particles, seeds 0-2
+(numbers are means over the seeds). Mode TV = ½ Σ_k |share of samples whose likeliest component is k − π_k|;
+with 2,000 particles its seed-to-seed spread is about 0.01, so MARGIN = 0.02 separates settings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.claims import DEPENDS, FAILS, HOLDS, Claim
+
+N, SEEDS = 2000, (0, 1, 2)
+SIGMA_L, EPS, T, LEVELS = 0.01, 2e-5, 100, 10
+MARGIN = 0.02  # mode-TV difference that counts (2 × the seed-to-seed spread at 2,000 particles)
+SIGMA1_PRESETS = ("ncsn_fig3", "four_corners", "guidance_collapse")
+PRESETS = ("ncsn_fig3", "four_corners")
+
+
+def annealed(key: str, sigma_1: float, n_levels: int = LEVELS, eps: float = EPS, steps: int = T) -> dict:
+    """Mean mode TV and MMD² (floor units) of annealed Langevin over SEEDS; σ from sigma_1 down to SIGMA_L."""
+    from core import ncsn
+    from core.dataspec import data_bandwidth, load_data
+    from core.metrics import data_noise_floor, mmd2
+
+    mixture = load_data(key)
+    sigmas = ncsn.geometric_sigmas(sigma_1, ncsn.gamma_for(sigma_1, SIGMA_L, n_levels), n_levels)
+    floor = data_noise_floor(key, "mmd2", N)
+    tvs, units = [], []
+    for seed in SEEDS:
+        x0 = ncsn.init_particles(mixture, N, np.random.default_rng(seed), "box", sigma_1)
+        x = ncsn.annealed_langevin(mixture, x0, sigmas, eps, steps, np.random.default_rng([seed, 2])).frames[-1]
+        tvs.append(ncsn.tv(ncsn.mode_shares(x, mixture), mixture.weights))
+        units.append(floor.in_units(mmd2(x, mixture, data_bandwidth(key))))
+    return {"tv": float(np.mean(tvs)), "mmd2_units": float(np.mean(units))}
+
+
+# ---------------------------------------------------------------------------- Technique 1
+def measure_sigma1() -> dict[str, float]:
+    from core import ncsn
+    from core.dataspec import load_data
+
+    out = {}
+    for key in SIGMA1_PRESETS:
+        rule = ncsn.sigma1_rule(load_data(key))
+        out[f"{key}.rule_sigma1"] = rule
+        for name, factor in (("rule", 1.0), ("quarter", 0.25), ("tenth", 0.1)):
+            out[f"{key}.tv_{name}"] = annealed(key, factor * rule)["tv"]
+    return out
+
+
+def verdict_sigma1(v: dict[str, float]) -> str:
+    """HOLDS: both σ_1 = rule/4 and rule/10 leave the mode weights worse than the rule's σ_1 on every preset;
+    DEPENDS: rule/10 is worse everywhere, rule/4 is not (the rule is safe but larger than needed);
+    FAILS: even rule/10 is as good as the rule somewhere."""
+    worse = {
+        name: all(v[f"{k}.tv_{name}"] > v[f"{k}.tv_rule"] + MARGIN for k in SIGMA1_PRESETS)
+        for name in ("quarter", "tenth")
+    }
+    if not worse["tenth"]:
+        return FAILS
+    return HOLDS if worse["quarter"] else DEPENDS
+
+
+def summary_sigma1(v: dict[str, float]) -> str:
+    parts = [
+        f"{k}: σ_1 = {v[f'{k}.rule_sigma1']:.2f} → TV {v[f'{k}.tv_rule']:.3f}; "
+        f"÷4 → {v[f'{k}.tv_quarter']:.3f}; ÷10 → {v[f'{k}.tv_tenth']:.3f}"
+        for k in SIGMA1_PRESETS
+    ]
+    return "Mode TV of annealed Langevin (mean of 3 seeds). " + " · ".join(parts) + "."
+
+
+# ---------------------------------------------------------------------------- Technique 2
+GAMMA_LEVELS = (3, 10, 30)  # with the same σ_1, σ_L and 1,000 steps in all: T = 333, 100, 33
+
+
+def measure_gamma() -> dict[str, float]:
+    from core import ncsn
+    from core.dataspec import load_data
+
+    out = {}
+    for key in PRESETS:
+        rule = ncsn.sigma1_rule(load_data(key))
+        for n_levels in GAMMA_LEVELS:
+            gamma = ncsn.gamma_for(rule, SIGMA_L, n_levels)
+            out[f"{key}.L{n_levels}.gamma"] = gamma
+            out[f"{key}.L{n_levels}.overlap"] = ncsn.shell_overlap(gamma, 2)
+            out[f"{key}.L{n_levels}.tv"] = annealed(key, rule, n_levels, steps=1000 // n_levels)["tv"]
+    return out
+
+
+def verdict_gamma(v: dict[str, float]) -> str:
+    """The criterion accepts γ when its overlap is ≥ 0.5. HOLDS if every γ it accepts samples as well as
+    the finest schedule (TV within MARGIN of L = 30's); FAILS if it accepts a γ that is worse on every
+    preset; DEPENDS otherwise."""
+    finest = GAMMA_LEVELS[-1]
+    bad = {
+        key: [
+            n
+            for n in GAMMA_LEVELS
+            if v[f"{key}.L{n}.overlap"] >= 0.5 and v[f"{key}.L{n}.tv"] > v[f"{key}.L{finest}.tv"] + MARGIN
+        ]
+        for key in PRESETS
+    }
+    if not any(bad.values()):
+        return HOLDS
+    return FAILS if set.intersection(*(set(b) for b in bad.values())) else DEPENDS
+
+
+def summary_gamma(v: dict[str, float]) -> str:
+    parts = []
+    for key in PRESETS:
+        cells = ", ".join(
+            f"L = {n} (γ = {v[f'{key}.L{n}.gamma']:.3g}, overlap {v[f'{key}.L{n}.overlap']:.3f}): "
+            f"TV {v[f'{key}.L{n}.tv']:.3f}"
+            for n in GAMMA_LEVELS
+        )
+        parts.append(f"{key}: {cells}")
+    return (
+        "In 2D the criterion's overlap is ≥ 0.997 for every γ ≥ 1, so it accepts every schedule; same σ_1, "
+        "σ_L = 0.01 and 1,000 steps in all. " + " · ".join(parts) + "."
+    )
+
+
+# ---------------------------------------------------------------------------- Technique 4
+EPS_STEPS = (5, 100)
+
+
+def measure_eps() -> dict[str, float]:
+    from core import ncsn
+    from core.dataspec import load_data
+
+    out = {}
+    for key in PRESETS:
+        rule = ncsn.sigma1_rule(load_data(key))
+        gamma = ncsn.gamma_for(rule, SIGMA_L, LEVELS)
+        for steps in EPS_STEPS:
+            eps_rule = ncsn.eps_rule(steps, gamma, SIGMA_L)
+            out[f"{key}.T{steps}.eps_rule"] = eps_rule
+            for name, eps in (("paper", EPS), ("rule", eps_rule)):
+                res = annealed(key, rule, eps=eps, steps=steps)
+                out[f"{key}.T{steps}.{name}.tv"] = res["tv"]
+                out[f"{key}.T{steps}.{name}.mmd2_units"] = res["mmd2_units"]
+    return out
+
+
+def _rule_better(v, key, steps) -> bool:
+    p, r = f"{key}.T{steps}.paper", f"{key}.T{steps}.rule"
+    return v[f"{r}.mmd2_units"] < v[f"{p}.mmd2_units"] - 2 and v[f"{r}.tv"] <= v[f"{p}.tv"] + MARGIN
+
+
+def verdict_eps(v: dict[str, float]) -> str:
+    """HOLDS if the rule's ε beats the paper's fixed ε = 2e-5 (MMD² lower by > 2 floor units, mode TV not
+    worse) at every T on every preset; FAILS if it beats it nowhere; DEPENDS otherwise."""
+    wins = [_rule_better(v, key, steps) for key in PRESETS for steps in EPS_STEPS]
+    return HOLDS if all(wins) else (FAILS if not any(wins) else DEPENDS)
+
+
+def summary_eps(v: dict[str, float]) -> str:
+    parts = []
+    for key in PRESETS:
+        for steps in EPS_STEPS:
+            p, r = f"{key}.T{steps}.paper", f"{key}.T{steps}.rule"
+            parts.append(
+                f"{key}, T = {steps}: ε = 2e-5 → TV {v[f'{p}.tv']:.3f}, MMD² {v[f'{p}.mmd2_units']:+.0f} u; "
+                f"rule ε = {v[f'{key}.T{steps}.eps_rule']:.2g} → TV {v[f'{r}.tv']:.3f}, "
+                f"MMD² {v[f'{r}.mmd2_units']:+.0f} u"
+            )
+    return " · ".join(parts) + " (u = noise-floor units)."
+
+
+CLAIMS = [
+    Claim(
+        key="ncsnv2_sigma1_rule",
+        paper="Song & Ermon 2020 (NCSNv2), Technique 1",
+        claim="Choose σ_1 as large as the largest Euclidean distance between data points; a smaller σ_1 "
+        "cannot move mass between distant modes, so the mode weights come out wrong.",
+        method="Annealed Langevin (NCSN Algorithm 1, exact scores), L = 10 geometric levels from σ_1 to 0.01, "
+        "T = 100, ε = 2e-5, 2,000 particles uniform over the data's 3-sd square, seeds 0-2; σ_1 = the largest "
+        "pairwise distance of 10,000 exact samples (the rule), a quarter and a tenth of it; presets "
+        "ncsn_fig3, four_corners, guidance_collapse; mode TV against the true weights.",
+        measure=measure_sigma1,
+        verdict=verdict_sigma1,
+        summary=summary_sigma1,
+        expected=DEPENDS,
+        tab="langevin",
+        scene="tab=langevin&preset=ncsn_fig3&sigma1=2.1&gamma=1.81",
+    ),
+    Claim(
+        key="ncsnv2_gamma_rule",
+        paper="Song & Ermon 2020 (NCSNv2), Technique 2",
+        claim="Choose the noise levels as a geometric sequence whose ratio γ satisfies "
+        "Φ(√(2D)(γ−1)+3γ) − Φ(√(2D)(γ−1)−3γ) ≈ 0.5, so that consecutive levels overlap enough.",
+        method="Annealed Langevin from σ_1 = the rule's to σ_L = 0.01 with L = 3, 10, 30 levels and 1,000 steps "
+        "in all (T = 333, 100, 33), ε = 2e-5, 2,000 particles, seeds 0-2, presets ncsn_fig3 and four_corners; "
+        "the criterion evaluated at D = 2.",
+        measure=measure_gamma,
+        verdict=verdict_gamma,
+        summary=summary_gamma,
+        expected=FAILS,
+        tab="langevin",
+        scene="tab=langevin&preset=ncsn_fig3&sigma1=21&levels=3&gamma=45.9&steps=333",
+    ),
+    Claim(
+        key="ncsnv2_eps_rule",
+        paper="Song & Ermon 2020 (NCSNv2), Technique 4",
+        claim="Choose T as large as the budget allows, then the ε that brings eq. (4), the variance ratio "
+        "s_T²/σ_i² after T steps, closest to 1.",
+        method="Annealed Langevin, L = 10 levels from σ_1 = the rule's to 0.01, T = 5 and 100, ε = 2e-5 (NCSN's) "
+        "vs ε from eq. (4) (NCSN's step convention: NCSNv2's ε is half of it), 2,000 particles, seeds 0-2, "
+        "presets ncsn_fig3 and four_corners; MMD² in noise-floor units and mode TV.",
+        measure=measure_eps,
+        verdict=verdict_eps,
+        summary=summary_eps,
+        expected=DEPENDS,
+        tab="langevin",
+        scene="tab=langevin&preset=ncsn_fig3&sigma1=21&steps=5&eps=7.25e-05",
+    ),
+]
