@@ -17,6 +17,7 @@ one line a participant can read.
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import json
 import math
@@ -97,13 +98,20 @@ def note(key: str) -> str:
 
 
 def write(keys: list[str] | None = None) -> dict[str, dict]:
-    """Recompute the claims (all, or `keys` only, keeping the others) and write assets/claims.json."""
-    results = dict(shipped())
+    """Recompute the claims (all, or `keys` only, keeping the others) and write assets/claims.json.
+
+    The file is read again, under a lock, only after measuring, so that two writers measuring different
+    claims at the same time keep each other's results."""
+    fresh = {}
     for key, claim in all_claims().items():
         if keys is None or key in keys:
             print(f"measuring {key} …", flush=True)
-            results[key] = evaluate(claim)
-    results = {k: results[k] for k in all_claims() if k in results}
-    SHIPPED.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
-    shipped.cache_clear()
+            fresh[key] = evaluate(claim)
+    with open(SHIPPED.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shipped.cache_clear()
+        results = {**shipped(), **fresh}
+        results = {k: results[k] for k in all_claims() if k in results}
+        SHIPPED.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+        shipped.cache_clear()
     return results
