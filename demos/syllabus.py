@@ -1,0 +1,268 @@
+"""Tab "Syllabus & claims", the landing tab: the reading groups' programmes merged into one syllabus ordered
+by topic (core/syllabus.py), each topic linking to the scenes that demo it, and the claims board: one card
+per paper claim registered in core.claims, with the numbers shipped in assets/claims.json.
+
+Nothing is computed here: the board reads `core.claims.shipped()` (written by `python -m core.claims
+--write`), so the first paint costs a few milliseconds. Every link is relative (`?tab=...&name=value`): it
+reloads this app on the right tab with the right settings, through the app's one URL loader. Cards (not
+wide tables) so that a phone shows them one under the other without sideways scrolling.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from html import escape
+
+from core import syllabus as data
+from demos.sharing import Control
+
+TAB_ID = "syllabus"
+TITLE = "Syllabus & claims"
+ALL = "all"
+PROGRAMME_CHOICES = [("All topics, in order", ALL), *[(p.short, p.key) for p in data.PROGRAMMES]]
+
+# Tab buttons' names, for link texts ("opens Reverse trajectories"); a tab missing here shows its id.
+TAB_TITLES = {
+    "syllabus": TITLE,
+    "forward": "Forward diffusion",
+    "reverse": "Reverse trajectories",
+    "ddim": "DDIM η tradeoff",
+    "cfg": "CFG guidance scale",
+    "langevin": "Score & Langevin",
+    "race": "Sampler race",
+    "pfode": "PF-ODE & likelihood",
+    "inpaint": "Inpainting & SDEdit",
+    "learned": "Learned vs exact",
+    "data": "Your data",
+}
+
+CONTROLS = [Control("programme", ALL)]
+SCENES = {f"{p.short}: {p.name}": dict(programme=p.key) for p in data.PROGRAMMES}
+
+INTRO = """**Start here.** The programmes of five reading groups (EleutherAI, Hi! PARIS, Harvard, Skoltech, FIDLE)
+merged into one syllabus: each topic names its papers, the sessions that read them, and the scenes of this app
+that demo them (a link opens the tab with its settings). Pick a programme to follow it session by session.
+Below, the **claims board**: what the papers claim, how we measured it here on exact data, and whether it holds."""
+
+NOTES = """**How to read the board.** Each claim is registered once (`core/claims/`); the same entry drives its
+test, this board and the tabs' notes, so a number is never written twice. *Holds*: the numbers say what the
+paper says. *Depends on the data or grid*: it holds on some data or time grids and not on others. *Does not hold
+here*: on our exact 2D data the numbers say otherwise; a finding about the claim's scope, not a bug. The
+numbers are precomputed by `python -m core.claims --write` into `assets/claims.json`, and a test recomputes
+them and checks the file."""
+
+BADGE = {  # verdict → (text, background, text colour)
+    "holds": ("holds", "#dcfce7", "#14532d"),
+    "depends on the data or grid": ("depends on the data or grid", "#fef3c7", "#78350f"),
+    "does not hold here": ("does not hold here", "#fee2e2", "#7f1d1d"),
+    None: ("not measured yet", "#e5e7eb", "#374151"),
+}
+
+BOARD_HEADING = '<h2 id="claims-board" style="margin:18px 0 8px 0">Claims board</h2>'
+
+CSS = """
+.syl { line-height: 1.45; }
+.syl .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 330px), 1fr)); gap: 12px; }
+.syl .card { border: 1px solid #d1d5db; border-radius: 10px; padding: 12px 14px; background: #fff;
+  overflow-wrap: anywhere; min-width: 0; }
+.syl .card.off { background: #f9fafb; border-style: dashed; }
+.syl h3 { font-size: 1.05rem; margin: 0 0 6px 0; }
+.syl h4 { font-size: 0.95rem; margin: 10px 0 4px 0; }
+.syl p { margin: 4px 0; }
+.syl ul { margin: 2px 0 4px 0; padding-left: 18px; }
+.syl .badge { display: inline-block; border-radius: 999px; padding: 1px 9px; font-size: 0.8rem; font-weight: 600;
+  margin-right: 4px; white-space: normal; }
+.syl .chip { display: inline-block; border: 1px solid #c7d2fe; border-radius: 6px; padding: 0 6px; margin: 2px 2px 0 0;
+  font-size: 0.82rem; color: #3730a3; text-decoration: none; }
+.syl a.scene { display: inline-block; margin: 4px 6px 0 0; padding: 4px 10px; border-radius: 8px;
+  background: #2563eb; color: #fff !important; text-decoration: none; font-size: 0.88rem; }
+.syl a.scene:hover { background: #1d4ed8; }
+.syl .muted { color: #4b5563; font-size: 0.88rem; }
+.syl .session { border-left: 3px solid #93c5fd; padding-left: 10px; margin: 12px 0; }
+"""
+
+
+def present_tabs() -> set[str]:
+    """TAB_IDs of the tabs this app serves (app.TABS); links to other tabs are not shown. `python app.py`
+    runs the app as __main__, so look there first; otherwise import it (it is already imported whenever
+    the app is being built)."""
+    for name in ("__main__", "app"):
+        module = sys.modules.get(name)
+        tabs = getattr(module, "TABS", None)
+        if tabs and all(hasattr(m, "TAB_ID") for m in tabs):
+            return {m.TAB_ID for m in tabs}
+    import app
+
+    return {m.TAB_ID for m in app.TABS}
+
+
+def _text(s: str) -> str:
+    """Escaped text, with `code` spans."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(s))
+
+
+def tab_title(tab_id: str) -> str:
+    return TAB_TITLES.get(tab_id, tab_id)
+
+
+def _badge(verdict: str | None) -> str:
+    text, bg, fg = BADGE.get(verdict, (verdict or "?", "#e5e7eb", "#111827"))
+    return f'<span class="badge" style="background:{bg};color:{fg}">{escape(text)}</span>'
+
+
+def _scene_link(scene: data.Scene, tabs: set[str]) -> str:
+    if scene.tab not in tabs:
+        return f'<span class="muted">{escape(scene.label)} (tab coming)</span>'
+    return (
+        f'<a class="scene" href="{escape(data.href(scene.query))}" data-tab="{escape(scene.tab)}"'
+        f' title="opens {escape(tab_title(scene.tab))}">▶ {escape(scene.label)}</a>'
+    )
+
+
+def _paper_line(key: str) -> str:
+    p = data.PAPERS[key]
+    arxiv = f' <span class="muted">arXiv:{escape(p.arxiv)}</span>' if p.arxiv else ""
+    return f"<li>{escape(p.authors)} ({p.year}). <i>{escape(p.title)}</i>.{arxiv}</li>"
+
+
+def _programme_href(key: str) -> str:
+    return data.href(f"tab={TAB_ID}&programme={key}")
+
+
+def _topic_card(number: int, topic: data.Topic, tabs: set[str], claims: dict) -> str:
+    live = [s for s in topic.scenes if s.tab in tabs]
+    status = (
+        '<span class="badge" style="background:#dbeafe;color:#1e3a8a">demoed</span>'
+        if live
+        else '<span class="badge" style="background:#e5e7eb;color:#374151">not demoed here</span>'
+    )
+    chips = "".join(
+        f'<a class="chip" href="{escape(_programme_href(p.key))}">{escape(p.short)} · {escape(s.label)}</a>'
+        for p, s in data.coverage(topic.key)
+    )
+    parts = [
+        f'<div class="card{"" if live else " off"}" id="topic-{escape(topic.key)}">',
+        f"<h3>{number}. {escape(topic.title)}</h3>",
+        f"<p>{status}{chips}</p>",
+    ]
+    if topic.papers:
+        parts.append("<ul>" + "".join(_paper_line(k) for k in topic.papers) + "</ul>")
+    if topic.shown and live:
+        parts.append(f"<p><b>Here:</b> {_text(topic.shown)}</p>")
+    if topic.missing:
+        parts.append(f'<p class="muted"><b>Not shown:</b> {_text(topic.missing)}</p>')
+    if topic.scenes:
+        parts.append("<p>" + "".join(_scene_link(s, tabs) for s in topic.scenes) + "</p>")
+    named = [k for k in topic.claims if k in claims]
+    if named:
+        links = ", ".join(f'<a href="#claim-{escape(k)}">{escape(claims[k].paper)}</a>' for k in named)
+        parts.append(f'<p class="muted">Claims: {links}</p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _registry():
+    from core.claims import all_claims, shipped
+
+    return all_claims(), shipped()
+
+
+def overview_html(tabs: set[str] | None = None) -> str:
+    tabs = present_tabs() if tabs is None else tabs
+    claims, results = _registry()
+    demoed = [t for t in data.TOPICS if any(s.tab in tabs for s in t.scenes)]
+    verdicts = [results.get(key, {}).get("verdict") for key in claims]
+    board = ", ".join(f"{verdicts.count(v)} {text}" for v, (text, _, _) in BADGE.items() if verdicts.count(v))
+    return (
+        f'<p class="muted">{len(data.TOPICS)} topics from {len(data.PROGRAMMES)} programmes: {len(demoed)} demoed, '
+        f"{len(data.TOPICS) - len(demoed)} not demoed here. "
+        f'<a class="chip" href="#claims-board">{len(claims)} claims on the board ↓</a>'
+        f"{' ' + board if board else ''}.</p>"
+    )
+
+
+def syllabus_html(programme: str = ALL, tabs: set[str] | None = None) -> str:
+    """The syllabus map: every topic in order (programme "all"), or one programme session by session."""
+    tabs = present_tabs() if tabs is None else tabs
+    claims, _ = _registry()
+    numbers = {t.key: i + 1 for i, t in enumerate(data.TOPICS)}
+    if programme == ALL:
+        cards = "".join(_topic_card(numbers[t.key], t, tabs, claims) for t in data.TOPICS)
+        return f'<div class="syl">{overview_html(tabs)}<div class="cards">{cards}</div></div>'
+    p = data.PROGRAMME_BY_KEY[programme]
+    parts = [
+        f'<div class="syl"><h3>{escape(p.name)}</h3><p class="muted">{escape(p.who)}',
+        f"{'. ' + escape(p.note) if p.note else ''}</p>",
+    ]
+    for session in p.sessions:
+        parts.append(f'<div class="session"><h4>{escape(session.label)}: {escape(session.title)}</h4>')
+        if session.note:
+            parts.append(f'<p class="muted">{escape(session.note)}</p>')
+        if session.topics:
+            cards = "".join(_topic_card(numbers[k], data.TOPIC_BY_KEY[k], tabs, claims) for k in session.topics)
+            parts.append(f'<div class="cards">{cards}</div>')
+        parts.append("</div>")
+    parts.append(f'<p><a class="chip" href="{escape(_programme_href(ALL))}">← every topic, in order</a></p></div>')
+    return "".join(parts)
+
+
+def board_html(tabs: set[str] | None = None) -> str:
+    """The claims board: one card per registered claim, in registry order, with its shipped numbers."""
+    tabs = present_tabs() if tabs is None else tabs
+    claims, results = _registry()
+    if not claims:
+        return f'<div class="syl">{BOARD_HEADING}<p class="muted">No claims registered yet.</p></div>'
+    cards = []
+    for key, claim in claims.items():
+        result = results.get(key)
+        verdict = result.get("verdict") if result else None
+        measured = escape(result["summary"]) if result else "<i>not measured yet</i>"
+        scene = data.Scene(f"Open the scene ({tab_title(claim.tab)})", claim.scene)
+        if scene.tab not in tabs:
+            scene = data.Scene(f"Scene in {tab_title(scene.tab or claim.tab)}", claim.scene)
+        cards.append(
+            f'<div class="card" id="claim-{escape(key)}"><h3>{escape(claim.paper)}</h3>'
+            f"<p>{_badge(verdict)}</p><p>{_text(claim.claim)}</p>"
+            f'<p class="muted"><b>How we measure it:</b> {_text(claim.method)}</p>'
+            f"<p><b>Measured:</b> {measured}</p><p>{_scene_link(scene, tabs)}</p></div>"
+        )
+    return f'<div class="syl">{BOARD_HEADING}<div class="cards">{"".join(cards)}</div></div>'
+
+
+def syllabus_view(programme: str = ALL) -> tuple[str]:
+    from demos.inputs import choice
+
+    programme = choice(programme, [k for _, k in PROGRAMME_CHOICES], "programme")
+    return (syllabus_html(programme),)
+
+
+def load(values: list) -> list:
+    return [values[0], *syllabus_view(*values)]
+
+
+def warm_up() -> None:
+    """Nothing to compute: the board reads the shipped numbers."""
+    syllabus_view(ALL)
+
+
+def build():
+    import gradio as gr
+
+    from demos.inputs import user_facing
+    from demos.sharing import link_js
+
+    with gr.Tab(TITLE, id=TAB_ID) as tab:
+        gr.Markdown(INTRO)
+        programme = gr.Radio(PROGRAMME_CHOICES, value=ALL, label="Programme", info="follow one reading group")
+        syllabus_map = gr.HTML(syllabus_html(ALL), css_template=CSS, js_on_load=None, padding=False)
+        gr.HTML(board_html(), css_template=CSS, js_on_load=None, padding=False)
+        gr.Markdown(NOTES)
+        with gr.Row():
+            link_btn = gr.Button("🔗 Link to this view", size="sm", scale=0, min_width=180)
+            link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False, scale=3)
+
+    controls, outputs = [programme], [syllabus_map]
+    programme.input(user_facing(syllabus_view), controls, outputs, trigger_mode="always_last", api_name="syllabus")
+    link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
+    return tab, controls, outputs
