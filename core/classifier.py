@@ -22,6 +22,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -116,7 +117,20 @@ MAX_STEPS = 3000
 BATCH = 256
 HIDDEN = 96
 LEARNING_RATE = 3e-3
-_TORCH_LOCK = threading.Lock()  # torch.set_num_threads is process-wide: one training at a time
+_TORCH_LOCK = threading.RLock()  # torch.set_num_threads is process-wide: one network computation at a time
+
+
+@contextmanager
+def one_thread(torch):
+    """Run torch on one thread (same rounding whatever the machine's core count: reproducible), restoring
+    the previous thread count after."""
+    with _TORCH_LOCK:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
 
 
 def _features(torch, x, log_snr, c_in):
@@ -161,7 +175,7 @@ class LearnedClassifier:
         import torch
 
         xt, lam, c_in = self._inputs(torch, x, alpha, sigma)
-        with torch.no_grad():
+        with one_thread(torch), torch.no_grad():
             p = torch.softmax(self.net(_features(torch, xt, lam, c_in)), dim=1)[:, self._index(label)]
         return p.double().numpy()
 
@@ -170,8 +184,9 @@ class LearnedClassifier:
 
         xt, lam, c_in = self._inputs(torch, x, alpha, sigma)
         xt.requires_grad_(True)
-        logp = torch.log_softmax(self.net(_features(torch, xt, lam, c_in)), dim=1)[:, self._index(label)]
-        (grad,) = torch.autograd.grad(logp.sum(), xt)
+        with one_thread(torch), torch.enable_grad():
+            logp = torch.log_softmax(self.net(_features(torch, xt, lam, c_in)), dim=1)[:, self._index(label)]
+            (grad,) = torch.autograd.grad(logp.sum(), xt)
         return grad.double().numpy()
 
 
@@ -217,34 +232,29 @@ def train_classifier(
     rng = np.random.default_rng(seed)
     scale = _scale(mixture)
     abar = PROCESS.alphas_cumprod(np.arange(PROCESS.T))
-    with _TORCH_LOCK:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            torch.manual_seed(seed)
-            net = _network(torch, len(classes))
-            params = list(net.parameters())
-            adam = _Adam(torch, params)
-            losses = np.empty(steps)
-            start = time.perf_counter()
-            for i in range(steps):
-                x0, comp = mixture.sample(BATCH, rng, return_components=True)
-                t = rng.integers(0, PROCESS.T, BATCH)
-                a, s = np.sqrt(abar[t]), np.sqrt(1 - abar[t])
-                xt = a[:, None] * x0 + s[:, None] * rng.standard_normal((BATCH, 2))
-                lam = np.log(a) - np.log(s)
-                c_in = 1.0 / np.sqrt(a**2 * scale**2 + s**2)
-                feats = np.concatenate([xt * c_in[:, None], lam[:, None] / 10.0], axis=1).astype(np.float32)
-                logits = net(torch.from_numpy(feats))
-                loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(comp_target[comp]))
-                grads = torch.autograd.grad(loss, params)
-                adam.step(grads, LEARNING_RATE * 0.5 * (1 + math.cos(math.pi * i / steps)))  # cosine decay
-                losses[i] = float(loss.detach())
-                if progress is not None and ((i + 1) % 25 == 0 or i + 1 == steps):
-                    progress(i + 1, steps, losses[i])
-            seconds = time.perf_counter() - start
-        finally:
-            torch.set_num_threads(threads)
+    with one_thread(torch):
+        torch.manual_seed(seed)
+        net = _network(torch, len(classes))
+        params = list(net.parameters())
+        adam = _Adam(torch, params)
+        losses = np.empty(steps)
+        start = time.perf_counter()
+        for i in range(steps):
+            x0, comp = mixture.sample(BATCH, rng, return_components=True)
+            t = rng.integers(0, PROCESS.T, BATCH)
+            a, s = np.sqrt(abar[t]), np.sqrt(1 - abar[t])
+            xt = a[:, None] * x0 + s[:, None] * rng.standard_normal((BATCH, 2))
+            lam = np.log(a) - np.log(s)
+            c_in = 1.0 / np.sqrt(a**2 * scale**2 + s**2)
+            feats = np.concatenate([xt * c_in[:, None], lam[:, None] / 10.0], axis=1).astype(np.float32)
+            logits = net(torch.from_numpy(feats))
+            loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(comp_target[comp]))
+            grads = torch.autograd.grad(loss, params)
+            adam.step(grads, LEARNING_RATE * 0.5 * (1 + math.cos(math.pi * i / steps)))  # cosine decay
+            losses[i] = float(loss.detach())
+            if progress is not None and ((i + 1) % 25 == 0 or i + 1 == steps):
+                progress(i + 1, steps, losses[i])
+        seconds = time.perf_counter() - start
     net.eval()
     for p in net.parameters():
         p.requires_grad_(False)

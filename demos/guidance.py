@@ -1,5 +1,6 @@
-"""Tab "CFG guidance scale": classifier-free guidance on exact class-conditional models, and the
-fidelity-vs-diversity curves over the guidance scale."""
+"""Tab "CFG guidance scale": classifier-free guidance on exact class-conditional models, the fidelity-vs-diversity
+curves over the guidance scale, and classifier guidance (ADM) with the exact noisy classifier (= CFG with
+w = γ − 1) and with a small classifier trained live, whose gradient errors show where the two guidances part."""
 
 from __future__ import annotations
 
@@ -9,23 +10,30 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core import classifier as K
+from core.claims import note
 from core.datasets import PRESETS, load_preset
 from core.dataspec import load_data
-from core.grids import timestep_grid
-from core.models import ExactDenoiser, GuidedDenoiser
-from core.processes import DiscreteVP
-from core.samplers.registry import run_sampler
 from demos import plotting
 from demos.data_input import data_dropdown, data_spec
-from demos.inputs import check_superseded, number, seed
-from demos.sharing import Control
+from demos.inputs import check_superseded, choice, number, seed
+from demos.sharing import Control, as_float, as_int
 
 TAB_ID = "cfg"
 W_CURVE = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0)
 W_MAX = 10.0
 GUIDANCE_PRESETS = [k for k in PRESETS if len(load_preset(k).classes) > 1]
+OVERLAYS = {
+    "none": "CFG only",
+    "exact": "+ classifier guidance, exact p_t(c|x)",
+    "learned": "+ classifier guidance, learned classifier",
+}
+HEAT_N = 56  # heatmap grid per side
+CG_COLOR, LEARNED_COLOR = "rgba(22, 163, 74, 0.9)", "rgba(147, 51, 234, 0.55)"
 
-NOTES = r"""
+
+def _notes() -> str:
+    return r"""
 **What to notice.** Classifier-free guidance (Ho & Salimans 2022, eq. 6) samples with
 $\tilde\varepsilon = (1+w)\,\varepsilon(x_t, c) - w\,\varepsilon(x_t)$, i.e. the score
 $\nabla\log p_t(x\mid c) + w\,\nabla\log p_t(c\mid x)$. **Two conventions:** the paper's $w$ (0 = no guidance) and
@@ -35,25 +43,43 @@ classifier assigns to the class, mean $\log p(c\mid x)$) while **diversity** fal
 shares with others (mode TV within the class grows) and, at large $w$, overshoot past the modes (spread grows). The
 guided field is not the score of any noised distribution, so it does not sample $p(x\mid c)^{1+w}p(x)^{-w}$ exactly.
 Samples: DDIM $\eta=0$ on the exact guided denoiser.
-"""
+
+**Classifier guidance** (Dhariwal & Nichol 2021, ADM, Sec. 4 and Algorithm 2 with DDIM) adds a noisy classifier's
+gradient to the unconditional score: $\nabla\log p_t(x) + \gamma\,\nabla\log p_t(c\mid x)$. With the **exact**
+classifier of the diffused mixture, $\nabla\log p_t(c\mid x) = \nabla\log p_t(x\mid c) - \nabla\log p_t(x)$ (Bayes),
+so it *is* CFG with $w = \gamma - 1$: the overlay "exact" draws both from the same noise and they coincide to rounding.
+A **learned** classifier (a small MLP trained live with cross-entropy on noised samples at random $t$, as ADM trains
+its classifier) is right where it saw data and wrong elsewhere: the heatmap below shows the angle between its
+gradient and the exact one at the chosen $t$, and its guided samples beside the exact ones. That gap is why
+classifier guidance needs a good noise-aware classifier, and one reason CFG replaced it.
+
+""" + "\n\n".join(note(k) for k in ("cfg_mode_collapse", "cfg_fidelity_overshoot", "classifier_guidance_is_cfg"))
+
 
 SCENES = {
-    "Guidance collapses modes": dict(preset="guidance_collapse", label=0, w=3.0),
-    "Fidelity up, then overshoot": dict(preset="ring8_soft", label=0, w=7.0),
-    "Separated classes: nothing to gain": dict(preset="ring8", label=0, w=3.0),
+    "Guidance collapses modes": dict(preset="guidance_collapse", label=0, w=3.0, overlay="none"),
+    "Fidelity up, then overshoot": dict(preset="ring8_soft", label=0, w=7.0, overlay="none"),
+    "Separated classes: nothing to gain": dict(preset="ring8", label=0, w=3.0, overlay="none"),
+    "Classifier guidance = CFG (exact classifier)": dict(preset="guidance_collapse", label=0, w=3.0, overlay="exact"),
+    "A learned classifier's guidance": dict(preset="guidance_collapse", label=0, w=3.0, overlay="learned"),
+    "Smiley: guide to the mouth (class 2)": dict(preset="smiley", label=2, w=2.0, overlay="none"),
 }
 
 CONTROLS = [
     Control("preset", "guidance_collapse"),
-    Control("label", 0, int),
-    Control("w", 3.0, float),
-    Control("particles", 1000, int),
-    Control("steps", 50, int),
-    Control("seed", 0, int),
+    Control("label", 0, as_int),
+    Control("w", 3.0, as_float),
+    Control("particles", 1000, as_int),
+    Control("steps", 50, as_int),
+    Control("seed", 0, as_int),
+    Control("overlay", "none"),
+    Control("train_steps", K.DEFAULT_STEPS, as_int),
+    Control("heat_t", 100, as_int),
 ]
+NAMES = [c.name for c in CONTROLS]
 
 
-def _validate(preset, label, w, particles, steps, seed_value):
+def _validate(preset, label, w, particles, steps, seed_value, overlay="none", train_steps=K.DEFAULT_STEPS, heat_t=100):
     preset = data_spec(preset, GUIDANCE_PRESETS)
     classes = load_data(preset).classes.tolist()
     if len(classes) < 2:
@@ -66,33 +92,21 @@ def _validate(preset, label, w, particles, steps, seed_value):
     w = number(w, 0.0, W_MAX, "Guidance w")
     particles = number(particles, 100, 2000, "Particles", integer=True)
     steps = number(steps, 5, 200, "Steps", integer=True)
-    return preset, label, w, particles, steps, seed(seed_value)
+    overlay = choice(overlay, OVERLAYS, "overlay")
+    train_steps = number(train_steps, 100, K.MAX_STEPS, "Training steps", integer=True)
+    heat_t = number(heat_t, 0, K.PROCESS.T - 1, "Heatmap timestep t", integer=True)
+    return preset, label, w, particles, steps, seed(seed_value), overlay, train_steps, heat_t
 
 
 def guided_samples(preset: str, label: int, w: float, particles: int, steps: int, seed_value: int) -> np.ndarray:
-    mixture = load_data(preset)
-    model = GuidedDenoiser(ExactDenoiser(mixture.for_class(label)), ExactDenoiser(mixture), w)
-    grid = timestep_grid(DiscreteVP(), steps, "leading")
-    return run_sampler("ddim", model, grid, particles, seed_value, {"eta": 0.0}, n_paths=0).samples
+    return K.cfg_samples(load_data(preset), label, w, particles, steps, seed_value)
 
 
 def tradeoff(preset: str, label: int, samples: np.ndarray) -> dict:
     """Fidelity (in-class share, mean log p(c|x)) and diversity (mode TV within the class, rms spread)."""
-    mixture = load_data(preset)
-    post = np.clip(mixture.class_posterior(samples, label), 1e-300, 1.0)
-    resp = mixture.responsibilities(samples)
-    nearest = resp.argmax(1)
-    in_class = mixture.labels[nearest] == label
-    sub = mixture.for_class(label)
-    idx = np.flatnonzero(mixture.labels == label)
-    share = np.array([(nearest[in_class] == k).mean() if in_class.any() else 0.0 for k in idx])
-    spread = np.sqrt(((samples - mixture.means[nearest]) ** 2).sum(1).mean())
-    return dict(
-        in_class=float(in_class.mean()),
-        log_post=float(np.log(post).mean()),
-        mode_tv=float(0.5 * np.abs(share - sub.weights).sum()),
-        spread=float(spread),
-    )
+    out = K.tradeoff(load_data(preset), label, samples)
+    out.pop("mode_share")
+    return out
 
 
 @lru_cache(maxsize=16)
@@ -105,12 +119,54 @@ def curves(preset: str, label: int, particles: int, steps: int, seed_value: int)
     return {k: np.array([r[k] for r in rows]) for k in rows[0]}
 
 
-def samples_figure(preset: str, label: int, w: float, samples: np.ndarray) -> go.Figure:
+# ---------------------------------------------------------------------------- the learned classifier
+def _progress_callback(progress):
+    def report(i, n, loss):
+        check_superseded()
+        if progress is not None:
+            progress(i / n, desc=f"training the classifier: step {i:,}/{n:,}, loss {loss:.3f}")
+
+    return report
+
+
+def learned_classifier(preset: str, train_steps: int, seed_value: int, progress=None) -> K.LearnedClassifier:
+    """The classifier trained on this data for (steps, seed): cached; trained (≤ 20 s, with progress) once."""
+    key = (preset, train_steps, seed_value)
+    clf = K.cached_classifier(key)
+    if clf is None:
+        clf = K.remember_classifier(
+            key, K.train_classifier(load_data(preset), train_steps, seed_value, _progress_callback(progress))
+        )
+    return clf
+
+
+@lru_cache(maxsize=32)
+def _cg_samples(preset, label, w, particles, steps, seed_value, kind, train_steps):
+    mixture = load_data(preset)
+    clf = K.exact_classifier(mixture) if kind == "exact" else learned_classifier(preset, train_steps, seed_value)
+    return K.classifier_guided_samples(mixture, clf, label, 1 + w, particles, steps, seed_value)
+
+
+def cg_samples(preset, label, w, particles, steps, seed_value, kind, train_steps, progress=None):
+    """Classifier-guided samples with γ = 1 + w (exact or learned classifier), same noise as CFG's."""
+    if kind == "learned":
+        learned_classifier(preset, train_steps, seed_value, progress)  # train first, with the progress bar
+    return _cg_samples(preset, label, w, particles, steps, seed_value, kind, train_steps)
+
+
+# ---------------------------------------------------------------------------- figures
+def samples_figure(preset: str, label: int, w: float, samples: np.ndarray, overlay=None) -> go.Figure:
     mixture = load_data(preset)
     box = plotting.plot_box(mixture)
     fig = go.Figure(plotting.contour_trace(mixture, box, "#9ca3af", "unconditional p(x)"))
     fig.add_trace(plotting.contour_trace(mixture.for_class(label), box, plotting.PALETTE[0], f"p(x | c = {label})"))
     fig.add_trace(plotting.points_trace(samples, f"guided samples, w = {w:g}", color="rgba(220, 38, 38, 0.5)"))
+    if overlay is not None:
+        kind, cg = overlay
+        name = f"classifier guidance ({'exact' if kind == 'exact' else 'learned'} classifier), γ = {1 + w:g}"
+        color = CG_COLOR if kind == "exact" else LEARNED_COLOR
+        fig.add_trace(plotting.points_trace(cg, name, color=color, size=8 if kind == "exact" else 4.5,
+                                            symbol="circle-open" if kind == "exact" else "circle"))  # fmt: skip
     title = f"w = {w:g} (diffusers guidance_scale {1 + w:g}), class {label}"
     return plotting.set_box(plotting.base_layout(fig, title, height=520), box)
 
@@ -151,28 +207,277 @@ def curves_figure(c: dict, w: float, now: dict) -> go.Figure:
     return fig
 
 
-def guidance_view(preset, label, w, particles, steps, seed_value):
-    """(samples figure, tradeoff curves, numbers markdown)."""
-    preset, label, w, particles, steps, seed_value = _validate(preset, label, w, particles, steps, seed_value)
+def _overlay_text(preset, label, w, samples, kind, cg) -> str:
+    if kind == "exact":
+        diff = float(np.abs(cg - samples).max())
+        return (
+            f" Classifier guidance with the exact p_t(c|x) at γ = {1 + w:g}, same noise: the samples differ from "
+            f"CFG's by at most **{diff:.1e}** (rounding): with exact models the two guidances are one."
+        )
+    t, c = tradeoff(preset, label, cg), tradeoff(preset, label, samples)
+    return (
+        f" With the **learned** classifier (γ = {1 + w:g}): {t['in_class']:.1%} in class (CFG {c['in_class']:.1%}), "
+        f"mode TV {t['mode_tv']:.3f} (CFG {c['mode_tv']:.3f}), spread {t['spread']:.3f} (CFG {c['spread']:.3f})."
+    )
+
+
+def guidance_view(
+    preset,
+    label,
+    w,
+    particles,
+    steps,
+    seed_value,
+    overlay="none",
+    train_steps=K.DEFAULT_STEPS,
+    heat_t=100,
+    progress=None,
+):
+    """(samples figure, tradeoff curves, numbers markdown). `train_steps` and `heat_t` are the classifier
+    panel's settings (the learned overlay uses `train_steps`); every control is an argument so that the API's
+    arguments are the link's."""
+    key = _validate(preset, label, w, particles, steps, seed_value, overlay, train_steps, heat_t)
+    preset, label, w, particles, steps, seed_value, overlay, train_steps, _ = key
     samples = guided_samples(preset, label, w, particles, steps, seed_value)
     now = tradeoff(preset, label, samples)
     text = (
         f"At w = {w:g}: **{now['in_class']:.1%}** of samples in class {label}, mean log p(c|x) = "
         f"{now['log_post'] + 0.0:.3f}; mode TV within the class {now['mode_tv']:.3f}, spread {now['spread']:.3f}."
     )
+    shown = None
+    if overlay != "none":
+        cg = cg_samples(preset, label, w, particles, steps, seed_value, overlay, train_steps, progress)
+        shown = (overlay, cg)
+        text += _overlay_text(preset, label, w, samples, overlay, cg)
     return (
-        samples_figure(preset, label, w, samples),
+        samples_figure(preset, label, w, samples, shown),
         curves_figure(curves(preset, label, particles, steps, seed_value), w, now),
         text,
     )
 
 
+def guidance_data(
+    preset: str = "guidance_collapse",
+    label: int = 0,
+    w: float = 3.0,
+    particles: int = 1000,
+    steps: int = 50,
+    seed: int = 0,
+    overlay: str = "none",
+    train_steps: int = K.DEFAULT_STEPS,
+) -> dict:
+    """The numbers behind the guidance view: the tradeoff at w and over W_CURVE, the CFG samples, and with an
+    overlay the classifier-guided samples and their largest difference from CFG's."""
+    key = _validate(preset, label, w, particles, steps, seed, overlay, train_steps, 100)
+    preset, label, w, particles, steps, seed_value, overlay, train_steps, _ = key
+    samples = guided_samples(preset, label, w, particles, steps, seed_value)
+    c = curves(preset, label, particles, steps, seed_value)
+    out = {
+        "preset": preset,
+        "label": label,
+        "w": w,
+        "diffusers_guidance_scale": 1 + w,
+        "tradeoff": tradeoff(preset, label, samples),
+        "curves": {"w": list(W_CURVE), **{k: v.tolist() for k, v in c.items()}},
+        "samples": samples.round(6).tolist(),
+    }
+    if overlay != "none":
+        cg = cg_samples(preset, label, w, particles, steps, seed_value, overlay, train_steps)
+        out["classifier_guidance"] = {
+            "classifier": overlay,
+            "gamma": 1 + w,
+            "tradeoff": tradeoff(preset, label, cg),
+            "max_abs_difference_from_cfg": float(np.abs(cg - samples).max()),
+            "samples": cg.round(6).tolist(),
+        }
+    return out
+
+
+# ---------------------------------------------------------------------------- classifier panel
+def _heat_points(box):
+    xs = np.linspace(box[0], box[1], HEAT_N)
+    ys = np.linspace(box[2], box[3], HEAT_N)
+    xx, yy = np.meshgrid(xs, ys)
+    return xs, ys, np.stack([xx.ravel(), yy.ravel()], 1)
+
+
+def gradient_errors(preset, label, heat_t, clf) -> dict:
+    """Angle (degrees) and norm error of the learned ∇log p_t(c|x) on a grid, and near vs far from the data."""
+    mixture = load_data(preset)
+    a, s = float(K.PROCESS.alpha(heat_t)), float(K.PROCESS.sigma(heat_t))
+    pt = mixture.diffused(a, s)
+    box = plotting.plot_box(mixture)
+    xs, ys, pts = _heat_points(box)
+    exact = K.exact_classifier(mixture)
+    err = K.gradient_error(exact, clf, pts, a, s, label)
+    logp = pt.log_prob(pts)
+    near = logp >= logp.max() + np.log(0.05)  # within 5 % of the density's peak: where training data lies
+    far = logp <= logp.max() + np.log(1e-4)
+    med = lambda v, m: float(np.median(v[m])) if m.any() else float("nan")  # noqa: E731
+    return dict(
+        xs=xs,
+        ys=ys,
+        angle=err["angle"].reshape(HEAT_N, HEAT_N),
+        norm_error=err["norm_error"].reshape(HEAT_N, HEAT_N),
+        alpha=a,
+        sigma=s,
+        near_angle=med(err["angle"], near),
+        far_angle=med(err["angle"], far),
+        near_norm=med(err["norm_error"], near),
+        far_norm=med(err["norm_error"], far),
+        box=box,
+    )
+
+
+def loss_figure(clf: K.LearnedClassifier) -> go.Figure:
+    steps = np.arange(1, len(clf.losses) + 1)
+    k = max(1, len(steps) // 50)
+    smooth = np.convolve(clf.losses, np.ones(k) / k, mode="valid")
+    fig = go.Figure()
+    fig.add_scatter(x=steps, y=clf.losses, mode="lines", name="batch loss", line=dict(color="#cbd5e1", width=1))
+    fig.add_scatter(
+        x=steps[k - 1 :], y=smooth, mode="lines", name=f"mean of {k}", line=dict(color=plotting.PALETTE[0], width=3)
+    )
+    title = f"Training: cross-entropy over random t ({clf.steps:,} steps, {clf.seconds:.1f} s)"
+    plotting.base_layout(fig, title, height=380, square=False)
+    fig.update_xaxes(title_text="step")
+    fig.update_yaxes(title_text="loss (nats)")
+    return fig
+
+
+def heatmap_figure(preset, label, heat_t, g: dict) -> go.Figure:
+    mixture = load_data(preset)
+    fig = go.Figure(
+        go.Heatmap(
+            x=g["xs"].astype(np.float32),
+            y=g["ys"].astype(np.float32),
+            z=g["angle"].astype(np.float32),
+            zmin=0,
+            zmax=90,
+            colorscale="Magma",
+            reversescale=True,
+            colorbar=dict(title="angle °", thickness=12),
+            name="angle error",
+            hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.0f}°<extra></extra>",
+        )
+    )
+    pt = mixture.diffused(g["alpha"], g["sigma"])
+    fig.add_trace(plotting.contour_trace(pt, g["box"], "#0f172a", f"p_t at t = {heat_t}"))
+    title = (
+        f"Learned vs exact ∇log p_t(c={label} | x) at t = {heat_t}: median angle {g['near_angle']:.0f}° near the "
+        f"data, {g['far_angle']:.0f}° far from it"
+    )
+    return plotting.set_box(plotting.base_layout(fig, title, height=520), g["box"])
+
+
+def compare_figure(preset, label, w, exact_cg, learned_cg) -> go.Figure:
+    mixture = load_data(preset)
+    box = plotting.plot_box(mixture)
+    fig = go.Figure(plotting.contour_trace(mixture.for_class(label), box, plotting.PALETTE[0], f"p(x | c = {label})"))
+    fig.add_trace(plotting.points_trace(exact_cg, "exact classifier (= CFG)", color="rgba(220, 38, 38, 0.45)"))
+    fig.add_trace(plotting.points_trace(learned_cg, "learned classifier", color=LEARNED_COLOR))
+    title = f"Classifier guidance at γ = {1 + w:g}: exact vs learned classifier"
+    return plotting.set_box(plotting.base_layout(fig, title, height=520), box)
+
+
+def classifier_view(
+    preset,
+    label,
+    w,
+    particles,
+    steps,
+    seed_value,
+    overlay="none",
+    train_steps=K.DEFAULT_STEPS,
+    heat_t=100,
+    progress=None,
+):
+    """(loss curve, gradient-error heatmap, exact-vs-learned guided samples, numbers markdown); trains the
+    classifier for (data, training steps, seed) the first time (cached after)."""
+    key = _validate(preset, label, w, particles, steps, seed_value, overlay, train_steps, heat_t)
+    preset, label, w, particles, steps, seed_value, _, train_steps, heat_t = key
+    clf = learned_classifier(preset, train_steps, seed_value, progress)
+    g = gradient_errors(preset, label, heat_t, clf)
+    exact_cg = cg_samples(preset, label, w, particles, steps, seed_value, "exact", train_steps)
+    learned_cg = cg_samples(preset, label, w, particles, steps, seed_value, "learned", train_steps)
+    te, tl = tradeoff(preset, label, exact_cg), tradeoff(preset, label, learned_cg)
+    text = (
+        f"Trained {clf.steps:,} steps in {clf.seconds:.1f} s, final loss {clf.losses[-50:].mean():.3f}. "
+        f"At t = {heat_t} the learned gradient is off by a median **{g['near_angle']:.0f}°** near the data and "
+        f"**{g['far_angle']:.0f}°** far from it (norm error {g['near_norm']:.2f} vs {g['far_norm']:.2f}). "
+        f"Guided samples at γ = {1 + w:g}: exact classifier {te['in_class']:.1%} in class, mode TV "
+        f"{te['mode_tv']:.3f}; learned {tl['in_class']:.1%}, mode TV {tl['mode_tv']:.3f}."
+    )
+    return (
+        loss_figure(clf),
+        heatmap_figure(preset, label, heat_t, g),
+        compare_figure(preset, label, w, exact_cg, learned_cg),
+        text,
+    )
+
+
+def classifier_data(
+    preset: str = "guidance_collapse",
+    label: int = 0,
+    w: float = 3.0,
+    particles: int = 1000,
+    steps: int = 50,
+    seed: int = 0,
+    train_steps: int = K.DEFAULT_STEPS,
+    heat_t: int = 100,
+) -> dict:
+    """The numbers behind the classifier panel: training losses and time, the gradient errors near and far
+    from the data at heat_t, and the tradeoff of exact vs learned classifier guidance."""
+    key = _validate(preset, label, w, particles, steps, seed, "none", train_steps, heat_t)
+    preset, label, w, particles, steps, seed_value, _, train_steps, heat_t = key
+    clf = learned_classifier(preset, train_steps, seed_value)
+    g = gradient_errors(preset, label, heat_t, clf)
+    exact_cg = cg_samples(preset, label, w, particles, steps, seed_value, "exact", train_steps)
+    learned_cg = cg_samples(preset, label, w, particles, steps, seed_value, "learned", train_steps)
+    return {
+        "preset": preset,
+        "label": label,
+        "gamma": 1 + w,
+        "train_steps": clf.steps,
+        "train_seconds": clf.seconds,
+        "losses": clf.losses.round(5).tolist(),
+        "heat_t": heat_t,
+        "median_angle_near_data": g["near_angle"],
+        "median_angle_far_from_data": g["far_angle"],
+        "median_norm_error_near_data": g["near_norm"],
+        "median_norm_error_far_from_data": g["far_norm"],
+        "exact_classifier_guidance": tradeoff(preset, label, exact_cg),
+        "learned_classifier_guidance": tradeoff(preset, label, learned_cg),
+    }
+
+
+def panel_if_ready(*values):
+    """The classifier panel if its classifier is already trained for these settings, else a prompt."""
+    try:
+        key = _validate(*values)
+    except ValueError:
+        return None, None, None, ""
+    if K.cached_classifier((key[0], key[7], key[5])) is None:
+        return None, None, None, "Press **Train the classifier** to train it for these settings."
+    return classifier_view(*values)
+
+
+# ---------------------------------------------------------------------------- the tab
 def load(values: list) -> list:
     import gradio as gr
 
+    from demos.data_input import data_update
+    from demos.sharing import drop_invalid
+
+    values = drop_invalid(CONTROLS, values, lambda v: _validate(*v))
     figures = guidance_view(*values)
     classes = load_data(values[0]).classes.tolist()
-    return [values[0], gr.Dropdown(choices=classes, value=int(values[1])), *values[2:], *figures]
+    return [
+        data_update(gr, values[0], GUIDANCE_PRESETS),
+        gr.Dropdown(choices=classes, value=int(values[1])),
+        *values[2:],
+        *figures,
+    ]
 
 
 def warm_up() -> None:
@@ -182,15 +487,25 @@ def warm_up() -> None:
 def build():
     import gradio as gr
 
+    from demos import export
     from demos.inputs import latest_only, user_facing
-    from demos.sharing import RESIZE_JS, link_js, on_first_show
+    from demos.sharing import RESIZE_JS, clear_link_on_change, link_js, on_first_show
 
+    d = {c.name: c.default for c in CONTROLS}
     with gr.Tab("CFG guidance scale", id=TAB_ID) as tab:
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
-                preset = data_dropdown(gr, "guidance_collapse", GUIDANCE_PRESETS, label="Data (with classes)")
-                label = gr.Dropdown([0, 1], value=0, label="Class c")
+                preset = data_dropdown(gr, d["preset"], GUIDANCE_PRESETS, label="Data (with classes)")
+                # allow_custom_value: an API call is judged by our own check against the data's classes, not
+                # by the first preset's choices (issue 20: smiley's class 2 was refused)
+                label = gr.Dropdown([0, 1], value=0, label="Class c", allow_custom_value=True)
+                overlay = gr.Dropdown(
+                    [(v, k) for k, v in OVERLAYS.items()],
+                    value="none",
+                    label="Overlay",
+                    info="classifier guidance at γ = 1 + w, from the same noise",
+                )
                 particles = gr.Slider(100, 2000, value=1000, step=100, label="Particles")
                 steps = gr.Slider(5, 200, value=50, step=1, label="DDIM steps")
                 seed_box = gr.Number(0, label="Seed", precision=0, minimum=0)
@@ -207,13 +522,37 @@ def build():
                 )
                 numbers = gr.Markdown()
                 with gr.Row():
-                    main = gr.Plot(show_label=False, min_width=300)
-                    curve = gr.Plot(show_label=False, min_width=300)
-        gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+                    main = export.plot(gr, "cfg-main", show_label=False, min_width=300)
+                    curve = export.plot(gr, "cfg-curve", show_label=False, min_width=300)
+                with gr.Accordion("Classifier guidance with a learned classifier (ADM)", open=False):
+                    with gr.Row():
+                        train_steps = gr.Slider(
+                            100, K.MAX_STEPS, value=K.DEFAULT_STEPS, step=100, label="Training steps",
+                            info=f"batches of {K.BATCH}; about 2-10 s per 1,000 steps on this machine",
+                        )  # fmt: skip
+                        heat_t = gr.Slider(0, K.PROCESS.T - 1, value=100, step=1, label="Heatmap timestep t")
+                    train = gr.Button("Train the classifier", variant="primary", size="sm")
+                    clf_text = gr.Markdown("Press **Train the classifier** to train it for these settings.")
+                    loss_plot = export.plot(gr, "cfg-loss", show_label=False)
+                    with gr.Row():
+                        heat_plot = export.plot(gr, "cfg-heat", show_label=False, min_width=300)
+                        compare_plot = export.plot(gr, "cfg-compare", show_label=False, min_width=300)
+        gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
 
-    controls = [preset, label, w, particles, steps, seed_box]
+    controls = [preset, label, w, particles, steps, seed_box, overlay, train_steps, heat_t]
     outputs = [main, curve, numbers]
-    view = user_facing(latest_only(guidance_view, len(outputs), [c.name for c in CONTROLS]))
+    panel = [loss_plot, heat_plot, compare_plot, clf_text]
+
+    def guidance_handler(*args, progress=gr.Progress()):
+        return guidance_view(*args, progress=progress)
+
+    def classifier_handler(*args, progress=gr.Progress()):
+        return classifier_view(*args, progress=progress)
+
+    guidance_handler.__name__, classifier_handler.__name__ = "guidance_view", "classifier_view"
+    view = user_facing(latest_only(guidance_handler, len(outputs), NAMES))
+    panel_view = user_facing(latest_only(classifier_handler, len(panel), NAMES))
+    refresh = user_facing(panel_if_ready)
 
     def on_preset(*values):
         return load([values[0], int(load_data(values[0]).classes[0]), *values[2:]])
@@ -224,12 +563,21 @@ def build():
         return load([SCENES[name].get(c.name, v) for c, v in zip(CONTROLS, values)])
 
     w.input(view, controls, outputs, trigger_mode="always_last", api_name="guidance")
-    for c in (label, particles, steps, seed_box):
+    for c in (label, particles, steps, seed_box, overlay):
         c.input(view, controls, outputs, trigger_mode="always_last", api_visibility="private")
+    for c in (label, w, seed_box, preset):  # the panel never shows another setting's classifier
+        c.input(refresh, controls, panel, trigger_mode="always_last", api_visibility="private")
     preset.input(user_facing(on_preset), controls, [*controls, *outputs], api_visibility="private")
     scene.input(user_facing(on_scene), [scene, *controls], [*controls, *outputs], api_visibility="private")
+    train.click(panel_view, controls, panel, api_name="classifier", concurrency_limit=1)
+    heat_t.input(refresh, controls, panel, trigger_mode="always_last", api_visibility="private")
+    train_steps.input(refresh, controls, panel, trigger_mode="always_last", api_visibility="private")
+    with tab:
+        gr.api(user_facing(guidance_data), api_name="guidance_data")
+        gr.api(user_facing(classifier_data), api_name="classifier_data", concurrency_limit=1)
     link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
-    first_show = on_first_show(TAB_ID, view, [c.name for c in CONTROLS], len(outputs))
+    clear_link_on_change(controls, link, scene)
+    first_show = on_first_show(TAB_ID, view, NAMES, len(outputs))
     tab.select(first_show, [*controls, main], outputs, api_visibility="private")
     tab.select(None, None, None, js=RESIZE_JS, api_visibility="private")
     return tab, controls, outputs
