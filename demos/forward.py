@@ -14,12 +14,15 @@ from core.dataspec import data_title, load_data
 from core.processes import PROCESSES, make_process
 from demos import plotting
 from demos.data_input import data_dropdown, data_spec
-from demos.inputs import choice, number, seed
-from demos.sharing import Control, as_bool
+from demos.inputs import choice, number
+from demos.inputs import seed as check_seed
+from demos.sharing import Control, as_bool, as_float, as_int, drop_invalid, keep_relative
 
 TAB_ID = "forward"
 N_PARTICLES = 1500
 NO_NOISE = 1e-6  # below this σ the meter says "no noise yet" (the KL diverges as σ → 0)
+MAX_FRAMES = 32  # Play: frames evenly in log-SNR, sent at once and played in the browser
+FRAME_GRID = 64  # density pixels per side in a Play frame (the still view uses 120)
 PICTURE = Path(__file__).resolve().parent.parent / "assets" / "picture.png"
 
 NOTES = r"""
@@ -30,18 +33,36 @@ Song et al. 2021, eq. 11) shrink the data while adding noise; variance-exploding
 EDM, Karras et al. 2022) only add noise, so the plot widens. Sampling starts from $\mathcal N(0, \sigma_T^2 I)$ and
 never from $p_T$ itself: the **prior mismatch** $\mathrm{KL}(p_t\,\|\,\mathcal N(0,\sigma_t^2 I))$ says what a
 schedule stopped at $t$ would cost. Drag $t$ down and watch it grow: too-short schedules are a classic bug.
+
+**Time conventions.** The lowest $t$ is clean data for DDPM ($t = -1$ here: index 0 is already the first noising
+step), VP, sub-VP, EDM and flow ($\sigma = 0$); VE starts at $\sigma_{\min} = 0.01$, never exactly clean. Flow
+matching here uses $x_t = (1-t)\,x_0 + t\,\varepsilon$ (Liu et al. 2023; diffusers): $t = 1$ is noise. Lipman et al.
+2023 run time the other way ($t = 0$ noise, $t = 1$ data): their $t$ is $1 - t$ here. VE's $\sigma_{\max}$ is chosen
+for the data (Song & Ermon 2020, Technique 1), so it differs between presets.
 """
 
 SCENES = {
     "DDPM halfway (t = 250)": dict(preset="ring8", process="ddpm", t=250.0),
-    "VE: the data explodes": dict(preset="smiley", process="ve", t=0.6),
+    "VE: the data explodes": dict(preset="smiley", process="ve", t=0.6, fixed_axes=True),
     "Flow matching midpoint": dict(preset="moons", process="flow", t=0.5),
     "Too-short schedule (t = 300)": dict(preset="grid25", process="ddpm", t=300.0),
 }
+SCENE_NOTES = {
+    "DDPM halfway (t = 250)": "At t = 250 of 999 the ring is already blurred into a disc, but the density is far "
+    "from N(0, I): the prior-mismatch meter is large. Press Play to watch it dissolve evenly in log-SNR.",
+    "VE: the data explodes": "VE only adds noise (α = 1): with fixed axes the smiley is a dot in the middle at "
+    "σ = 0.5 and spreads over the whole box by σ_max. Press Play: nothing shrinks, everything widens.",
+    "Flow matching midpoint": "Flow matching mixes linearly: x_t = (1 − t) x₀ + t ε. At t = 0.5 the moons are "
+    "half-size and half-noise, and the score arrows still point to them.",
+    "Too-short schedule (t = 300)": "Stopping the schedule at t = 300 leaves the 5×5 grid visible: the KL meter "
+    "says how far p_t is from the N(0, σ²I) a sampler would start from (large: samples will be wrong).",
+}
+SCENE_NOTE_DEFAULT = "Move t, or press Play to noise the data from t = 0 to T (frames evenly in log-SNR)."
 
 
 def time_range(process_key: str) -> tuple[float, float, float]:
-    """(lowest t, highest t, slider step) in the process's own units; lowest t is clean data."""
+    """(lowest t, highest t, slider step) in the process's own units. The lowest t is clean data except for
+    VE (σ(0) = σ_min = 0.01); a discrete process's t = -1 stands for clean data (index 0 is one noising step)."""
     p = make_process(process_key)
     if p.discrete:
         return -1.0, float(p.t_max), 1.0
@@ -49,12 +70,25 @@ def time_range(process_key: str) -> tuple[float, float, float]:
     return 0.0, float(p.t_max), step
 
 
+def time_info(process_key: str) -> str:
+    """What the ends of the t slider mean for this process (the slider's help line)."""
+    lo, hi, _ = time_range(process_key)
+    if make_process(process_key).discrete:
+        return f"t = −1 is clean data x₀ (index 0 is already one noising step); t = {hi:g} is pure noise"
+    if process_key == "ve":
+        return "t = 0 is σ = 0.01 (VE never reaches clean data); t = 1 is σ_max, chosen for the data"
+    if process_key == "flow":
+        return "t = 0 is data, t = 1 noise (Lipman et al. 2023 count the other way: their t = 1 − t)"
+    return f"t = 0 is clean data; t = {hi:g} is pure noise"
+
+
 CONTROLS = [
     Control("preset", "ring8"),
     Control("process", "ddpm"),
-    Control("t", 250.0, float),
+    Control("t", 250.0, as_float),
     Control("show_score", True, as_bool),
-    Control("seed", 0, int),
+    Control("seed", 0, as_int),
+    Control("fixed_axes", False, as_bool),
 ]
 
 
@@ -76,38 +110,165 @@ def _coefficients(process_key: str, t: float, mixture) -> tuple[float, float]:
     return float(p.alpha(t)), float(p.sigma(t))
 
 
-def _validate(preset, process, t, show_score, seed_value):
+def _flag(value, label: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{label} must be true or false, got {reprlib.repr(value)}.")
+    return bool(value)
+
+
+def _validate(preset, process, t, show_score, seed, fixed_axes=False):
     preset = data_spec(preset)
     process = choice(process, PROCESSES, "process")
     lo, hi, _ = time_range(process)
     t = number(t, lo, hi, f"t for {process}")
-    if not isinstance(show_score, (bool, np.bool_)):
-        raise ValueError(f"Show score must be true or false, got {reprlib.repr(show_score)}.")
-    return preset, process, t, bool(show_score), seed(seed_value)
+    return preset, process, t, _flag(show_score, "Show score"), check_seed(seed), _flag(fixed_axes, "Fixed axes")
 
 
-def forward_figure(preset: str, process: str, t: float, show_score: bool = True, seed_value: int = 0) -> go.Figure:
-    """Particles x_t = α x₀ + σ ε over the exact density p_t, with the exact score field."""
-    preset, process, t, show_score, seed_value = _validate(preset, process, t, show_score, seed_value)
+def _box(preset: str, process: str, t: float, fixed_axes: bool):
+    """The view: around p_t, or (fixed axes) one box for every t, around p_t at both ends of time."""
+    mixture = load_data(preset)
+    if not fixed_axes:
+        return plotting.plot_box(mixture.diffused(*_coefficients(process, t, mixture)))
+    return _fixed_box(preset, process)
+
+
+@lru_cache(maxsize=64)
+def _fixed_box(preset: str, process: str):
+    mixture = load_data(preset)
+    lo, hi, _ = time_range(process)
+    boxes = [
+        plotting.plot_box(mixture.diffused(*_coefficients(process, u, mixture))) for u in (lo, 0.5 * (lo + hi), hi)
+    ]
+    return min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes), max(b[3] for b in boxes)
+
+
+def _title(preset: str, process: str, t: float, a: float, s: float) -> str:
+    name = make_process(process, load_data(preset)).name
+    return f"{data_title(preset)} · {name} · t = {t:g}  (α = {a:.3f}, σ = {s:.3f})"
+
+
+def _frame_data(preset, process, t, show_score, seed, box, n_grid=120):
+    """What one picture of the main plot holds: exact p_t on the box, particles, score arrows."""
     mixture = load_data(preset)
     a, s = _coefficients(process, t, mixture)
     pt = mixture.diffused(a, s)
-    box = plotting.plot_box(pt)
-    x0, eps = _particles(preset, seed_value)
-    xt = a * x0 + s * eps
+    x0, eps = _particles(preset, seed)
+    arrows = None
+    if show_score:
+        pts = plotting.field_points(box)
+        arrows = plotting.arrow_segments(pts, pt.score(pts), 0.9 * (box[1] - box[0]) / 22)
+    return pt, a, s, a * x0 + s * eps, arrows
+
+
+def forward_figure(
+    preset: str, process: str, t: float, show_score: bool = True, seed: int = 0, fixed_axes: bool = False
+) -> go.Figure:
+    """Particles x_t = α x₀ + σ ε over the exact density p_t, with the exact score field (arrows with heads).
+    `fixed_axes`: one view for every t (VE's growth shows), instead of a view that follows p_t."""
+    preset, process, t, show_score, seed, fixed_axes = _validate(preset, process, t, show_score, seed, fixed_axes)
+    box = _box(preset, process, t, fixed_axes)
+    pt, a, s, xt, arrows = _frame_data(preset, process, t, show_score, seed, box)
     fig = go.Figure(plotting.density_trace(pt, box, name="exact p_t"))
     fig.add_trace(plotting.points_trace(xt, "particles x_t", size=3.5))
     if show_score:
-        pts = plotting.field_points(box)
-        fig.add_trace(plotting.arrows_trace(pts, pt.score(pts), 0.9 * (box[1] - box[0]) / 22))
-    title = f"{data_title(preset)} · {make_process(process, mixture).name} · t = {t:g}  (α = {a:.3f}, σ = {s:.3f})"
-    return plotting.set_box(plotting.base_layout(fig, title), box)
+        fig.add_trace(
+            go.Scatter(
+                x=arrows[:, 0].astype(np.float32),
+                y=arrows[:, 1].astype(np.float32),
+                mode="lines",
+                line=dict(color="#0f766e", width=1.6),
+                name="score ∇log p_t",
+                hoverinfo="skip",
+            )
+        )
+    return plotting.set_box(plotting.base_layout(fig, _title(preset, process, t, a, s)), box)
 
 
-def schedule_figure(process: str, t: float) -> go.Figure:
-    """α(t), σ(t) and log-SNR λ(t) = log(α/σ) over the process's time, current t marked."""
+def play_times(preset: str, process: str, max_frames: int = MAX_FRAMES) -> np.ndarray:
+    """Times for Play from clean data to pure noise, evenly in log-SNR λ (where the picture changes)."""
     lo, hi, _ = time_range(process)
-    p = make_process(process)
+    p = make_process(process, load_data(preset))
+    ts = np.linspace(lo, hi, 2001)
+    if p.discrete:
+        ts = np.arange(lo, hi + 1)
+    with np.errstate(divide="ignore"):
+        lam = p.log_snr(ts)
+    picks = plotting.frame_indices(lam, max_frames)
+    out = ts[picks]
+    return np.unique(np.round(out) if p.discrete else np.round(out, 4))
+
+
+def play_frames(preset, process, t, show_score=True, seed=0, fixed_axes=False) -> list[dict]:
+    """Play's frames (see demos.plotting.attach_frames): particles, arrows, density and view per time."""
+    preset, process, t, show_score, seed, fixed_axes = _validate(preset, process, t, show_score, seed, fixed_axes)
+    frames = []
+    for u in play_times(preset, process):
+        u = float(u)
+        box = _box(preset, process, u, fixed_axes)
+        pt, a, s, xt, arrows = _frame_data(preset, process, u, show_score, seed, box)
+        _, _, logp = plotting.density_grid(pt, box, FRAME_GRID)
+        traces = [xt] if arrows is None else [xt, np.full((1, 2), np.nan)]  # arrows hidden while playing
+        frames.append(dict(value=u, title=_title(preset, process, u, a, s), traces=traces, z=np.exp(logp), range=box))
+    return frames
+
+
+def play_view(preset, process, t, show_score=True, seed=0, fixed_axes=False) -> go.Figure:
+    """The main figure at Play's first frame, with every frame attached for the browser to play."""
+    frames = play_frames(preset, process, t, show_score, seed, fixed_axes)
+    fig = forward_figure(preset, process, frames[0]["value"], show_score, seed, fixed_axes)
+    return plotting.attach_frames(fig, frames, traces=[1, 2] if show_score else [1], heatmap=0)
+
+
+GIF_STYLES = [dict(kind="points", color="rgba(15, 23, 42, 0.6)", width=3), dict(kind="lines", color="#0f766e", width=1)]
+
+
+def gif_export(preset, process, t, show_score=True, seed=0, fixed_axes=False) -> str:
+    """The Play animation as a GIF file (server-side, Pillow), for slides."""
+    from demos import export
+
+    frames = play_frames(preset, process, t, show_score, seed, fixed_axes)
+    return export.gif_file(frames, GIF_STYLES, f"forward-{process}")
+
+
+def csv_export(preset, process, t, show_score=True, seed=0, fixed_axes=False) -> str:
+    """The particles x_t shown (with the x₀ and ε they were made of) as a CSV file."""
+    from demos import export
+
+    preset, process, t, show_score, seed, fixed_axes = _validate(preset, process, t, show_score, seed, fixed_axes)
+    a, s = _coefficients(process, t, load_data(preset))
+    x0, eps = _particles(preset, seed)
+    xt = a * x0 + s * eps
+    rows = np.column_stack([xt, x0, eps])
+    return export.csv_file(["x_t", "y_t", "x0", "y0", "eps_x", "eps_y"], rows.tolist(), f"forward-{process}-t{t:g}")
+
+
+def forward_data(preset: str = "ring8", process: str = "ddpm", t: float = 250.0, seed: int = 0) -> dict:
+    """The numbers behind the Forward view: α(t), σ(t), the particles x_t (with x₀ and ε), the prior
+    mismatch KL(p_t ‖ N(0, σ_t² I)) in nats with its Monte Carlo standard error (null where σ = 0)."""
+    preset, process, t, _, seed, _ = _validate(preset, process, t, True, seed, False)
+    mixture = load_data(preset)
+    a, s = _coefficients(process, t, mixture)
+    x0, eps = _particles(preset, seed)
+    kl, se = prior_mismatch(preset, process, t)
+    return {
+        "preset": preset,
+        "process": process,
+        "t": t,
+        "alpha": a,
+        "sigma": s,
+        "particles": (a * x0 + s * eps).round(6).tolist(),
+        "x0": x0.round(6).tolist(),
+        "eps": eps.round(6).tolist(),
+        "kl_nats": kl if np.isfinite(kl) else None,
+        "kl_standard_error": se,
+    }
+
+
+def schedule_figure(process: str, t: float, preset: str = "ring8") -> go.Figure:
+    """α(t), σ(t) and log-SNR λ(t) = log(α/σ) over the process's time, current t marked. The process is
+    built with the data (VE's σ_max is the preset's, as in the main plot and its title)."""
+    lo, hi, _ = time_range(process)
+    p = make_process(process, load_data(preset))
     ts = np.linspace(lo, hi, 300)
     if process == "ve":
         ts = ts[1:]
@@ -119,7 +280,8 @@ def schedule_figure(process: str, t: float) -> go.Figure:
     lam = np.where(np.isfinite(lam), lam, np.nan)
     fig.add_scatter(x=ts, y=lam, name="log-SNR λ(t)", yaxis="y2", line=dict(color="#6b7280", width=2, dash="dot"))
     fig.add_vline(x=t, line=dict(color="#111827", width=2, dash="dash"))
-    plotting.base_layout(fig, "Schedule", height=300, square=False)
+    name = "VE, σ_max = " + f"{p.sigma_max:.3g}" if process == "ve" else p.name
+    plotting.base_layout(fig, f"Schedule: {name}", height=320, square=False)
     fig.update_layout(
         yaxis=dict(title="α, σ"),
         yaxis2=dict(title="λ", overlaying="y", side="right", showgrid=False),
@@ -130,12 +292,12 @@ def schedule_figure(process: str, t: float) -> go.Figure:
     return fig
 
 
-def noised_picture(preset: str, process: str, t: float, seed_value: int = 0) -> np.ndarray:
+def noised_picture(preset: str, process: str, t: float, seed: int = 0) -> np.ndarray:
     """assets/picture.png (scaled to [-1, 1]) noised as α x₀ + σ ε, shown divided by √(α² + σ²)
     (the VE σ_max is the one chosen for the preset)."""
     a, s = _coefficients(process, t, load_data(preset))
     img = _picture()
-    eps = np.random.default_rng(seed_value).standard_normal(img.shape)
+    eps = np.random.default_rng(seed).standard_normal(img.shape)
     xt = (a * img + s * eps) / np.sqrt(a**2 + s**2)
     return np.clip((xt + 1) * 127.5, 0, 255).astype(np.uint8)
 
@@ -172,23 +334,39 @@ def _nats(value: float, se: float) -> str:
     return f"{value:.3g} ± {2 * se:.2g} nats"
 
 
-def load(values: list) -> list:
-    """Updates for the tab's controls and outputs from a full list of control values (URL, scene):
-    the t slider gets the chosen process's range."""
+def _check(values: list) -> None:
+    _validate(*values)
+
+
+def _dependent_default(i: int, values: list):
+    """t's default in the chosen process's range (250 of DDPM's 999 ↔ the same place of another range)."""
+    if CONTROLS[i].name == "t":
+        process = values[1] if values[1] in PROCESSES else "ddpm"
+        return keep_relative(CONTROLS[i].default, time_range("ddpm"), time_range(process))
+    return CONTROLS[i].default
+
+
+def load(values: list, note: str = SCENE_NOTE_DEFAULT) -> list:
+    """Updates for the tab's controls and outputs from a full list of control values (URL, scene, reset):
+    each invalid value is dropped alone, with a warning naming it; the t slider gets the chosen process's
+    range together with its value, and the range State the process (demos/sharing.py, issue 19)."""
     import gradio as gr
 
+    values = drop_invalid(CONTROLS, values, _check, _dependent_default)
     figures = forward_view(*values)
-    lo, hi, step = time_range(values[1])
-    return [values[0], values[1], gr.Slider(minimum=lo, maximum=hi, step=step, value=values[2]), *values[3:], *figures]
+    process = values[1]
+    lo, hi, step = time_range(process)
+    t = gr.Slider(minimum=lo, maximum=hi, step=step, value=values[2], info=time_info(process))
+    return [values[0], process, t, *values[3:], *figures, note, process]
 
 
-def forward_view(preset, process, t, show_score=True, seed_value=0):
+def forward_view(preset, process, t, show_score=True, seed=0, fixed_axes=False):
     """Everything the tab shows, for one setting: (main figure, schedule, picture, mismatch text)."""
-    preset, process, t, show_score, seed_value = _validate(preset, process, t, show_score, seed_value)
+    preset, process, t, show_score, seed, fixed_axes = _validate(preset, process, t, show_score, seed, fixed_axes)
     return (
-        forward_figure(preset, process, t, show_score, seed_value),
-        schedule_figure(process, t),
-        noised_picture(preset, process, t, seed_value),
+        forward_figure(preset, process, t, show_score, seed, fixed_axes),
+        schedule_figure(process, t, preset),
+        noised_picture(preset, process, t, seed),
         mismatch_text(preset, process, t),
     )
 
@@ -202,8 +380,17 @@ def build():
     """Lay out the tab; returns (tab, controls, outputs) for the app's URL loader."""
     import gradio as gr
 
+    from demos import export
     from demos.inputs import user_facing
-    from demos.sharing import RESIZE_JS, link_js, on_first_show
+    from demos.sharing import (
+        RESIZE_JS,
+        clear_link_on_change,
+        link_js,
+        on_first_show,
+        play_js,
+        range_switch,
+        stop_js,
+    )
 
     with gr.Tab("Forward diffusion", id=TAB_ID) as tab:
         with gr.Row():
@@ -214,59 +401,76 @@ def build():
                     [(make_process(k).name, k) for k in PROCESSES], value="ddpm", label="Forward process"
                 )
                 show_score = gr.Checkbox(True, label="Show score arrows")
+                fixed_axes = gr.Checkbox(False, label="Fixed axes", info="one view for every t (VE's growth shows)")
                 seed_box = gr.Number(0, label="Seed", precision=0, minimum=0)
-                link_btn = gr.Button("🔗 Link to this view", size="sm")
+                with gr.Row():
+                    link_btn = gr.Button("Link to this view", size="sm")
+                    reset = gr.Button("Reset", size="sm")
                 link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
+                with gr.Accordion("Export for slides", open=False):
+                    gif_btn, csv_btn, files = export.controls(gr, csv_label="Particles as CSV")
             with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
-                main = gr.Plot(show_label=False)
+                note = gr.Markdown(SCENE_NOTE_DEFAULT, elem_classes=["scene-note"])
+                main = export.plot(gr, "fwd-main", show_label=False)
                 lo, hi, step = time_range("ddpm")
                 with gr.Row():
-                    t = gr.Slider(lo, hi, value=250, step=step, label="t (process time)", scale=4)
-                    play = gr.Button("▶ Play", size="sm", scale=1, min_width=70)
-                    stop = gr.Button("■ Stop", size="sm", scale=1, min_width=70)
+                    t = gr.Slider(
+                        lo, hi, value=250, step=step, label="t (process time)", info=time_info("ddpm"), scale=4
+                    )
+                    play = gr.Button("Play", size="sm", scale=1, min_width=70, variant="primary")
+                    stop = gr.Button("Stop", size="sm", scale=1, min_width=70)
             with gr.Column(scale=2, min_width=280):
-                schedule = gr.Plot(label="Schedule")
+                schedule = export.plot(gr, "fwd-schedule", label="Schedule")
                 picture = gr.Image(label="The same noise on a picture", height=220, interactive=False, buttons=[])
                 mismatch = gr.Markdown()
         gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-        timer = gr.Timer(0.5, active=False)
+        range_of = gr.State("ddpm")  # the process the t slider's range was made for
+        play_status = gr.Textbox(visible=False)
 
-    controls = [preset, process, t, show_score, seed_box]
+    controls = [preset, process, t, show_score, seed_box, fixed_axes]
     outputs = [main, schedule, picture, mismatch]
+    all_outputs = [*outputs, note, range_of]
     view = user_facing(forward_view)
-
-    def on_process(process_key, t_value):
-        lo, hi, step = time_range(process_key)
-        frac = 0.25 if t_value is None else (float(t_value) - lo) / max(hi - lo, 1e-9)
-        new_t = float(np.clip(lo + min(max(frac, 0.0), 1.0) * (hi - lo), lo, hi))
-        if step == 1.0:
-            new_t = float(round(new_t))
-        return gr.Slider(minimum=lo, maximum=hi, step=step, value=new_t)
 
     def on_scene(name, *values):
         if name not in SCENES:
-            return [gr.skip()] * (len(controls) + len(outputs))
-        return load([SCENES[name].get(c.name, v) for c, v in zip(CONTROLS, values)])
+            return [gr.skip()] * (len(controls) + len(all_outputs))
+        return load([SCENES[name].get(c.name, v) for c, v in zip(CONTROLS, values)], SCENE_NOTES[name])
 
-    def tick(process_key, t_value):
-        lo, hi, step = time_range(process_key)
-        nxt = float(t_value) + (hi - lo) / 40
-        return lo if nxt > hi else (round(nxt) if step == 1.0 else nxt)
+    def on_reset():
+        return [None, *load([c.default for c in CONTROLS])]
 
-    for c in (preset, show_score, seed_box):
+    def finish(*args):
+        *values, status = args
+        if status == "interrupted":
+            return [gr.skip()] * (1 + len(outputs))
+        return (gr.Slider(value=values[2]), *forward_view(*values))
+
+    for c in (preset, show_score, seed_box, fixed_axes):
         c.input(view, controls, outputs, trigger_mode="always_last", api_visibility="private")
     t.input(view, controls, outputs, trigger_mode="always_last", api_name="forward")
-    process.input(on_process, [process, t], t, api_visibility="private").then(
-        view, controls, outputs, api_visibility="private"
+    process.input(
+        user_facing(range_switch(time_range, forward_view, 1, 2, time_info)),
+        [*controls, range_of],
+        [t, range_of, *outputs],
+        api_visibility="private",
     )
-    scene.input(user_facing(on_scene), [scene, *controls], [*controls, *outputs], api_visibility="private")
-    play.click(lambda: gr.Timer(active=True), None, timer, api_visibility="private")
-    stop.click(lambda: gr.Timer(active=False), None, timer, api_visibility="private")
-    timer.tick(tick, [process, t], t, api_visibility="private", trigger_mode="always_last").then(
-        view, controls, outputs, api_visibility="private"
+    scene.input(user_facing(on_scene), [scene, *controls], [*controls, *all_outputs], api_visibility="private")
+    reset.click(user_facing(on_reset), None, [scene, *controls, *all_outputs], api_visibility="private")
+    play.click(user_facing(play_view), controls, main, api_visibility="private").then(
+        user_facing(finish),
+        [*controls, play_status],
+        [t, *outputs],
+        js=play_js("fwd-main", 2, len(controls)),
+        api_visibility="private",
     )
+    stop.click(None, js=stop_js("fwd-main"), api_visibility="private")
+    gif_btn.click(user_facing(gif_export), controls, files, api_visibility="private")
+    csv_btn.click(user_facing(csv_export), controls, files, api_visibility="private")
+    gr.api(user_facing(forward_data), api_name="forward_data")
     link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
+    clear_link_on_change(controls, link, scene, reset)
     first_show = on_first_show(TAB_ID, view, [c.name for c in CONTROLS], len(outputs))
     tab.select(first_show, [*controls, main], outputs, api_visibility="private")
     tab.select(None, None, None, js=RESIZE_JS, api_visibility="private")
-    return tab, controls, outputs
+    return tab, controls, all_outputs

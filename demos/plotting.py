@@ -4,15 +4,21 @@ line trace with NaN breaks."""
 
 from __future__ import annotations
 
+import base64
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 
 from core.mixture import GaussianMixture
 
-FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=15, color="#1f2937")
+FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=16, color="#1f2937")
+LEGEND_FONT = 15
+TITLE_FONT = 18
 PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"]
 DENSITY_SCALE = [[0, "#ffffff"], [0.25, "#dbeafe"], [0.6, "#93c5fd"], [1, "#1e40af"]]
-PATH_COLOR = "rgba(220, 38, 38, 0.55)"
+PATH_COLOR = "rgba(220, 38, 38, 0.7)"
+PATH_WIDTH = 2.0  # readable on a projector; tabs thin the number of paths instead of the line
 SAMPLE_COLOR = "rgba(15, 23, 42, 0.55)"
 
 
@@ -29,18 +35,42 @@ def wrap_title(title: str, width: int = 44) -> str:
     return "<br>".join(lines)
 
 
+# Plotly's own toolbar (top right of every plot): its camera saves a PNG at 3× the drawn size, sharp on a
+# slide. Gradio passes a figure JSON's "config" to Plotly.react, so every figure made with `base_layout`
+# carries it. demos/export.py adds PNG / SVG / full-screen buttons beside each plot.
+CONFIG = {
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "scale": 3, "filename": "reading-room"},
+    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+}
+
+
+def with_config(fig: go.Figure, config: dict | None = None) -> go.Figure:
+    """Make the figure's JSON (what Gradio sends to the browser) carry a Plotly `config`."""
+    extra = json.dumps(CONFIG if config is None else config, separators=(",", ":"))
+    plain = type(fig).to_json
+
+    def to_json(*args, **kwargs):
+        text = plain(fig, *args, **kwargs)
+        return text[:-1] + ',"config":' + extra + "}" if text.endswith("}") else text
+
+    fig.to_json = to_json
+    return fig
+
+
 def base_layout(fig: go.Figure, title: str = "", height: int = 560, square: bool = True) -> go.Figure:
-    """Light theme, big fonts, legend below the plot (keeps the plot wide on a phone)."""
+    """Light theme, big fonts, legend below the plot (keeps the plot wide on a phone), export config."""
     title = wrap_title(title)
     fig.update_layout(
         template="plotly_white",
-        title=dict(text=title, x=0.01, xanchor="left", font=dict(size=16)),
+        title=dict(text=title, x=0.01, xanchor="left", font=dict(size=TITLE_FONT)),
         font=FONT,
         height=height,
-        margin=dict(l=50, r=20, t=40 + 22 * (title.count("<br>") + 1), b=40),
-        legend=dict(orientation="h", yanchor="top", y=-0.16, x=0, font=dict(size=13)),
+        margin=dict(l=55, r=20, t=44 + 24 * (title.count("<br>") + 1), b=40),
+        legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=LEGEND_FONT)),
         uirevision="keep",
     )
+    with_config(fig)
     if square:  # equal units on both axes; the plot area shrinks rather than the range growing
         fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain")
         fig.update_xaxes(constrain="domain")
@@ -104,22 +134,39 @@ def contour_trace(mixture: GaussianMixture, box, color: str, name: str, n: int =
     )
 
 
+def arrow_segments(points: np.ndarray, vectors: np.ndarray, length: float, head: float = 0.35) -> np.ndarray:
+    """Arrows as polyline points with NaN breaks: shaft base → tip, then a two-barb head at the tip.
+    Length ∝ log(1 + |v|) scaled so the longest is `length`; the head is `head` of the arrow's length
+    (at least a fifth of `length`, so short arrows still show their direction). Needs equal axis units."""
+    norm = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = vectors / np.maximum(norm, 1e-12)
+    scaled = unit * (np.log1p(norm) / max(float(np.log1p(norm).max()), 1e-12)) * length
+    tips = points + scaled
+    size = np.maximum(head * np.linalg.norm(scaled, axis=1, keepdims=True), 0.2 * length * head)
+    c, s = np.cos(np.radians(28)), np.sin(np.radians(28))
+    back = -unit
+    left = tips + size * np.stack([c * back[:, 0] - s * back[:, 1], s * back[:, 0] + c * back[:, 1]], 1)
+    right = tips + size * np.stack([c * back[:, 0] + s * back[:, 1], -s * back[:, 0] + c * back[:, 1]], 1)
+    segs = np.full((len(points) * 6, 2), np.nan)
+    segs[0::6], segs[1::6], segs[2::6], segs[3::6], segs[4::6] = points, tips, left, tips, right
+    segs[2::6][norm[:, 0] == 0] = np.nan  # no direction: no head
+    segs[4::6][norm[:, 0] == 0] = np.nan
+    return segs
+
+
 def arrows_trace(
     points: np.ndarray, vectors: np.ndarray, length: float, name: str = "score ∇log p_t", color: str = "#0f766e"
 ) -> go.Scatter:
-    """Vectors drawn as short segments (direction, length ∝ log(1 + |v|)) in one trace with NaN breaks."""
-    norm = np.linalg.norm(vectors, axis=1, keepdims=True)
-    scaled = vectors / np.maximum(norm, 1e-12) * (np.log1p(norm) / max(np.log1p(norm).max(), 1e-12)) * length
-    tips = points + scaled
-    segs = np.full((len(points) * 3, 2), np.nan)
-    segs[0::3], segs[1::3] = points, tips
+    """Vectors drawn as arrows with heads (direction, length ∝ log(1 + |v|)) in one trace with NaN breaks."""
+    segs = arrow_segments(points, vectors, length)
     return go.Scatter(
         x=segs[:, 0].astype(np.float32),
         y=segs[:, 1].astype(np.float32),
         mode="lines",
-        line=dict(color=color, width=1.4),
+        line=dict(color=color, width=1.6),
         name=name,
         hoverinfo="skip",
+        connectgaps=False,
     )
 
 
@@ -136,7 +183,17 @@ def points_trace(
     )
 
 
-def paths_trace(paths: np.ndarray, name: str = "paths", color: str = PATH_COLOR, width: float = 1.3) -> go.Scatter:
+def path_segments(paths: np.ndarray) -> np.ndarray:
+    """paths (steps, m, 2) as one (m·(steps+1), 2) polyline with NaN breaks between particles."""
+    steps, m, _ = paths.shape
+    segs = np.full((m, steps + 1, 2), np.nan)
+    segs[:, :steps] = np.transpose(paths, (1, 0, 2))
+    return segs.reshape(-1, 2)
+
+
+def paths_trace(
+    paths: np.ndarray, name: str = "paths", color: str = PATH_COLOR, width: float = PATH_WIDTH
+) -> go.Scatter:
     """paths (steps, m, 2) as one line trace with NaN breaks between particles."""
     steps, m, _ = paths.shape
     segs = np.full((m, steps + 1, 2), np.nan)
@@ -162,6 +219,67 @@ def field_points(box, n: int = 22) -> np.ndarray:
 def set_box(fig: go.Figure, box, row=None, col=None) -> go.Figure:
     fig.update_xaxes(range=[box[0], box[1]], row=row, col=col, zeroline=False)
     fig.update_yaxes(range=[box[2], box[3]], row=row, col=col, zeroline=False)
+    return fig
+
+
+# ---------------------------------------------------------------------------- frames for Play and GIF export
+def frame_indices(log_snr: np.ndarray, max_frames: int = 48) -> np.ndarray:
+    """Indices of at most `max_frames` records, chosen evenly in log-SNR λ where it is finite (that is
+    where the picture changes: a 1000-step DDPM spends most of its steps where little happens), always
+    with the first and the last record. Records with a non-finite λ (pure noise, clean data) are kept at
+    the ends they sit on."""
+    lam = np.asarray(log_snr, dtype=np.float64)
+    n = len(lam)
+    if n <= max_frames:
+        return np.arange(n)
+    finite = np.flatnonzero(np.isfinite(lam))
+    picks = {0, n - 1}
+    if len(finite) >= 2 and np.ptp(lam[finite]) > 0:
+        targets = np.linspace(lam[finite].min(), lam[finite].max(), max_frames - 2)
+        order = np.argsort(lam[finite])
+        sorted_lam = lam[finite][order]
+        for target in targets:
+            j = int(np.clip(np.searchsorted(sorted_lam, target), 0, len(order) - 1))
+            if j > 0 and abs(sorted_lam[j - 1] - target) < abs(sorted_lam[j] - target):
+                j -= 1
+            picks.add(int(finite[order[j]]))
+    else:
+        picks.update(np.linspace(0, n - 1, max_frames).round().astype(int).tolist())
+    return np.array(sorted(picks))
+
+
+def _b64(array: np.ndarray, dtype) -> str:
+    return base64.b64encode(np.ascontiguousarray(array, dtype=dtype).tobytes()).decode("ascii")
+
+
+def density_bytes(z: np.ndarray) -> tuple[str, int, int]:
+    """A density image as (base64 uint8 row-major, width, height), scaled to its own maximum."""
+    z = np.asarray(z, dtype=np.float64)
+    top = float(z.max()) if z.size and z.max() > 0 else 1.0
+    return _b64(np.round(255 * z / top), np.uint8), z.shape[1], z.shape[0]
+
+
+def attach_frames(
+    fig: go.Figure, frames: list[dict], traces: list[int], heatmap: int | None = None, seconds: float = 6.0
+) -> go.Figure:
+    """Put Play's frames in `fig.layout.meta.play` (played in the browser by demos.sharing.play_js).
+
+    Each frame: {"value": slider value, "title": str, "traces": [(n, 2) array per index of `traces`],
+    optional "z": 2D density (its heatmap trace is `heatmap`), optional "range": (x0, x1, y0, y1)}.
+    Arrays travel as base64 float32 (uint8 for densities): a 48-frame run of 400 particles is ~200 kB."""
+    out = []
+    for f in frames:
+        enc = {"value": f["value"], "title": wrap_title(f["title"]), "traces": []}
+        for xy in f["traces"]:
+            xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+            enc["traces"].append({"x": _b64(xy[:, 0], np.float32), "y": _b64(xy[:, 1], np.float32)})
+        if f.get("z") is not None:
+            enc["z"] = list(density_bytes(f["z"]))
+        if f.get("range") is not None:
+            enc["range"] = [float(v) for v in f["range"]]
+        out.append(enc)
+    interval = int(np.clip(1000 * seconds / max(len(out), 1), 80, 400))
+    fig.update_layout(meta={"play": {"frames": out, "traces": traces, "heatmap": heatmap, "interval_ms": interval}})
     return fig
 
 

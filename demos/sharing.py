@@ -5,13 +5,37 @@ string); the same list builds the "link to this view" button and reads the URL b
 from __future__ import annotations
 
 import json
+import logging
+import math
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 
 def as_bool(text: str) -> bool:
-    return str(text).strip().lower() in {"1", "true", "yes", "on"}
+    """A switch from a URL: 1/true/yes/on and 0/false/no/off (any other text is refused, not read as off)."""
+    word = str(text).strip().lower()
+    if word in {"1", "true", "yes", "on"}:
+        return True
+    if word in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"{text!r} is not true or false")
+
+
+def as_int(text: str) -> int:
+    """A whole number from a URL, written any way a person might: 20, 20.0, 1e3 (a fraction is refused)."""
+    value = float(text)
+    if not math.isfinite(value) or value != round(value) or abs(value) > 2**53:
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(round(value))
+
+
+def as_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
 
 
 @dataclass(frozen=True)
@@ -21,17 +45,69 @@ class Control:
     parse: Callable[[str], Any] = str
 
 
-def values_from_query(controls: list[Control], query: dict[str, str]) -> list:
-    """Control values from a URL's query (defaults where a key is absent or unreadable).
+def _warn(message: str) -> None:
+    """A warning toast when called inside an event, a log line otherwise."""
+    logging.getLogger("reading_room").info("link: %s", message)
+    try:
+        import gradio as gr
 
-    The values still go through the tab's own validation, which reports what is wrong."""
+        gr.Warning(message)
+    except Exception:  # outside an event (tests, notebooks): the log line is enough
+        pass
+
+
+def values_from_query(controls: list[Control], query: dict[str, str]) -> list:
+    """Control values from a URL's query: the default where a key is absent; where a value cannot be read
+    (`steps=abc`) the default too, with a warning toast naming it, so one bad value drops only itself.
+
+    The values still go through the tab's own validation, which reports what is wrong (a tab's `load`
+    can drop each invalid value alone with `drop_invalid`)."""
     values = []
     for c in controls:
+        if c.name not in query:
+            values.append(c.default)
+            continue
         try:
-            values.append(c.parse(query[c.name]) if c.name in query else c.default)
-        except (TypeError, ValueError):
+            values.append(c.parse(query[c.name]))
+        except (TypeError, ValueError, OverflowError):
+            _warn(f"This link's {c.name}={reprlib.repr(query[c.name])} could not be read; using {c.default!r}.")
             values.append(c.default)
     return values
+
+
+def drop_invalid(controls: list[Control], values: list, check: Callable[[list], Any], defaults=None) -> list:
+    """`values` with each value that `check` refuses replaced by its default, one warning toast per value
+    dropped (naming it and why), so a link with one bad value still opens everything else it holds.
+
+    `check(values)` raises ValueError on an invalid set (it must be cheap: it is called once per control).
+    Controls are tried in order, each with the ones before it as given (after dropping) and the ones after
+    it at their defaults, so a value that depends on an earlier one (t on the process) is judged against
+    it. `defaults(i, values)` may give a default that depends on earlier values (t's range)."""
+    values = list(values)
+
+    def default_at(j: int, current: list):
+        return defaults(j, current) if defaults is not None else controls[j].default
+
+    for i, c in enumerate(controls):
+        trial = values[: i + 1]
+        for j in range(i + 1, len(controls)):
+            trial.append(default_at(j, trial + values[j:]))
+        try:
+            check(trial)
+        except ValueError as err:
+            default = default_at(i, values)
+            _warn(f"This link's {c.name}={reprlib.repr(values[i])} was not used ({err}); using {default!r}.")
+            values[i] = default
+    return values
+
+
+def wanted_tab(query: dict[str, str], tab_ids: list[str]) -> str:
+    """The tab a URL asks for; an unknown `tab=` opens the first tab with a warning naming it."""
+    wanted = query.get("tab", tab_ids[0])
+    if wanted not in tab_ids:
+        _warn(f"This link's tab={reprlib.repr(wanted)} is not a tab here; opening {tab_ids[0]!r}.")
+        return tab_ids[0]
+    return wanted
 
 
 def link_js(tab_id: str, controls: list[Control]) -> str:
@@ -75,3 +151,183 @@ def on_first_show(tab_id: str, view, names: list[str], n_outputs: int):
     )
     handler.__annotations__ = {"request": gr.Request}
     return handler
+
+
+# ---------------------------------------------------------------------------- a slider whose range follows a choice
+# How a tab with a process (or grid) control and a time slider whose range depends on it must do it (issue 19):
+#
+# 1. Keep the choice the slider's range was made for in a `gr.State`, and make that State one of the tab's
+#    outputs: `load` (links, scenes, reset) returns the slider with its range and value together *and* the
+#    State, so the two never disagree.
+# 2. Switch in ONE event: `choice.input(range_switch(...), [*controls, state], [slider, state, *outputs])`.
+#    It computes the new value with `keep_relative` (t = 250 of [-1, 999] → t ≈ 0.25 of [0, 1]) and the view
+#    from it, and returns `gr.Slider(minimum=, maximum=, step=, value=)`, the State and the figures.
+#    Never chain `.then(view, controls, ...)` after an event that changes a slider's range: the browser may
+#    still send the old value, which Gradio checks against the *new* range on the server ("Value 250 is
+#    greater than maximum value 1.0", an error toast). Several controls updated by one handler (a sampler
+#    that sets process, grid and steps) follow the same rule: compute the view in the same event.
+# 3. Test it: tests/app/test_browser.py switches every pair of processes and fails on any error toast.
+
+
+def keep_relative(value, old: tuple, new: tuple) -> float:
+    """`value` moved to the same relative place of range `new` = (lo, hi[, step]) as it had in `old`,
+    rounded to `new`'s step when that is 1 (a discrete process's integer timesteps)."""
+    lo0, hi0 = float(old[0]), float(old[1])
+    lo, hi = float(new[0]), float(new[1])
+    try:
+        frac = (float(value) - lo0) / (hi0 - lo0) if hi0 > lo0 else 0.0
+    except (TypeError, ValueError):
+        frac = 0.25
+    if not math.isfinite(frac):
+        frac = 0.25
+    out = lo + min(max(frac, 0.0), 1.0) * (hi - lo)
+    step = float(new[2]) if len(new) > 2 else 0.0
+    if step == 1.0:
+        out = float(round(out))
+    elif step > 0:
+        out = round(lo + round((out - lo) / step) * step, 10)
+    return float(min(max(out, lo), hi))
+
+
+def range_switch(
+    range_of: Callable[[str], tuple],
+    view: Callable,
+    choice_index: int,
+    value_index: int,
+    info: Callable[[str], str] | None = None,
+):
+    """The handler of step 2 above. Inputs: the tab's control values then the State (the choice the
+    slider's range was made for); outputs: the slider update, the new State, then `view(*values)`.
+    `range_of(choice)` → (lo, hi, step); `info(choice)`, if given, is the slider's new help line."""
+    import gradio as gr
+
+    def switch(*args):
+        *values, previous = args
+        new = range_of(values[choice_index])
+        try:
+            old = range_of(previous)
+        except (KeyError, TypeError, ValueError):
+            old = new
+        values[value_index] = keep_relative(values[value_index], old, new)
+        lo, hi, step = new
+        extra = {"info": info(values[choice_index])} if info is not None else {}
+        slider = gr.Slider(minimum=lo, maximum=hi, step=step, value=values[value_index], **extra)
+        return (slider, values[choice_index], *view(*values))
+
+    return switch
+
+
+# ---------------------------------------------------------------------------- link box, reset
+CLEAR_JS = "() => ''"  # `control.input(None, None, link_box, js=CLEAR_JS)`: a stale link never stays shown
+
+
+def clear_link_on_change(controls, link_box, *more) -> None:
+    """Empty the "Share this link" box whenever a control (or a scene/reset dropdown in `more`) changes, so
+    it never shows the link of a previous view. Client-side only: no server round trip."""
+    for c in [*controls, *more]:
+        c.input(None, None, link_box, js=CLEAR_JS, api_visibility="private")
+
+
+# ---------------------------------------------------------------------------- Play / Stop, played in the browser
+# A tab's Play sends every frame at once, in the figure's `layout.meta.play` (demos/plotting.py:
+# `attach_frames`), and the browser plays them with Plotly.restyle: no server round trip per frame, so a
+# 1000-step run plays as smoothly as a 10-step one. Frames are chosen where things happen (evenly in
+# log-SNR: `plotting.frame_indices`). Playing stops at the last frame, on Stop, when the tab is hidden, or
+# when any control changes (a new figure replaces the one being played). Then the server draws the exact
+# view at the frame reached and moves the slider there. Wiring, for a main plot with elem_id ID:
+#
+#     status = gr.Textbox(visible=False)                     # how playing ended, read by `finish`
+#     play.click(make_frames, controls, main, api_visibility="private").then(
+#         finish, [*controls, status], [slider, *outputs], js=play_js(ID, controls.index(slider), len(controls)),
+#         api_visibility="private")
+#     stop.click(None, js=stop_js(ID), api_visibility="private")
+#
+# `finish(*values, status)`: status is "end", "stop" or "interrupted"; the slider's value (in `values`) is
+# the frame reached. Return gr.skip()s when interrupted (a newer view is already on its way).
+
+
+_PLAY_TEMPLATE = """
+async (...args) => {
+  const id = __ID__, vi = __VI__, n = __N__;
+  const out = args.slice(0, n + 1);
+  out[n] = 'interrupted';
+  const find = () => {
+    const r = document.getElementById(id);
+    return r && r.querySelector('.js-plotly-plot');
+  };
+  const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+  const b64 = (s, T) => {
+    const b = atob(s), u = new Uint8Array(b.length);
+    for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i);
+    return new T(u.buffer);
+  };
+  const lin = (a, b, m) => Array.from({length: m}, (_, i) => a + (b - a) * i / (m - 1));
+  let gd = null, meta = null;
+  const until = Date.now() + __WAIT__;
+  while (Date.now() < until) {
+    gd = find();
+    meta = gd && gd.layout && gd.layout.meta && gd.layout.meta.play;
+    if (meta && window.Plotly) break;
+    await sleep(50);
+  }
+  if (!meta) return out;
+  const P = window.Plotly, layout0 = gd.layout, token = {};
+  window.__rrPlay = window.__rrPlay || {};
+  window.__rrPlay[id] = token;
+  gd.__rrPlaying = true;
+  const frames = meta.frames, dt = meta.interval_ms || 150;
+  let reached = frames[0].value, how = 'end';
+  try {
+    for (let k = 0; k < frames.length; k++) {
+      if (window.__rrPlay[id] !== token) { how = 'stop'; break; }
+      if (gd.layout !== layout0 || !gd.isConnected) { how = 'interrupted'; break; }
+      if (gd.offsetParent === null) { how = 'stop'; break; }
+      const f = frames[k], xs = [], ys = [], idx = [];
+      f.traces.forEach((tr, j) => {
+        idx.push(meta.traces[j]);
+        xs.push(b64(tr.x, Float32Array));
+        ys.push(b64(tr.y, Float32Array));
+      });
+      await P.restyle(gd, {x: xs, y: ys}, idx);
+      if (f.z && meta.heatmap !== undefined && meta.heatmap !== null) {
+        const w = f.z[1], h = f.z[2], flat = b64(f.z[0], Uint8Array), z = [];
+        for (let r = 0; r < h; r++) z.push(Array.from(flat.subarray(r * w, (r + 1) * w)));
+        const update = {z: [z], x: [lin(f.range[0], f.range[1], w)], y: [lin(f.range[2], f.range[3], h)]};
+        await P.restyle(gd, update, [meta.heatmap]);
+      }
+      const lay = {'title.text': f.title};
+      if (f.range) {
+        lay['xaxis.range'] = [f.range[0], f.range[1]];
+        lay['yaxis.range'] = [f.range[2], f.range[3]];
+      }
+      await P.relayout(gd, lay);
+      reached = f.value;
+      await sleep(dt);
+    }
+  } finally {
+    gd.__rrPlaying = false;
+    if (window.__rrPlay[id] === token) delete window.__rrPlay[id];
+  }
+  if (gd.layout !== layout0 && how !== 'stop') how = 'interrupted';
+  out[vi] = reached;
+  out[n] = how;
+  return out;
+}
+"""
+
+
+def play_js(elem_id: str, value_index: int, n_values: int, wait_s: float = 20.0) -> str:
+    """Client-side player for the frames in the plot `elem_id`; returns the inputs with the slider's value
+    (input `value_index`) set to the frame reached and the last input (the status box) set to how playing
+    ended ("end", "stop" or "interrupted")."""
+    return (
+        _PLAY_TEMPLATE.replace("__ID__", json.dumps(elem_id))
+        .replace("__VI__", str(int(value_index)))
+        .replace("__N__", str(int(n_values)))
+        .replace("__WAIT__", str(int(wait_s * 1000)))
+    )
+
+
+def stop_js(elem_id: str) -> str:
+    """Client-side Stop for `play_js` (the player notices at its next frame)."""
+    return "() => { if (window.__rrPlay) delete window.__rrPlay[" + json.dumps(elem_id) + "]; }"

@@ -190,7 +190,7 @@ def test_forward_deterministic():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("nope", "ddpm", 250.0), r"Unknown preset 'nope'\. Choose one of: ring8"),
+        (("nope", "ddpm", 250.0), r"Unknown data 'nope': choose a preset \(ring8"),
         (("ring8", "ddpmx", 250.0), r"Unknown process 'ddpmx'"),
         (("ring8", "ddpm", 5000.0), r"t for ddpm must lie between -1 and 999; got 5000\."),
         (("ring8", "ve", 2.0), r"t for ve must lie between 0 and 1; got 2\."),
@@ -272,14 +272,27 @@ def test_reverse_view_at_an_intermediate_step_and_other_particle():
     assert_all_finite(first)
 
 
-def test_reverse_commitment_placeholder_for_samplers_off_the_grid():
-    """Annealed Langevin takes many steps per noise level: the posterior panel explains itself instead."""
-    main, commit, _, _ = reverse.reverse_view(
-        *reverse_args(preset="ncsn_fig3", process="ve", grid="logsnr", sampler="annealed_langevin", steps=10)
+@pytest.mark.parametrize("sampler", ["langevin", "annealed_langevin"])
+def test_reverse_langevin_panel_shows_mass_per_mode_against_the_true_weights(sampler):
+    """Langevin's records are not grid nodes: the lower panel shows the share of tracked particles in each
+    mode over the steps (summing to 1 at every step) beside dashed lines at the true weights (issue 20, 7)."""
+    from core.datasets import load_preset
+
+    _, commit, text, last = reverse.reverse_view(
+        *reverse_args(preset="ncsn_fig3", process="ve", grid="logsnr", sampler=sampler, steps=10, n_steps=200)
     )
-    assert traces(commit) == []
-    assert "p(k | x_t) is shown for samplers" in commit.layout.annotations[0].text
-    assert_all_finite(main)
+    weights = load_preset("ncsn_fig3").weights
+    data = fig_json(commit)["data"]
+    shares = [t for t in data if t["name"].startswith("mode ")]
+    truths = [t for t in data if t["name"].startswith("true weight")]
+    assert len(shares) == len(truths) == len(weights)
+    total = sum(decode(t["y"]) for t in shares)
+    assert np.allclose(total, 1.0), "the shares of the modes do not add up to 1"
+    assert sorted(float(decode(t["y"])[0]) for t in truths) == pytest.approx(sorted(weights))
+    assert decode(shares[0]["x"])[-1] == last
+    assert "Mass per mode" in commit.layout.title.text and "true" in commit.layout.title.text
+    assert "mode shares" in text
+    assert_all_finite(commit)
 
 
 def test_reverse_worst_case_scene_within_budget():
@@ -383,7 +396,7 @@ def test_ddim_deterministic():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("nope", 1000, 0, 10, "η = 0.0"), r"Unknown preset 'nope'"),
+        (("nope", 1000, 0, 10, "η = 0.0"), r"Unknown data 'nope'"),
         (("ring8", 1500, 0, 10, "η = 0.0"), r"Particles must be one of \(500, 1000, 2000\)"),
         (("ring8", 1000, 0, 30, "η = 0.0"), r"Cell steps must be one of \(10, 20, 50, 100, 1000\)\."),
         (("ring8", 1000, 0, 10, "η = 0.3"), r"Unknown variant 'η = 0.3'"),
@@ -443,7 +456,7 @@ def test_guidance_deterministic():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("nope", 0, 3.0, 1000, 50, 0), r"Unknown preset with classes 'nope'"),
+        (("nope", 0, 3.0, 1000, 50, 0), r"Unknown data 'nope'"),
         (("guidance_collapse", 7, 3.0, 1000, 50, 0), r"Class must lie between 0 and 1; got 7\."),
         (("guidance_collapse", 0, 11.0, 1000, 50, 0), r"Guidance w must lie between 0 and 10; got 11\."),
         (("guidance_collapse", 0, -0.5, 1000, 50, 0), r"Guidance w must lie between 0 and 10; got -0\.5\."),
