@@ -19,10 +19,12 @@ from core.likelihood import (
     gap_curve,
     gaussian_log_prob,
     ode_clock,
+    pf_drift_and_divergence,
     pf_ode_log_likelihood,
     process_log_likelihood,
 )
 from core.mixture import GaussianMixture
+from core.models import ExactDenoiser, Marginal
 from core.processes import make_process
 
 DEFAULT_RTOL = 1e-8  # demos/pf_ode.py's default
@@ -61,6 +63,22 @@ def test_the_gap_falls_as_rtol_tightens():
     floor = curve["mean_gaussian"][-1]
     assert floor > 100 * curve["mean_exact"][-1]  # the Gaussian prior's gap is its mismatch, not the solver
     assert abs(curve["mean_gaussian"][-2] - floor) < 0.1 * floor
+
+
+@pytest.mark.parametrize("process", ["vp", "subvp", "edm", "flow"])
+def test_the_drift_and_divergence_match_the_marginals_velocity_form(process):
+    """f x - ½g²∇log p_t (the solver's one-pass form) against Marginal's α' x̂₀ + σ' ε̂ with Tweedie's x̂₀,
+    and its divergence against Marginal.pf_divergence, at the ends and inside (flow at t = 1: α = 0)."""
+    mixture = load_preset("pinwheel")
+    p = make_process(process)
+    marginal = Marginal(p, ExactDenoiser(mixture))
+    x = _points(mixture, 10, 10)
+    for u in (0.0, 1e-3, 0.3, 0.9, 1.0):
+        t = p.t_min + u * (p.t_max - p.t_min)
+        v, div = pf_drift_and_divergence(mixture, p, t, x)
+        scale = max(1.0, float(np.abs(v).max()))
+        np.testing.assert_allclose(v, marginal.velocity(x, t), atol=1e-9 * scale)
+        np.testing.assert_allclose(div, marginal.pf_divergence(x, t), rtol=1e-9, atol=1e-9)
 
 
 def test_the_gaussian_prior_changes_only_the_prior_term():
