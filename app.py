@@ -14,7 +14,7 @@ import threading
 import gradio as gr
 
 from core.mixture import MixtureError
-from demos import ddim_table, forward, guidance, plotting, reverse
+from demos import ddim_table, forward, guidance, inpainting, plotting, reverse
 from demos.inputs import user_facing
 from demos.sharing import values_from_query
 
@@ -23,6 +23,7 @@ TABS = [
     reverse,
     ddim_table,
     guidance,
+    inpainting,
 ]
 CONCURRENCY = 2  # one worker per core, for the whole app: more would only make every request slower
 COMPUTE = "compute"  # the one concurrency group every Python event joins
