@@ -14,7 +14,7 @@ import threading
 import gradio as gr
 
 from core.mixture import MixtureError
-from demos import ddim_table, forward, guidance, inpainting, plotting, reverse
+from demos import ddim_table, forward, guidance, inpainting, plotting, reverse, score_langevin
 from demos.inputs import user_facing
 from demos.sharing import values_from_query
 
@@ -24,6 +24,7 @@ TABS = [
     ddim_table,
     guidance,
     inpainting,
+    score_langevin,
 ]
 CONCURRENCY = 2  # one worker per core, for the whole app: more would only make every request slower
 COMPUTE = "compute"  # the one concurrency group every Python event joins
