@@ -32,12 +32,14 @@ SIGMA1_RANGE = (0.05, 100.0)
 GAMMA_RANGE = (1.0, 1000.0)
 LOG_SIGMA_RANGE = (-2.0, 2.0)
 MIN_SIGMA_L = 1e-4
-PATHS = {"hide": 0, "thin": 12, "many": 48}
-PATH_CHOICES = [("hide paths", "hide"), ("thin (12 paths)", "thin"), ("many (48 paths)", "many")]
+N_PATHS = 12  # paths drawn (a readable subset)
+PATHS = ("hide", "level", "all")  # no paths; the steps of the level shown only; the whole run so far
+PATH_CHOICES = [("hide", "hide"), ("this level's steps", "level"), ("whole run", "all")]
 INIT_CHOICES = [("uniform box (NCSN Fig. 3)", "box"), ("N(0, σ₁² I)", "prior")]
 WEIGHTS_MATTER = 0.99  # the score "depends on the weights" where no component has responsibility ≥ this
 FIELD_SAMPLES = 4000
 PLAIN_COLOR, ANNEALED_COLOR, TRUE_COLOR = plotting.PALETTE[1], plotting.PALETTE[0], "#111827"
+PLAIN_PATH, ANNEALED_PATH = "rgba(127, 29, 29, 0.45)", "rgba(30, 58, 138, 0.45)"
 FLOOR_COLOR = "rgba(107, 114, 128, 0.18)"
 
 CONTROLS = [
@@ -53,7 +55,7 @@ CONTROLS = [
     Control("seed", 0, int),
     Control("log_sigma", 0.0, float),
     Control("frame", None, int),  # None: the last level
-    Control("paths", "thin"),
+    Control("paths", "level"),
 ]
 NAMES = [c.name for c in CONTROLS]
 RUN_NAMES = NAMES[:10]  # the controls that define a run (the others only redraw)
@@ -222,7 +224,7 @@ def _compute(preset, init, sigma1, levels, gamma, steps, eps, plain_step, partic
         if progress is not None:
             progress(frac, desc=f"Langevin: {frac:.0%} of {2 * levels * steps:,} steps")
 
-    n_paths = max(PATHS.values())
+    n_paths = N_PATHS
     comp = ncsn.compare(mixture, sigmas, eps, steps, plain_step, particles, seed_value, init, n_paths, tick)
     seconds = time.perf_counter() - start
     h = data_bandwidth(preset)
@@ -307,7 +309,7 @@ def _layout(kind: str, preset: str, n_lines: int) -> tuple[dict, dict | None]:
             )
         else:
             fig.update_layout(
-                xaxis=dict(title="level (0 = start; plain: after as many steps)"),
+                xaxis=dict(title="level (0 = start)"),
                 yaxis=dict(title="TV to the true weights", rangemode="tozero"),
             )
     d = json.loads(fig.to_json())
@@ -391,6 +393,10 @@ def weights_mass(preset: str, sigma: float) -> float:
     return float((p.responsibilities(x).max(1) < WEIGHTS_MATTER).mean())
 
 
+def _percent(share: float) -> str:
+    return f"{share:.0%}" if share >= 0.1 or share == 0 else f"{share:.1%}"
+
+
 def field_figure(preset: str, log_sigma: float) -> PlotJSON:
     """∇log p_σ as arrows over the exact p_σ: orange where the mode weights enter the score."""
     sigma = 10.0**log_sigma
@@ -408,7 +414,7 @@ def field_figure(preset: str, log_sigma: float) -> PlotJSON:
         _arrows(pts[mixed], score[mixed], length, both, "#ea580c", top),
     ]
     share = weights_mass(preset, sigma)
-    title = f"Score ∇log p_σ at σ = {sigma:.3g} · the weights enter on {share:.0%} of p_σ's mass"
+    title = f"Score ∇log p_σ at σ = {sigma:.3g} · the weights enter on {_percent(share)} of p_σ's mass"
     return figure("field", preset, title, traces)
 
 
@@ -427,10 +433,22 @@ def particles_figure(out: dict, preset: str, method: str, frame: int, steps: int
     rec = comp.plain if method == "plain" else comp.annealed
     sigma = 0.0 if method == "plain" else float(out["sigmas"][max(frame - 1, 0)])
     traces = [_named(_density(preset, sigma), "exact p₀" if sigma == 0 else f"exact p_σ, σ = {sigma:.3g}")]
-    m = PATHS[paths]
-    if m:
-        upto = int(np.searchsorted(rec.path_steps, frame * steps, side="right"))
-        traces.append(plotting.paths_trace(rec.paths[:upto, :m], name=f"{m} paths"))
+    if paths != "hide" and frame > 0:
+        first = 0 if paths == "all" else (frame - 1) * steps
+        lo = int(np.searchsorted(rec.path_steps, first, side="left"))
+        hi = int(np.searchsorted(rec.path_steps, frame * steps, side="right"))
+        if paths == "all":
+            what = "whole run"
+        elif method == "plain":
+            what = f"steps {first:,}–{frame * steps:,}"
+        else:
+            what = f"level {frame}'s {steps:,} steps"
+        path_color = PLAIN_PATH if method == "plain" else ANNEALED_PATH
+        traces.append(
+            plotting.paths_trace(
+                rec.paths[lo:hi], name=f"{rec.paths.shape[1]} paths, {what}", color=path_color, width=1.2
+            )
+        )
     color = PLAIN_COLOR if method == "plain" else ANNEALED_COLOR
     traces.append(plotting.points_trace(rec.frames[frame], f"{rec.frames.shape[1]:,} particles", color=color, size=3.5))
     return figure("particles", preset, _frame_title(out, method, frame, steps), traces)
@@ -441,10 +459,12 @@ def shares_figure(out: dict, preset: str, frame: int) -> PlotJSON:
     comp = out["comparison"]
     w = load_data(preset).weights
     labels = [str(k + 1) for k in range(len(w))]
-    marker = dict(symbol="line-ew-open", size=28 if len(w) <= 8 else 10, line=dict(width=3, color=TRUE_COLOR))
+    marker = dict(
+        symbol="line-ew-open", size=28 if len(w) <= 8 else 10, color=TRUE_COLOR, line=dict(width=3, color=TRUE_COLOR)
+    )
     traces = [
-        dict(type="bar", x=labels, y=comp.plain_shares[frame], name="plain Langevin", marker_color=PLAIN_COLOR),
-        dict(type="bar", x=labels, y=comp.annealed_shares[frame], name="annealed", marker_color=ANNEALED_COLOR),
+        dict(type="bar", x=labels, y=comp.plain_shares[frame], name="plain Langevin", marker=dict(color=PLAIN_COLOR)),
+        dict(type="bar", x=labels, y=comp.annealed_shares[frame], name="annealed", marker=dict(color=ANNEALED_COLOR)),
         dict(type="scatter", x=labels, y=w, mode="markers", name="true weight π", marker=marker),
     ]
     where = "at the start" if frame == 0 else f"after level {frame}/{len(out['sigmas'])}"
@@ -462,6 +482,7 @@ def levels_figure(out: dict, preset: str) -> PlotJSON:
             type="scatter",
             x=[0, L, L, 0],
             y=[lo, lo, hi, hi],
+            mode="lines",
             fill="toself",
             fillcolor=FLOOR_COLOR,
             line=dict(width=0),
