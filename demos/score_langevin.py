@@ -28,6 +28,7 @@ from demos.sharing import Control
 TAB_ID = "langevin"
 TAB_LABEL = "Score & Langevin"
 MAX_LEVELS = 100
+MAX_TOTAL_STEPS = 5000  # L × T per method: each step is one Python-level score call, whatever the particles
 SIGMA1_RANGE = (0.05, 100.0)
 GAMMA_RANGE = (1.0, 1000.0)
 LOG_SIGMA_RANGE = (-2.0, 2.0)
@@ -132,6 +133,11 @@ def _validate_run(preset, init, sigma1, levels, gamma, steps, eps, plain_step, p
     plain_step = number(plain_step, 1e-8, 10.0, "Plain Langevin step")
     particles = number(particles, 10, MAX_PARTICLES, "Particles", integer=True)
     seed_value = seed(seed_value)
+    if levels * steps > MAX_TOTAL_STEPS:
+        raise ValueError(
+            f"L × T = {levels} × {steps} = {levels * steps:,} steps per method; this shared app allows "
+            f"{MAX_TOTAL_STEPS:,}. Use fewer levels or fewer steps per level."
+        )
     work = 2 * levels * steps * particles
     if work > MAX_WORK:
         raise ValueError(
