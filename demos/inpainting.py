@@ -386,9 +386,13 @@ def inpaint_view(preset, x1, resamplings, jump, steps, particles, seed_value, pr
     """(inpainting figure, U curve, numbers markdown) for one setting."""
     key = _validate_inpaint(preset, x1, resamplings, jump, steps, particles, seed_value)
     if progress is not None:
-        progress(0.0, desc="Inpainting")
-    out = inpaint_results(*key)
-    preset, x1, resamplings, jump, steps, particles, _ = key
+        progress(0.0, desc="Inpainting: naive, RePaint, the reference and the U curve")
+    return _inpaint_outputs(*key)
+
+
+@lru_cache(maxsize=64)
+def _inpaint_outputs(preset, x1, resamplings, jump, steps, particles, seed_value):
+    out = inpaint_results(preset, x1, resamplings, jump, steps, particles, seed_value)
     return (
         inpaint_figure(preset, x1, resamplings, jump, out),
         curve_figure(x1, resamplings, steps, particles, out, preset),
@@ -432,17 +436,12 @@ def _guide(preset, stroke, points, seed_value) -> np.ndarray:
     return C.guide_points(load_data(preset), stroke, SD_POINTS, seed_value, points)
 
 
-@lru_cache(maxsize=32)
-def sd_curves(preset, stroke, points, sd_steps, seed_value) -> dict:
-    """Realism and faithfulness over C.T0_CURVE (cached per data, stroke, steps and seed: ~0.3 s)."""
-    mixture = load_data(preset)
-    guide = _guide(preset, stroke, points, seed_value)
-    threshold = C.realism_threshold(mixture, preset)
-    return C.sdedit_curves(mixture, guide, sd_steps, seed_value, threshold, check=check_superseded)
+T0_SLIDER = tuple(round(0.02 * k, 2) for k in range(1, 51))  # the t₀ slider's values: each one precomputed
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def sd_run(preset, stroke, points, t0, sd_steps, seed_value):
+    """One SDEdit run with its scores (cached: the curves fill this cache for every value of the t₀ slider)."""
     mixture = load_data(preset)
     guide = _guide(preset, stroke, points, seed_value)
     res = C.sdedit(mixture, guide, t0, sd_steps, seed_value, n_paths=SD_PATHS)
@@ -450,6 +449,19 @@ def sd_run(preset, stroke, points, t0, sd_steps, seed_value):
     floor = data_noise_floor(preset, "mmd2", len(guide))
     scores["mmd_units"] = floor.in_units(mmd2(res.outputs, mixture, data_bandwidth(preset)))
     return guide, res, scores
+
+
+@lru_cache(maxsize=32)
+def sd_curves(preset, stroke, points, sd_steps, seed_value) -> dict:
+    """Realism and faithfulness at every value of the t₀ slider (T0_SLIDER), the same guide and seed: runs
+    them all once (~1 s), so that moving t₀ afterwards only redraws."""
+    rows = []
+    for t0 in T0_SLIDER:
+        check_superseded()
+        rows.append(sd_run(preset, stroke, points, t0, sd_steps, seed_value)[2])
+    out = {k: np.array([r[k] for r in rows]) for k in rows[0]}
+    out["t0"] = np.array(T0_SLIDER)
+    return out
 
 
 def sdedit_figure(preset, stroke, t0, guide, res, scores) -> go.Figure:
@@ -530,13 +542,16 @@ def sdedit_text(t0, scores, curves) -> str:
 
 def sdedit_view(preset, stroke, points, t0, sd_steps, seed_value, progress=None):
     """(SDEdit figure, realism/faithfulness curves, numbers markdown)."""
-    preset, stroke, points, t0, sd_steps, seed_value = _validate_sdedit(
-        preset, stroke, points, t0, sd_steps, seed_value
-    )
+    key = _validate_sdedit(preset, stroke, points, t0, sd_steps, seed_value)
     if progress is not None:
-        progress(0.0, desc="SDEdit")
-    guide, res, scores = sd_run(preset, stroke, points, t0, sd_steps, seed_value)
+        progress(0.0, desc="SDEdit: every t₀ of the slider, once")
+    return _sdedit_outputs(*key)
+
+
+@lru_cache(maxsize=64)
+def _sdedit_outputs(preset, stroke, points, t0, sd_steps, seed_value):
     curves = sd_curves(preset, stroke, points, sd_steps, seed_value)
+    guide, res, scores = sd_run(preset, stroke, points, t0, sd_steps, seed_value)
     return (
         sdedit_figure(preset, stroke, t0, guide, res, scores),
         sd_curve_figure(curves, t0, scores),
@@ -668,7 +683,7 @@ def build():
                 in_main = export.plot(gr, "inp-main", show_label=False)
                 in_text = gr.Markdown()
                 in_curve = export.plot(gr, "inp-curve", show_label=False)
-                t0 = gr.Slider(0.02, 1.0, value=d["t0"], step=0.01, label="SDEdit t₀")
+                t0 = gr.Slider(0.02, 1.0, value=d["t0"], step=0.02, label="SDEdit t₀")
                 with gr.Row():
                     sd_main = export.plot(gr, "sde-main", show_label=False, min_width=300)
                     sd_curve = export.plot(gr, "sde-curve", show_label=False, min_width=300)

@@ -178,7 +178,7 @@ def test_sdedit_endpoint_and_data(client):
                        api_name="/sdedit_data")  # fmt: skip
     assert len(d["guide"]) == len(d["outputs"]) == inpainting.SD_POINTS
     assert sorted({tuple(p) for p in d["guide"]}) == [(0.0, 0.0), (1.0, 1.0)]
-    assert len(d["curves"]["t0"]) == len(d["curves"]["realism"]) == len(C.T0_CURVE)
+    assert len(d["curves"]["t0"]) == len(d["curves"]["realism"]) == len(inpainting.T0_SLIDER)
     assert 0 <= d["realism"] <= 1 and d["mean_distance_to_guide"] > 0
 
 
