@@ -72,6 +72,6 @@ CLAIMS = [
         summary=summary,
         expected=HOLDS,
         tab="langevin",
-        scene="tab=reverse&preset=ncsn_fig3&sampler=annealed_langevin&process=ve&grid=logsnr&steps=10&particles=1000",
+        scene="tab=langevin&preset=ncsn_fig3",
     )
 ]
