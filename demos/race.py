@@ -1,0 +1,630 @@
+"""Tab "Sampler race": every registered sampler, ours and the diffusers rows, at one budget of model
+evaluations from the same initial noise, over the exact target; error-vs-NFE curves with measured orders of
+convergence; and the time grid as a factor of its own (core/race.py does the measuring)."""
+
+from __future__ import annotations
+
+import math
+import threading
+from functools import lru_cache
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core import race as R
+from core.claims import all_claims, note
+from core.dataspec import canonical, data_title, load_data
+from core.samplers.registry import get_sampler
+from demos import plotting
+from demos.data_input import data_dropdown, data_spec
+from demos.inputs import check_superseded, choice, number, seed
+from demos.sharing import Control, as_int
+
+TAB_ID = "race"
+LABEL = "Sampler race"
+MIN_BUDGET, MAX_BUDGET = 2, 100
+PARTICLE_CHOICES = (500, 1000, 2000)
+SHOW = {
+    "ours": "our samplers",
+    "diffusers": "diffusers rows",
+    "deterministic": "deterministic (with orders)",
+    "all": "all",
+}
+X_AXES = {"nfe": "NFE", "wall": "wall time"}
+Y_AXES = {"mmd": "MMD² (floor units)", "path": "path error vs reference"}
+COLUMNS = 6  # small multiples per row
+PANEL_POINTS = 400  # samples drawn per panel (the score uses all of them)
+HEAT_N = 36
+Y_FLOOR = 0.5  # MMD² units at or below this are drawn here on the log axis ("at the floor")
+FLOOR_UNITS = 2.0  # |units| ≤ 2: as good as exact sampling ~95 % of the time
+# Work caps (a race runs ~32 samplers): components × particles × budget, i.e. the 5×5 grid at 2,000
+# particles races up to 57 NFE, the checkerboard (72 components) up to 20; live curves (≈ 420 NFE per
+# sampler plus the reference runs) up to the sharp ring's components × 2,000 particles.
+RACE_CAP = 72 * 2000 * 20
+CURVES_CAP = 8 * 2000
+
+CONTROLS = [
+    Control("preset", "ring8"),
+    Control("budget", 20, as_int),
+    Control("seed", R.DEFAULT_SEED, as_int),
+    Control("particles", R.DEFAULT_PARTICLES, as_int),
+    Control("show", "ours"),
+    Control("x_axis", "nfe"),
+    Control("y_axis", "mmd"),
+    Control("grid_solver", R.GRID_SOLVERS[0]),
+]
+NAMES = [c.name for c in CONTROLS]
+
+SCENES = {
+    "DPM-Solver at 10 NFE vs DDPM at 1000 (smooth ring)": dict(preset="ring8_wide", budget=10),
+    "DPM-Solver at 10 NFE vs DDPM at 1000 (sharp ring)": dict(preset="ring8", budget=10),
+    "The grid matters more than the solver": dict(preset="ring8", budget=20, grid_solver="dpmpp_2m", show="all"),
+    "EDM's Karras schedule at 50 NFE": dict(preset="ring8", budget=50),
+    "Orders of convergence": dict(preset="ring8", budget=50, show="deterministic", y_axis="path"),
+    "Orders on the smooth ring": dict(preset="ring8_wide", budget=20, show="deterministic", y_axis="path"),
+    "Wall time instead of NFE": dict(preset="ring8", budget=20, show="all", x_axis="wall"),
+}
+
+OUR_CLAIMS = ("flow_euler_is_ddim", "race_orders", "grid_vs_solver")
+CITED = ("dpm_solver_grid", "edm_nfe", "em_vs_ddim_grid", *OUR_CLAIMS)
+
+
+def _notes() -> str:
+    claims = "\n\n".join(f"- {note(k)}" for k in CITED if k in all_claims())
+    return rf"""
+**What to notice.** Every sampler gets the same budget of model evaluations (NFE) and starts from the same noise
+$z$ ($x_T = \sigma_T z$), on data whose exact density is known, so each panel's error is the sampler's own. The error
+is the MMD² to the exact mixture in **noise-floor units** (its spread over exact sample sets of the same size):
+$\le {FLOOR_UNITS:g}$ is as good as exact sampling. A sampler whose NFE cannot hit the budget (Heun and DPM-Solver-2
+spend $2n-1$ per $n$ steps, DPM-Solver-3 $3n-2$, predictor–corrector $2n$, annealed Langevin 10 levels × T) takes the
+nearest budget below and its title says the NFE it spent. The diffusers rows run the real schedulers on the DDPM
+(linear β) process they were built for, with each scheduler's **own default timestep spacing**, named in the table.
+
+**Orders of convergence.** For each deterministic sampler the endpoints of {R.N_PATHS} paths are compared with the
+same sampler's endpoints at a high NFE from the same start; the order $p$ (error ∝ NFE$^{{-p}}$) is fitted on the
+last {R.FIT_POINTS} budgets (allowing for the reference's own error), and only where no path still ends in another
+mode than its reference (otherwise the curve says so). Theory: Euler and DDIM 1; Heun, DPM-Solver-2 and
+DPM-Solver++(2M) 2; DPM-Solver-3 3 (Karras et al. 2022; Lu et al. 2022a,b). A grid that does not start at the same
+noise level for every step count (DDIM's "leading" spacing starts at $T - T/n$) adds an $O(1/n)$ error of its own.
+
+**The grid as a factor.** The same solver on five time grids of the same process: where the steps sit in log-SNR
+matters as much as the solver's order. Flow-matching Euler is DDIM η = 0 on the flow path's $(\alpha, \sigma)$
+(identical to rounding), so what it gains in few steps is its time grid.
+
+{claims}
+"""
+
+
+# ---------------------------------------------------------------------------- validation
+def _validate(preset, budget, seed_value, particles) -> tuple[str, int, int, int]:
+    spec = data_spec(preset)
+    budget = number(budget, MIN_BUDGET, MAX_BUDGET, "NFE budget", integer=True)
+    particles = number(particles, 100, max(PARTICLE_CHOICES), "Particles", integer=True)
+    if particles not in PARTICLE_CHOICES:
+        raise ValueError(f"Particles must be one of {', '.join(map(str, PARTICLE_CHOICES))}; got {particles}.")
+    k = load_data(spec).n_components
+    if k * particles * budget > RACE_CAP:
+        top = RACE_CAP // (k * particles)
+        raise ValueError(
+            f"A race of every sampler at {budget} NFE on {k} components × {particles:,} particles is over this "
+            f"shared app's work cap: use a budget of at most {max(top, 0)} NFE, or fewer particles."
+        )
+    return spec, budget, seed(seed_value), particles
+
+
+def _view_options(show, x_axis, y_axis, grid_solver) -> tuple[str, str, str, str]:
+    return (
+        choice(show, SHOW, "curve selection"),
+        choice(x_axis, X_AXES, "x axis"),
+        choice(y_axis, Y_AXES, "y axis"),
+        choice(grid_solver, R.GRID_SOLVERS, "solver for the grid panel"),
+    )
+
+
+# ---------------------------------------------------------------------------- computing, cached
+_LOCK = threading.Lock()
+_CURVES: dict[tuple, dict] = {}
+_GRIDS: dict[tuple, dict] = {}
+
+
+def _is_default(seed_value: int, particles: int) -> bool:
+    return seed_value == R.DEFAULT_SEED and particles == R.DEFAULT_PARTICLES
+
+
+_RACES: dict[tuple, tuple] = {}
+
+
+def race_runs(spec: str, budget: int, seed_value: int, particles: int, progress=None) -> tuple:
+    """((racer, Run or None), ...) for every racer, sorted best first (those that cannot run last); cached."""
+    key = (spec, budget, seed_value, particles)
+    with _LOCK:
+        if key in _RACES:
+            return _RACES[key]
+    runs = R.race(spec, budget, seed_value, particles, progress=progress, check=check_superseded)
+    racers = list(R.RACERS.values())
+    ranked = sorted(racers, key=lambda r: (runs[r.id] is None, _sort_key(runs[r.id]) if runs[r.id] else 0.0))
+    out = tuple((r, runs[r.id]) for r in ranked)
+    with _LOCK:
+        if len(_RACES) >= 16:
+            _RACES.pop(next(iter(_RACES)))
+        _RACES[key] = out
+    return out
+
+
+def _sort_key(run) -> float:
+    return math.inf if not math.isfinite(run.units) else run.units
+
+
+@lru_cache(maxsize=16)
+def reference(spec: str, seed_value: int, particles: int):
+    return R.reference_run(spec, seed_value, particles, check=check_superseded)
+
+
+def _live_curves_allowed(spec: str, particles: int) -> None:
+    k = load_data(spec).n_components
+    if k * particles > CURVES_CAP:
+        raise ValueError(
+            f"Error-vs-NFE curves for {k} components at {particles:,} particles are only shipped for the default "
+            f"seed ({R.DEFAULT_SEED}) and {R.DEFAULT_PARTICLES:,} particles; a live recompute is capped at "
+            f"{CURVES_CAP // k:,} particles for this data."
+        )
+
+
+def curves(spec: str, seed_value: int, particles: int, progress=None) -> dict:
+    """The error-vs-NFE curves: shipped for every preset at the default settings, else computed and cached."""
+    key = (spec, seed_value, particles)
+    if _is_default(seed_value, particles) and spec in R.shipped():
+        return R.shipped()[spec]["curves"]
+    with _LOCK:
+        if key in _CURVES:
+            return _CURVES[key]
+    _live_curves_allowed(spec, particles)
+    out = R.curves(spec, seed_value, particles, progress=progress, check=check_superseded)
+    with _LOCK:
+        if len(_CURVES) >= 8:
+            _CURVES.pop(next(iter(_CURVES)))
+        _CURVES[key] = out
+    return out
+
+
+def grid_panel(spec: str, solver: str, seed_value: int, particles: int, progress=None) -> dict:
+    key = (spec, solver, seed_value, particles)
+    shipped = R.shipped().get(spec, {}).get("grid")
+    if _is_default(seed_value, particles) and shipped is not None and shipped["solver"] == solver:
+        return shipped
+    with _LOCK:
+        if key in _GRIDS:
+            return _GRIDS[key]
+    _live_curves_allowed(spec, particles)
+    out = R.grid_factor(spec, solver, seed_value, particles, progress=progress, check=check_superseded)
+    with _LOCK:
+        if len(_GRIDS) >= 16:
+            _GRIDS.pop(next(iter(_GRIDS)))
+        _GRIDS[key] = out
+    return out
+
+
+# ---------------------------------------------------------------------------- figures
+def frozen(fig: go.Figure) -> go.Figure:
+    """The figure with its JSON computed once: gr.Plot only calls `to_json()`, so a cached figure is sent
+    again without re-serialising (the race's small multiples are ~0.5 MB)."""
+    text = fig.to_json()
+    fig.to_json = lambda *args, **kwargs: text
+    return fig
+
+
+def _fmt_units(u: float) -> str:
+    return "diverged" if not math.isfinite(u) else f"{u:+.1f} u"
+
+
+def _short_label(label: str) -> str:
+    return label.replace("diffusers ", "🅳 ")
+
+
+@lru_cache(maxsize=32)
+def race_figure(spec: str, budget: int, seed_value: int, particles: int) -> go.Figure:
+    """Small multiples: the final samples of every racer over the exact density, best first, each titled with
+    its rank, its error in floor units and the NFE it spent; the DDPM 1000-step run first, for scale."""
+    mixture = load_data(spec)
+    box = plotting.plot_box(mixture)
+    xs, ys, logp = plotting.density_grid(mixture, box, HEAT_N)
+    dens = np.exp(logp - logp.max()).astype(np.float32)
+    xs, ys = xs.astype(np.float32), ys.astype(np.float32)
+    ref = reference(spec, seed_value, particles)
+    ran = [(r, run) for r, run in race_runs(spec, budget, seed_value, particles) if run is not None]
+    panels = [(f"DDPM 1000 steps (scale) · {_fmt_units(ref.units)}", ref)]
+    panels += [
+        (f"{i}. {_short_label(r.label)} · {_fmt_units(run.units)} · NFE {run.nfe}", run)
+        for i, (r, run) in enumerate(ran, 1)
+    ]
+    cols = COLUMNS
+    rows = math.ceil(len(panels) / cols)
+    gap_x, gap_y = 0.012, 0.5 / max(rows, 1) * 0.22
+    width = (1 - gap_x * (cols - 1)) / cols
+    height = (1 - gap_y * (rows - 1)) / rows
+    traces, layout, notes = [], {}, []
+    for i, (title, run) in enumerate(panels):
+        row, col = divmod(i, cols)
+        ax = "" if i == 0 else str(i + 1)
+        x0 = col * (width + gap_x)
+        y1 = 1 - row * (height + gap_y)
+        axis = dict(range=[box[0], box[1]], showticklabels=False, showgrid=False, zeroline=False, fixedrange=True)
+        layout[f"xaxis{ax}"] = dict(axis, domain=[x0, x0 + width], anchor=f"y{ax}")
+        layout[f"yaxis{ax}"] = dict(
+            axis, range=[box[2], box[3]], domain=[y1 - height, y1], anchor=f"x{ax}", scaleanchor=f"x{ax}"
+        )
+        traces.append(
+            go.Heatmap(
+                x=xs, y=ys, z=dens, xaxis=f"x{ax}", yaxis=f"y{ax}", colorscale=plotting.DENSITY_SCALE,
+                showscale=False, hoverinfo="skip", zsmooth="best",
+            )
+        )  # fmt: skip
+        pts = run.samples[:PANEL_POINTS]
+        pts = pts[np.all(np.isfinite(pts), axis=1)]
+        traces.append(
+            go.Scatter(
+                x=pts[:, 0].astype(np.float32), y=pts[:, 1].astype(np.float32), xaxis=f"x{ax}", yaxis=f"y{ax}",
+                mode="markers", marker=dict(size=2.5, color="#dc2626" if i == 0 else plotting.SAMPLE_COLOR),
+                hoverinfo="skip", showlegend=False,
+            )
+        )  # fmt: skip
+        notes.append(
+            dict(
+                text=plotting.wrap_title(title, 26), x=x0, y=y1, xref="paper", yref="paper", xanchor="left",
+                yanchor="bottom", showarrow=False, align="left", font=dict(size=11),
+            )
+        )  # fmt: skip
+    title = (
+        f"Every sampler at {budget} NFE, same noise · {data_title(spec)} · {particles:,} particles · best first "
+        f"(u = MMD² in noise-floor units; ≤ {FLOOR_UNITS:g} is exact sampling)"
+    )
+    fig = go.Figure(traces)
+    plotting.base_layout(fig, title, height=int(150 + rows * 175), square=False)
+    fig.update_layout(**layout, annotations=notes, showlegend=False, margin=dict(l=10, r=10, b=10))
+    return frozen(fig)
+
+
+def _curve_items(data: dict, show: str) -> list[tuple[str, dict]]:
+    items = list(data["racers"].items())
+    if show == "ours":
+        items = [(k, c) for k, c in items if c["family"] == "ours"]
+    elif show == "diffusers":
+        items = [(k, c) for k, c in items if c["family"] == "diffusers"]
+    elif show == "deterministic":
+        items = [(k, c) for k, c in items if c.get("theory") is not None]
+    return items
+
+
+def _order_text(c: dict) -> str:
+    if c.get("theory") is None:
+        return ""
+    return f"p = {c['order']:.2f}" if c.get("order") is not None else "p: –"
+
+
+def curves_figure(data: dict, show: str, x_axis: str, y_axis: str, budget: int) -> go.Figure:
+    """Log-log error vs NFE (or wall time) per sampler, the noise floor as a band, orders beside the curves."""
+    fig = go.Figure()
+    path = y_axis == "path"
+    items = _curve_items(data, show)
+    if path:
+        items = [(k, c) for k, c in items if c.get("path_error")]
+    ends = []
+    for i, (_, c) in enumerate(items):
+        color = plotting.PALETTE[i % len(plotting.PALETTE)]
+        dash = ("solid", "dash", "dot", "dashdot")[(i // len(plotting.PALETTE)) % 4]
+        if path:
+            nfe, y = np.array(c["nfe"]), np.array(c["path_error"])
+            seconds = None
+            # path runs use their own NFE list: match wall times by NFE where the MMD curve has them
+            by_nfe = dict(zip(c["nfe"], c["seconds"]))
+            seconds = np.array([by_nfe.get(n, np.nan) for n in c["nfe"]])
+            settled = np.array(c["switched"]) == 0
+        else:
+            nfe, y, seconds = np.array(c["nfe"]), np.array(c["units"], dtype=float), np.array(c["seconds"])
+            settled = np.ones(len(nfe), bool)
+        x = nfe if x_axis == "nfe" else seconds
+        shown = np.maximum(np.nan_to_num(y, nan=np.inf), Y_FLOOR) if not path else y
+        order = _order_text(c)
+        name = f"{c['label']}" + (f" · {order}" if order else "")
+        hover = [
+            f"{c['label']}<br>NFE {n} · {f'path error {v:.2e}' if path else _fmt_units(v)}"
+            f" · {s * 1000:.1f} ms<br>{c['grid'][j] if j < len(c['grid']) and not path else ''}"
+            for j, (n, v, s) in enumerate(zip(nfe, y, seconds))
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=shown, mode="lines+markers", name=name, line=dict(color=color, dash=dash, width=2),
+                marker=dict(size=6, symbol=np.where(settled, "circle", "circle-open")), hovertext=hover,
+                hoverinfo="text",
+            )
+        )  # fmt: skip
+        if order and len(x) and np.isfinite(x[-1]):
+            ends.append((x[-1], shown[-1], order, color))
+    notes = [
+        dict(x=math.log10(xe), y=math.log10(ye) if ye > 0 else 0, text=text, showarrow=False, xanchor="left",
+             xshift=6, font=dict(size=11, color=color))
+        for xe, ye, text, color in ends
+    ]  # fmt: skip
+    ref = data["reference"]
+    if not path:
+        fig.add_trace(
+            go.Scatter(
+                x=[ref["nfe"] if x_axis == "nfe" else ref["seconds"]], y=[max(ref["units"], Y_FLOOR)],
+                mode="markers", name=f"{ref['label']} ({_fmt_units(ref['units'])})",
+                marker=dict(symbol="star", size=14, color="#111827"),
+            )
+        )  # fmt: skip
+        fig.add_hrect(
+            y0=Y_FLOOR * 0.8, y1=FLOOR_UNITS, fillcolor="rgba(22, 163, 74, 0.12)", line_width=0, layer="below",
+            annotation_text=f"noise floor (≤ {FLOOR_UNITS:g} u: exact sampling)", annotation_position="bottom left",
+            annotation_font=dict(size=11, color="#166534"),
+        )  # fmt: skip
+    if x_axis == "nfe":
+        fig.add_vline(x=budget, line=dict(color="#6b7280", dash="dot"))
+    what = "path error vs the same sampler at high NFE" if path else "MMD² in noise-floor units"
+    title = f"Error vs {X_AXES[x_axis]} · {what} · {data_title(data['spec'])} · {data['particles']:,} particles" + (
+        " · hollow: paths still switch modes" if path else f" · ≤ {Y_FLOOR:g} drawn at {Y_FLOOR:g}"
+    )
+    plotting.base_layout(fig, title, height=640, square=False)
+    fig.update_xaxes(type="log", title="NFE (model evaluations)" if x_axis == "nfe" else "wall time (s)")
+    fig.update_yaxes(type="log", title="path error (RMS)" if path else "MMD² (noise-floor units)")
+    fig.update_layout(legend=dict(y=-0.14, font=dict(size=12)), margin=dict(r=70))
+    if not items:
+        notes.append(dict(text="No sampler in this selection has a path error.", showarrow=False, x=0.5, y=0.5,
+                          xref="paper", yref="paper"))  # fmt: skip
+    fig.update_layout(annotations=[*fig.layout.annotations, *notes])
+    return frozen(fig)
+
+
+GRID_COLORS = dict(zip(R.GRID_NAMES, plotting.PALETTE))
+
+
+def grid_figure(data: dict) -> go.Figure:
+    """One solver (solid) and DDIM η = 0 (dashed) on the five grids of the DDPM process, error vs NFE."""
+    fig = go.Figure()
+    solver = data["solver"]
+    for g in R.GRID_NAMES:
+        for s in data["solvers"]:
+            cell = data["grids"][g][s]
+            units = np.array(cell["units"], dtype=float)
+            fig.add_trace(
+                go.Scatter(
+                    x=cell["nfe"], y=np.maximum(np.nan_to_num(units, nan=np.inf), Y_FLOOR), mode="lines+markers",
+                    name=f"{get_sampler(s).title} · {g}", line=dict(color=GRID_COLORS[g], width=2.5 if s == solver
+                    else 1.5, dash="solid" if s == solver else "dash"),
+                    hovertext=[f"{get_sampler(s).title} on {g}<br>NFE {n} ({k} steps) · {_fmt_units(u)}"
+                               for n, k, u in zip(cell["nfe"], cell["steps"], units)],
+                    hoverinfo="text",
+                )
+            )  # fmt: skip
+    fig.add_hrect(y0=Y_FLOOR * 0.8, y1=FLOOR_UNITS, fillcolor="rgba(22, 163, 74, 0.12)", line_width=0, layer="below")
+    others = " (solid) and DDIM η=0 (dashed)" if len(data["solvers"]) > 1 else ""
+    title = f"The grid as a factor: {get_sampler(solver).title}{others} on five grids · DDPM linear β · " + data_title(
+        data["spec"]
+    )
+    plotting.base_layout(fig, title, height=520, square=False)
+    fig.update_xaxes(type="log", title="NFE")
+    fig.update_yaxes(type="log", title="MMD² (noise-floor units)")
+    return frozen(fig)
+
+
+# ---------------------------------------------------------------------------- text
+def race_table(spec: str, budget: int, seed_value: int, particles: int) -> str:
+    """The race as a Markdown table: rank, sampler, the grid it really used, steps, NFE, error, wall time."""
+    lines = [
+        "| # | sampler | grid it used | steps | NFE | MMD² (u) | wall ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    seen: dict[bytes, str] = {}
+    mixture = load_data(spec)
+    out_of_budget = []
+    rank = 0
+    for r, run in race_runs(spec, budget, seed_value, particles):
+        if run is None:
+            out_of_budget.append(f"{r.label} (needs ≥ {r.min_nfe()} NFE)")
+            continue
+        rank += 1
+        digest = run.samples.tobytes()
+        same = f" (= {seen[digest]}: identical samples)" if digest in seen else ""
+        seen.setdefault(digest, r.label)
+        lines.append(
+            f"| {rank} | {r.label}{same} | {R.grid_text(r, run.steps, mixture)} | {run.steps} | {run.nfe} | "
+            f"{_fmt_units(run.units)} | {run.seconds * 1000:.0f} |"
+        )
+    ref = reference(spec, seed_value, particles)
+    lines.append(
+        f"| – | {R.REFERENCE_LABEL} (for scale) | DDPM · leading · t = 999, …, 0 | 1000 | {ref.nfe} | "
+        f"{_fmt_units(ref.units)} | {ref.seconds * 1000:.0f} |"
+    )
+    if out_of_budget:
+        lines.append(f"\nCannot run within {budget} NFE: " + "; ".join(out_of_budget) + ".")
+    return "\n".join(lines)
+
+
+def summary_text(spec: str, budget: int, seed_value: int, particles: int, data: dict | None) -> str:
+    ran = [(r, run) for r, run in race_runs(spec, budget, seed_value, particles) if run is not None]
+    best_r, best = ran[0]
+    exact = [r.label for r, run in ran if math.isfinite(run.units) and run.units <= FLOOR_UNITS]
+    ref = reference(spec, seed_value, particles)
+    total = sum(run.seconds for _, run in ran)
+    text = (
+        f"**{budget} NFE, {len(ran)} samplers, seed {seed_value}.** Best: **{best_r.label}** "
+        f"({_fmt_units(best.units)}, NFE {best.nfe}). Within the noise floor (≤ {FLOOR_UNITS:g} u): "
+        f"{len(exact)} of {len(ran)}. DDPM at 1000 steps: {_fmt_units(ref.units)}. Sampling time of the whole race "
+        f"{total:.2f} s."
+    )
+    if data is not None:
+        shipped = " (shipped)" if _is_default(seed_value, particles) and spec in R.shipped() else ""
+        text += f" Curves: {len(data['racers'])} samplers at NFE {', '.join(map(str, data['nfes']))}{shipped}."
+    return text
+
+
+# ---------------------------------------------------------------------------- the view
+def _message_figure(text: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=14))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return plotting.base_layout(fig, "Not computed", height=300, square=False)
+
+
+def race_view(preset, budget, seed_value, particles, show, x_axis, y_axis, grid_solver, progress=None):
+    """(summary markdown, race figure, race table, curves figure, grid figure) for one setting."""
+    spec, budget, seed_value, particles = _validate(preset, budget, seed_value, particles)
+    show, x_axis, y_axis, grid_solver = _view_options(show, x_axis, y_axis, grid_solver)
+    progress = progress or (lambda *a, **k: None)
+    race_runs(spec, budget, seed_value, particles, progress=lambda f, t: progress(f, desc=t))
+    reference(spec, seed_value, particles)
+    race_fig = race_figure(spec, budget, seed_value, particles)
+    table = race_table(spec, budget, seed_value, particles)
+    try:
+        data = curves(spec, seed_value, particles, progress=lambda f, t: progress(f, desc=t))
+        curve_fig = _curves_cached(spec, seed_value, particles, show, x_axis, y_axis, budget, data)
+    except ValueError as err:
+        data, curve_fig = None, _message_figure(plotting.wrap_title(str(err), 70))
+    try:
+        g = grid_panel(spec, grid_solver, seed_value, particles, progress=lambda f, t: progress(f, desc=t))
+        grid_fig = _grid_cached(g["spec"], g["solver"], seed_value, particles, g)
+    except ValueError as err:
+        grid_fig = _message_figure(plotting.wrap_title(str(err), 70))
+    return summary_text(spec, budget, seed_value, particles, data), race_fig, table, curve_fig, grid_fig
+
+
+_FIGS: dict[tuple, go.Figure] = {}
+
+
+def _curves_cached(spec, seed_value, particles, show, x_axis, y_axis, budget, data) -> go.Figure:
+    key = ("curves", spec, seed_value, particles, show, x_axis, y_axis, budget, id(data))
+    if key not in _FIGS:
+        if len(_FIGS) > 64:
+            _FIGS.clear()
+        _FIGS[key] = curves_figure(data, show, x_axis, y_axis, budget)
+    return _FIGS[key]
+
+
+def _grid_cached(spec, solver, seed_value, particles, data) -> go.Figure:
+    key = ("grid", spec, solver, seed_value, particles, id(data))
+    if key not in _FIGS:
+        if len(_FIGS) > 64:
+            _FIGS.clear()
+        _FIGS[key] = grid_figure(data)
+    return _FIGS[key]
+
+
+def race_data(preset, budget, seed_value, particles) -> dict:
+    """The numbers behind the tab, as data: the race (every sampler: NFE, steps, the grid it used, MMD² and
+    its floor units, wall time), the DDPM 1000-step reference, the error-vs-NFE curves with path errors and
+    fitted orders (if shipped or computable here) and the grid panel of the default solver."""
+    spec, budget, seed_value, particles = _validate(preset, budget, seed_value, particles)
+    mixture = load_data(spec)
+    rows = []
+    for r, run in race_runs(spec, budget, seed_value, particles):
+        row = {"id": r.id, "label": r.label, "sampler": r.sampler, "family": r.family}
+        if run is None:
+            row.update(ran=False, min_nfe=r.min_nfe())
+        else:
+            row.update(ran=True, steps=run.steps, nfe=run.nfe, units=_num(run.units), mmd2=_num(run.mmd2))
+            row.update(seconds=run.seconds, grid=R.grid_text(r, run.steps, mixture))
+        rows.append(row)
+    ref = reference(spec, seed_value, particles)
+    out = {"spec": spec, "budget": budget, "seed": seed_value, "particles": particles, "race": rows}
+    out["reference"] = {"label": R.REFERENCE_LABEL, "nfe": ref.nfe, "units": _num(ref.units)}
+    try:
+        out["curves"] = _clean(curves(spec, seed_value, particles))
+        out["grid"] = _clean(grid_panel(spec, R.GRID_SOLVERS[0], seed_value, particles))
+    except ValueError as err:
+        out["curves_refused"] = str(err)
+    return out
+
+
+def _num(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _clean(obj):
+    """JSON-safe: NaN/∞ become None."""
+    if isinstance(obj, float):
+        return _num(obj)
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def load(values: list, progress=None) -> list:
+    """Updates for the tab's controls and outputs from a full list of control values (URL, scene)."""
+    import gradio as gr
+
+    from demos.data_input import data_update
+
+    outputs = race_view(*values, progress=progress)
+    spec = canonical(values[0]) if isinstance(values[0], str) else values[0]
+    return [data_update(gr, spec), *values[1:], *outputs]
+
+
+def warm_up() -> None:
+    """The default race and its figures, so the first visitor does not wait for them."""
+    race_view(*[c.default for c in CONTROLS])
+
+
+def build():
+    import gradio as gr
+
+    from demos.inputs import latest_only, user_facing
+    from demos.sharing import RESIZE_JS, clear_link_on_change, link_js, on_first_show
+
+    with gr.Tab(LABEL, id=TAB_ID) as tab:
+        with gr.Row():
+            with gr.Column(scale=1, min_width=260):
+                scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
+                preset = data_dropdown(gr)
+                budget = gr.Slider(MIN_BUDGET, MAX_BUDGET, value=20, step=1, label="NFE budget")
+                particles = gr.Dropdown(list(PARTICLE_CHOICES), value=R.DEFAULT_PARTICLES, label="Particles")
+                seed_box = gr.Number(R.DEFAULT_SEED, label="Seed", precision=0, minimum=0)
+                show = gr.Radio([(v, k) for k, v in SHOW.items()], value="ours", label="Curves of")
+                x_axis = gr.Radio([(v, k) for k, v in X_AXES.items()], value="nfe", label="x axis")
+                y_axis = gr.Radio([(v, k) for k, v in Y_AXES.items()], value="mmd", label="y axis")
+                grid_solver = gr.Dropdown(
+                    [(get_sampler(k).title, k) for k in R.GRID_SOLVERS],
+                    value=R.GRID_SOLVERS[0],
+                    label="Solver on the five grids",
+                )
+                link_btn = gr.Button("🔗 Link to this view", size="sm")
+                link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
+                numbers_btn = gr.Button("Numbers as data (JSON)", size="sm")
+            with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
+                summary = gr.Markdown()
+                race_plot = gr.Plot(show_label=False)
+                with gr.Accordion("The race as a table", open=False):
+                    table = gr.Markdown()
+                curve_plot = gr.Plot(show_label=False)
+                grid_plot = gr.Plot(show_label=False)
+                with gr.Accordion("The numbers (JSON)", open=False):
+                    numbers = gr.JSON(show_label=False)
+        gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+
+    controls = [preset, budget, seed_box, particles, show, x_axis, y_axis, grid_solver]
+    outputs = [summary, race_plot, table, curve_plot, grid_plot]
+
+    def compute(*values, progress=gr.Progress()):
+        return race_view(*values, progress=progress)
+
+    view = user_facing(latest_only(compute, len(outputs), NAMES))
+
+    def on_scene(name, progress=gr.Progress()):
+        if name not in SCENES:
+            return [gr.skip()] * (len(controls) + len(outputs))
+        return load([SCENES[name].get(c.name, c.default) for c in CONTROLS], progress=progress)
+
+    budget.input(view, controls, outputs, trigger_mode="always_last", api_name="race")
+    for c in (preset, seed_box, particles, show, x_axis, y_axis, grid_solver):
+        c.input(view, controls, outputs, trigger_mode="always_last", api_visibility="private")
+    clear_link_on_change(controls, link, scene)
+    scene.input(user_facing(on_scene), scene, [*controls, *outputs], api_visibility="private")
+    numbers_btn.click(user_facing(race_data), controls[:4], numbers, api_name="race_data")
+    link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
+    first_show = on_first_show(TAB_ID, view, NAMES, len(outputs))
+    tab.select(first_show, [*controls, race_plot], outputs, api_visibility="private")
+    tab.select(None, None, None, js=RESIZE_JS, api_visibility="private")
+    return tab, controls, outputs
