@@ -128,6 +128,16 @@ straightens the marginal paths.
 """
 
 
+CLAIM_KEYS = ("pf_ode_exact_likelihood", "one_ode_every_schedule", "flow_straighter_paths")
+
+
+def notes_markdown() -> str:
+    """The notes, then what the registered claims measured (assets/claims.json, core.claims)."""
+    from core.claims import note
+
+    return NOTES + "\n**Measured here.**\n\n" + "\n\n".join(f"- {note(k)}" for k in CLAIM_KEYS)
+
+
 # ---------------------------------------------------------------------------- input checks
 def parse_points(value) -> tuple[tuple[float, float], ...] | None:
     """Points from text "x,y;x,y" (or one per line), a list of rows, a pandas DataFrame or a Gradio dataframe
@@ -457,7 +467,8 @@ def schedules_run(preset: str, process: str, process_b: str, steps: int, placeme
     a, b = make_process(process, mixture), make_process(process_b, mixture)
     z = _noise(seed_value)
     nodes = schedule_nodes(a, b, placement, steps)
-    same = same_nodes(mixture, {process: a, process_b: b}, nodes, z)
+    labels = (process, process_b if process_b != process else f"{process_b} (again)")
+    same = same_nodes(mixture, dict(zip(labels, (a, b))), nodes, z)
     # what does change the result: the same sampler and process, nodes placed differently (same start σ̃)
     hi = float(nodes[0])
     x_start = float(a.alpha(a.t_from_sigma_tilde(hi))) * hi * z
@@ -469,7 +480,7 @@ def schedules_run(preset: str, process: str, process_b: str, steps: int, placeme
         g = grid_at(a, np.concatenate([[hi], st[st < hi * (1 - 1e-9)]]))
         xs = g.alpha[0] * g.sigma_tilde[0] * z
         errors[name] = float(np.linalg.norm(run_ddim(mixture, g, xs)[-1] - reference, axis=1).mean())
-    return dict(nodes=nodes, same=same, errors=errors)
+    return dict(nodes=nodes, same=same, errors=errors, keys=(process, process_b))
 
 
 def schedules_figure(preset: str, process: str, process_b: str, run: dict) -> go.Figure:
@@ -478,7 +489,7 @@ def schedules_figure(preset: str, process: str, process_b: str, run: dict) -> go
     box = plotting.plot_box(mixture)
     fig = go.Figure(plotting.density_trace(mixture, box, name="exact p₀"))
     styles = ((PROCESS_COLORS.get(process, "#2563eb"), "solid", 5), ("#dc2626", "dot", 9))
-    for key, scaled, (color, dash, size) in zip(same.keys, same.scaled, styles):
+    for key, scaled, (color, dash, size) in zip(run["keys"], same.scaled, styles):
         fig.add_trace(
             go.Scatter(
                 x=_breaks(scaled[:, :N_SHOWN, 0]),
@@ -494,7 +505,7 @@ def schedules_figure(preset: str, process: str, process_b: str, run: dict) -> go
     agree = (
         f"agree to {dev:.0e} of |x̃|" if np.isfinite(dev) else f"samples differ by up to {same.final_difference[1]:.2g}"
     )
-    title = f"Same σ̃ nodes, scaled frame x/α · {same.keys[0]} vs {same.keys[1]}: {agree}"
+    title = f"Same σ̃ nodes, scaled frame x/α · {run['keys'][0]} vs {run['keys'][1]}: {agree}"
     return plotting.set_box(plotting.base_layout(fig, title, height=540), box)
 
 
@@ -510,7 +521,7 @@ def lambda_figure(preset: str, process: str, process_b: str, run: dict) -> go.Fi
     mixture = load_data(preset)
     fig = go.Figure()
     for key, g, color, symbol in zip(
-        run["same"].keys, run["same"].grids, (PROCESS_COLORS.get(process, "#2563eb"), "#dc2626"), ("circle", "x")
+        run["keys"], run["same"].grids, (PROCESS_COLORS.get(process, "#2563eb"), "#dc2626"), ("circle", "x")
     ):
         p = make_process(key, mixture)
         u, lam = lambda_curve(p)
@@ -957,7 +968,7 @@ def build():
                     with gr.Row():
                         samples_btn = gr.Button("Samples of the data", size="sm")
                         grid_btn = gr.Button(f"A grid of points ({GRID_SIDE}×{GRID_SIDE})", size="sm")
-        gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        gr.Markdown(notes_markdown(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
 
     controls = [view, preset, process, process_b, prior, rtol, t, steps, grid, seed_box, points]
     outputs = [main, side, table, summary]
