@@ -616,10 +616,15 @@ def frame_view(*values):
 
 
 def field_view(preset, log_sigma):
-    """The score-field figure only: the σ slider's view."""
+    """The score-field figure only."""
     preset = data_spec(preset)
     log_sigma = number(log_sigma, *LOG_SIGMA_RANGE, "log₁₀ σ of the score field")
     return field_figure(preset, log_sigma)
+
+
+def field_event(*values):
+    """The σ slider's view, taking every control like the tab's other endpoints (only data and σ matter)."""
+    return field_view(values[0], values[10])
 
 
 def langevin_view(*values, progress=None):
@@ -796,7 +801,7 @@ def build():
 
     view = user_facing(latest_only(langevin, len(outputs), NAMES))
     frames = user_facing(latest_only(frame_view, len(frame_outputs), NAMES))
-    field_only = user_facing(latest_only(field_view, 1, ["preset", "log_sigma"]))
+    field_only = user_facing(latest_only(field_event, 1, NAMES))
     private = dict(api_visibility="private")
     stop_timer = dict(fn=lambda: gr.Timer(active=False), inputs=None, outputs=timer, **private)
     to_last = user_facing(lambda lv: gr.Slider(maximum=int(lv), value=int(lv)))
@@ -808,12 +813,14 @@ def build():
     for c in (frame, paths, log_sigma):
         c.input(**stop_timer)
 
-    # a new run: the level slider goes to the new schedule's last level, then everything is drawn
-    for c in (init, steps, plain_step, particles, seed_box):
-        c.input(to_last, levels, frame, trigger_mode="always_last", **private).then(view, controls, outputs, **private)
+    # a new run: the level slider goes to the new schedule's last level, then everything is drawn. The named
+    # endpoint is registered first: Gradio names the private events after the function too, and a later
+    # explicit api_name="langevin" would become "langevin_5"
     gamma.input(to_last, levels, frame, trigger_mode="always_last", **private).then(
         view, controls, outputs, api_name="langevin"
     )
+    for c in (init, steps, plain_step, particles, seed_box):
+        c.input(to_last, levels, frame, trigger_mode="always_last", **private).then(view, controls, outputs, **private)
     for c in (sigma1, levels):
         c.input(
             user_facing(gamma_after), [sigma1, levels, sigma_l], [gamma, frame], trigger_mode="always_last", **private
@@ -830,7 +837,7 @@ def build():
     )
     frame.input(frames, controls, frame_outputs, trigger_mode="always_last", api_name="langevin_level")
     paths.input(frames, controls, frame_outputs, trigger_mode="always_last", **private)
-    log_sigma.input(field_only, [preset, log_sigma], field, trigger_mode="always_last", api_name="langevin_field")
+    log_sigma.input(field_only, controls, field, trigger_mode="always_last", api_name="langevin_field")
 
     def on_scene(name):
         if name not in SCENES:
