@@ -181,7 +181,7 @@ def forward_figure(
                 hoverinfo="skip",
             )
         )
-    return plotting.set_box(plotting.base_layout(fig, _title(preset, process, t, a, s)), box)
+    return plotting.set_box(plotting.base_layout(fig, _title(preset, process, t, a, s), height=None), box)
 
 
 def play_times(preset: str, process: str, max_frames: int = MAX_FRAMES) -> np.ndarray:
@@ -383,16 +383,19 @@ def build():
     from demos import export
     from demos.inputs import user_facing
     from demos.sharing import (
+        KEYS_HINT,
         RESIZE_JS,
         clear_link_on_change,
         link_js,
         on_first_show,
+        page_setup,
         play_js,
         range_switch,
         stop_js,
     )
 
     with gr.Tab("Forward diffusion", id=TAB_ID) as tab:
+        page_setup(gr)
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
@@ -411,21 +414,32 @@ def build():
                     gif_btn, csv_btn, files = export.controls(gr, csv_label="Particles as CSV")
             with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
                 note = gr.Markdown(SCENE_NOTE_DEFAULT, elem_classes=["scene-note"])
-                main = export.plot(gr, "fwd-main", show_label=False)
+                main = export.plot(gr, "fwd-main", show_label=False, elem_classes=["rr-square"])
                 lo, hi, step = time_range("ddpm")
                 with gr.Row():
                     t = gr.Slider(
-                        lo, hi, value=250, step=step, label="t (process time)", info=time_info("ddpm"), scale=4
+                        lo,
+                        hi,
+                        value=250,
+                        step=step,
+                        label="t (process time)",
+                        info=time_info("ddpm"),
+                        scale=4,
+                        elem_classes=["rr-step"],
                     )
-                    play = gr.Button("Play", size="sm", scale=1, min_width=70, variant="primary")
-                    stop = gr.Button("Stop", size="sm", scale=1, min_width=70)
+                    play = gr.Button(
+                        "Play", size="sm", scale=1, min_width=70, variant="primary", elem_classes=["rr-play"]
+                    )
+                    stop = gr.Button("Stop", size="sm", scale=1, min_width=70, elem_classes=["rr-stop"])
+                gr.Markdown(KEYS_HINT, elem_classes=["rr-keys"])
             with gr.Column(scale=2, min_width=280):
                 schedule = export.plot(gr, "fwd-schedule", label="Schedule")
                 picture = gr.Image(label="The same noise on a picture", height=220, interactive=False, buttons=[])
                 mismatch = gr.Markdown()
         gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-        range_of = gr.State("ddpm")  # the process the t slider's range was made for
+        range_of = gr.Textbox("ddpm", visible=False)  # the process the t slider's range was made for (sharing.py)
         play_status = gr.Textbox(visible=False)
+        gr.api(user_facing(forward_data), api_name="forward_data")
 
     controls = [preset, process, t, show_score, seed_box, fixed_axes]
     outputs = [main, schedule, picture, mismatch]
@@ -467,7 +481,6 @@ def build():
     stop.click(None, js=stop_js("fwd-main"), api_visibility="private")
     gif_btn.click(user_facing(gif_export), controls, files, api_visibility="private")
     csv_btn.click(user_facing(csv_export), controls, files, api_visibility="private")
-    gr.api(user_facing(forward_data), api_name="forward_data")
     link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
     clear_link_on_change(controls, link, scene, reset)
     first_show = on_first_show(TAB_ID, view, [c.name for c in CONTROLS], len(outputs))

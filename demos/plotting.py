@@ -58,8 +58,10 @@ def with_config(fig: go.Figure, config: dict | None = None) -> go.Figure:
     return fig
 
 
-def base_layout(fig: go.Figure, title: str = "", height: int = 560, square: bool = True) -> go.Figure:
-    """Light theme, big fonts, legend below the plot (keeps the plot wide on a phone), export config."""
+def base_layout(fig: go.Figure, title: str = "", height: int | None = 560, square: bool = True) -> go.Figure:
+    """Light theme, big fonts, legend below the plot (keeps the plot wide on a phone), export config.
+    height=None: the plot takes its container's height (demos/sharing.py `page_setup` sizes "rr-square"
+    plots as tall as they are wide)."""
     title = wrap_title(title)
     fig.update_layout(
         template="plotly_white",

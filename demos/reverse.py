@@ -52,33 +52,31 @@ land between modes.
 """
 
 SAMPLER_NOTES = {
-    "ddim": "DDIM (Song et al. 2021a): η = 0 is deterministic and integrates the probability-flow ODE (Euler in "
+    "ddim": "η = 0 is deterministic and integrates the probability-flow ODE (Euler in "
     "σ̃ = σ/α); η > 0 adds fresh noise each step (η = 1 is DDPM's posterior variance), so it no longer follows the ODE.",
-    "ddpm": "DDPM ancestral sampling (Ho et al. 2020, Algorithm 2): a stochastic reverse-SDE sampler, accurate with "
-    "many small steps (1000 in the paper) and poor with few.",
-    "euler_maruyama": "Euler–Maruyama on the reverse SDE (Song et al. 2021b): first order and stochastic; it needs "
+    "ddpm": "A stochastic reverse-SDE sampler, accurate with many small steps (1000 in the paper) and poor with few.",
+    "euler_maruyama": "On the reverse SDE: first order and stochastic; it needs "
     "many more steps than an ODE solver for the same error.",
-    "pc": "Predictor–corrector (Song et al. 2021b, Algorithms 2–3): a reverse-diffusion predictor plus Langevin "
+    "pc": "A reverse-diffusion predictor plus Langevin "
     "corrector steps at each noise level (corrector first, as the official sampling.py).",
-    "pf_euler": "Euler on the probability-flow ODE in EDM's frame (Karras et al. 2022, eq. 3): first order; "
+    "pf_euler": "Euler on the probability-flow ODE in EDM's frame: first order; "
     "S_churn > 0 adds EDM's stochastic churn.",
-    "edm_heun": "EDM's Heun sampler (Karras et al. 2022, Algorithms 1–2): second order, 2N − 1 model calls for N "
+    "edm_heun": "Second order, 2N − 1 model calls for N "
     "steps on the Karras ρ = 7 grid (18 steps = 35 NFE, the paper's CIFAR-10 setting).",
-    "pf_adaptive": "The probability-flow ODE with an adaptive Runge–Kutta solver (Song et al. 2021b, Sec. 4.3): the "
-    "number of model calls follows the tolerance, not the Steps slider.",
-    "dpm_solver_2": "DPM-Solver-2 (Lu et al. 2022a): exact in the linear part of the ODE, second order in the rest; "
-    "two model calls per step.",
-    "dpm_solver_3": "DPM-Solver-3 (Lu et al. 2022a): third order, three model calls per step.",
-    "dpmpp_2m": "DPM-Solver++(2M) (Lu et al. 2022b): a multistep second-order solver in x̂₀ that reuses the previous "
+    "pf_adaptive": "The probability-flow ODE with an adaptive Runge–Kutta solver: the number of model calls "
+    "follows the tolerance, not the Steps slider.",
+    "dpm_solver_2": "Exact in the linear part of the ODE, second order in the rest; two model calls per step.",
+    "dpm_solver_3": "Third order, three model calls per step.",
+    "dpmpp_2m": "A multistep second-order solver in x̂₀ that reuses the previous "
     "step's denoiser output (one model call per step), with first-order final steps.",
-    "flow_euler": "Euler on the flow-matching ODE (Lipman et al. 2023; Liu et al. 2023). Time runs as in Liu et al. "
+    "flow_euler": "Euler on the flow-matching ODE. Time runs as in Liu et al. "
     "and diffusers, t = 1 noise → t = 0 data; Lipman et al. count the other way. With the exact model it is "
     "algebraically DDIM η = 0 on the same nodes: differences come from where the grid puts them.",
     "flow_heun": "Heun on the flow-matching ODE (second order). t = 1 is noise here; Lipman et al. 2023 count the "
     "other way.",
-    "annealed_langevin": "NCSN's annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1): Langevin steps at each "
+    "annealed_langevin": "Langevin steps at each "
     "noise level from large to small, so mass settles between modes while they still overlap.",
-    "langevin": "Plain Langevin on the data score (Song & Ermon 2019, eq. 4): with separated modes it cannot move "
+    "langevin": "With separated modes it cannot move "
     "mass between them, so the weights it returns are those of where it started, not the data's (NCSN Fig. 3). "
     "The lower panel shows the mass per mode against the true weights.",
 }
@@ -95,7 +93,7 @@ def sampler_note(sampler: str) -> str:
         return ""
     if spec.diffusers:
         return f"**{spec.title}.** {DIFFUSERS_NOTE}"
-    return f"**{spec.title}** ({spec.paper}). {SAMPLER_NOTES.get(sampler, '')}"
+    return f"**{spec.title}** ({spec.paper}). {SAMPLER_NOTES.get(sampler, '')}".rstrip()
 
 
 PARAMS = list({p.name: p for spec in SAMPLERS.values() for p in spec.params}.values())
@@ -356,7 +354,7 @@ def reverse_figure(out: dict, preset: str, step: int, inspect: int, paths: int =
         )
     spec = get_sampler(out["sampler"])
     title = f"{spec.title} · {run_label(out)} · {_progress(out, k, last)}"
-    return plotting.set_box(plotting.base_layout(fig, title, height=600), box)
+    return plotting.set_box(plotting.base_layout(fig, title, height=None), box)
 
 
 def _frame_steps(out: dict) -> np.ndarray:
@@ -526,16 +524,13 @@ def metrics_text(out: dict, preset: str | None = None) -> str:
         "above exact: samples in low-density places",
     )
     rows = [
-        "| | this run | exact sampling | verdict |",
-        "|---|---|---|---|",
-        f"| **MMD²** (floor units) | **{out['units']:+.1f}** (raw {out['mmd2']:.2e}) | 0 ± 1 (≤ +2 in 95 %) | "
-        f"{_mmd_verdict(out['units'])} |",
-        f"| mode TV | {out['tv']:.3f} | {f.mean:.3f} ± {f.sd:.3f} | {tv_verdict} |",
-        f"| mean NLL | {out['nll']:.3f} | {n.mean:.3f} ± {n.sd:.3f} | {nll_verdict} |",
+        f"- **MMD² {out['units']:+.1f} floor units** (raw {out['mmd2']:.2e}): {_mmd_verdict(out['units'])}",
+        f"- **mode TV {out['tv']:.3f}**, exact sampling {f.mean:.3f} ± {f.sd:.3f}: {tv_verdict}",
+        f"- **mean NLL {out['nll']:.3f}**, exact sampling {n.mean:.3f} ± {n.sd:.3f}: {nll_verdict}",
     ]
     if preset is not None:
-        rows.append(f"| mode shares | {_shares_text(out, preset)} | the weights | |")
-    rows.append(f"| cost | **{res.nfe} NFE** · {res.seconds * 1000:.0f} ms | | |")
+        rows.append(f"- **mode shares** {_shares_text(out, preset)}")
+    rows.append(f"- **cost {res.nfe} NFE**, {res.seconds * 1000:.0f} ms")
     return "\n".join(rows)
 
 
@@ -633,7 +628,7 @@ def _api_signature(fn):
     """reverse_data's API arguments: the URL's names (step, inspect and paths only concern the figure)."""
     import inspect as _inspect
 
-    kind = _inspect.Parameter.KEYWORD_ONLY
+    kind = _inspect.Parameter.POSITIONAL_OR_KEYWORD
     params = []
     for c in CONTROLS:
         if c.name in ("step", "inspect", "paths"):
@@ -644,7 +639,9 @@ def _api_signature(fn):
             default, kind_of = None, float | None
         params.append(_inspect.Parameter(c.name, kind, default=default, annotation=kind_of))
 
-    def api(**values):
+    def api(*args, **kwargs):
+        values = dict(zip([p.name for p in params], args))
+        values.update(kwargs)
         return fn(**values)
 
     api.__signature__ = _inspect.Signature(params, return_annotation=dict)
@@ -711,9 +708,19 @@ def build():
 
     from demos import export
     from demos.inputs import latest_only, user_facing
-    from demos.sharing import RESIZE_JS, clear_link_on_change, link_js, on_first_show, play_js, stop_js
+    from demos.sharing import (
+        KEYS_HINT,
+        RESIZE_JS,
+        clear_link_on_change,
+        link_js,
+        on_first_show,
+        page_setup,
+        play_js,
+        stop_js,
+    )
 
     with gr.Tab("Reverse trajectories", id=TAB_ID) as tab:
+        page_setup(gr)
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
@@ -739,15 +746,18 @@ def build():
             with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
                 note = gr.Markdown(sampler_note("ddim"), elem_classes=["scene-note"])
                 status = gr.Markdown(elem_classes=["status"])
-                main = export.plot(gr, "rev-main", show_label=False)
+                main = export.plot(gr, "rev-main", show_label=False, elem_classes=["rr-square"])
                 with gr.Row():
-                    step = gr.Slider(0, 20, value=20, step=1, label="Show step", scale=4)
-                    play = gr.Button("Play", size="sm", scale=1, min_width=70, variant="primary")
-                    stop = gr.Button("Stop", size="sm", scale=1, min_width=70)
+                    step = gr.Slider(0, 20, value=20, step=1, label="Show step", scale=4, elem_classes=["rr-step"])
+                    play = gr.Button(
+                        "Play", size="sm", scale=1, min_width=70, variant="primary", elem_classes=["rr-play"]
+                    )
+                    stop = gr.Button("Stop", size="sm", scale=1, min_width=70, elem_classes=["rr-stop"])
+                gr.Markdown(KEYS_HINT, elem_classes=["rr-keys"])
                 with gr.Row():
                     inspect = gr.Slider(0, N_CLOUD - 1, value=0, step=1, label="Particle to inspect")
                     paths = gr.Slider(0, MAX_SHOWN_PATHS, value=N_SHOWN_PATHS, step=1, label="Paths shown")
-                metrics = gr.Markdown()
+                metrics = gr.Markdown(elem_classes=["rr-metrics"])
                 commit = export.plot(gr, "rev-commit", show_label=False)
         gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
         last_step = gr.State(20)
@@ -755,6 +765,7 @@ def build():
         play_status = gr.Textbox(visible=False)
         api_step = gr.Number(None, visible=False, label="Show step (empty: the last)", precision=0)
         api_run = gr.Button(visible=False)
+        gr.api(user_facing(_api_signature(reverse_data)), api_name="reverse_data")
 
     controls = [preset, process, grid, sampler, steps, seed_box, particles, step, inspect, paths, *param_boxes]
     outputs = [main, commit, metrics, last_step]
@@ -764,7 +775,9 @@ def build():
 
     def refused(err: gr.Error, kept: list):
         """Keep the last good view, say why in the status line, and put the controls back to what it shows."""
-        message = f"**Not run:** {err.message} The view shows the last setting that ran; the controls are back to it."
+        text = str(err.message).rstrip()
+        text += "" if text.endswith((".", "!", "?")) else "."
+        message = f"**Not run:** {text} The view shows the last setting that ran; the controls are back to it."
         restore = [gr.skip() if c.name == "step" else v for c, v in zip(CONTROLS, kept)]
         return [*restore, *[gr.skip()] * len(outputs), message, gr.skip(), gr.skip()]
 
@@ -830,7 +843,6 @@ def build():
         c.input(step_view, [*controls, good], full_outputs, trigger_mode="always_last", api_visibility="private")
     api_inputs = [*controls[:7], api_step, *controls[8:]]
     api_run.click(view, api_inputs, outputs, api_name="reverse")
-    gr.api(user_facing(_api_signature(reverse_data)), api_name="reverse_data")
     scene.input(user_facing(on_scene), scene, full_outputs, api_visibility="private")
     reset.click(user_facing(on_reset), None, [scene, *full_outputs], api_visibility="private")
     play.click(user_facing(play_view), controls, main, api_visibility="private").then(

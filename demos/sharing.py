@@ -156,10 +156,13 @@ def on_first_show(tab_id: str, view, names: list[str], n_outputs: int):
 # ---------------------------------------------------------------------------- a slider whose range follows a choice
 # How a tab with a process (or grid) control and a time slider whose range depends on it must do it (issue 19):
 #
-# 1. Keep the choice the slider's range was made for in a `gr.State`, and make that State one of the tab's
-#    outputs: `load` (links, scenes, reset) returns the slider with its range and value together *and* the
-#    State, so the two never disagree.
-# 2. Switch in ONE event: `choice.input(range_switch(...), [*controls, state], [slider, state, *outputs])`.
+# 1. Keep the choice the slider's range was made for in a hidden `gr.Textbox(visible=False)`, and make it one of
+#    the tab's outputs: `load` (links, scenes, reset) returns the slider with its range and value together *and*
+#    that box, so the two never disagree. Not a `gr.State`: a State lives on the server and is already updated
+#    when a duplicate of the same event arrives (measured here: one choice in a dropdown ran its `.input`
+#    handler twice, 0.1-0.3 s apart, both with the old slider value), so the duplicate would rescale twice.
+#    A hidden box's value travels with the slider's, so a duplicate computes the same answer.
+# 2. Switch in ONE event: `choice.input(range_switch(...), [*controls, box], [slider, box, *outputs])`.
 #    It computes the new value with `keep_relative` (t = 250 of [-1, 999] → t ≈ 0.25 of [0, 1]) and the view
 #    from it, and returns `gr.Slider(minimum=, maximum=, step=, value=)`, the State and the figures.
 #    Never chain `.then(view, controls, ...)` after an event that changes a slider's range: the browser may
@@ -196,8 +199,8 @@ def range_switch(
     value_index: int,
     info: Callable[[str], str] | None = None,
 ):
-    """The handler of step 2 above. Inputs: the tab's control values then the State (the choice the
-    slider's range was made for); outputs: the slider update, the new State, then `view(*values)`.
+    """The handler of step 2 above. Inputs: the tab's control values then the hidden box (the choice the
+    slider's range was made for); outputs: the slider update, the box's new value, then `view(*values)`.
     `range_of(choice)` → (lo, hi, step); `info(choice)`, if given, is the slider's new help line."""
     import gradio as gr
 
@@ -225,7 +228,8 @@ def clear_link_on_change(controls, link_box, *more) -> None:
     """Empty the "Share this link" box whenever a control (or a scene/reset dropdown in `more`) changes, so
     it never shows the link of a previous view. Client-side only: no server round trip."""
     for c in [*controls, *more]:
-        c.input(None, None, link_box, js=CLEAR_JS, api_visibility="private")
+        event = c.input if hasattr(c, "input") else c.click  # a Reset button is clicked, not input
+        event(None, None, link_box, js=CLEAR_JS, api_visibility="private")
 
 
 # ---------------------------------------------------------------------------- Play / Stop, played in the browser
@@ -331,3 +335,51 @@ def play_js(elem_id: str, value_index: int, n_values: int, wait_s: float = 20.0)
 def stop_js(elem_id: str) -> str:
     """Client-side Stop for `play_js` (the player notices at its next frame)."""
     return "() => { if (window.__rrPlay) delete window.__rrPlay[" + json.dumps(elem_id) + "]; }"
+
+
+# ---------------------------------------------------------------------------- page setup: plot sizing, keys
+PAGE_CSS = """
+.rr-square .js-plotly-plot { width: 100%; aspect-ratio: 1 / 1.1; max-height: 88vh; }
+.rr-wide .js-plotly-plot { width: 100%; aspect-ratio: 16 / 9; max-height: 70vh; }
+.scene-note p, .status p { font-size: 17px; line-height: 1.45; }
+.rr-keys { font-size: 13px; color: #4b5563; }
+.rr-metrics li { margin: 2px 0; }
+@media (max-width: 768px) {
+  .rr-square .js-plotly-plot { aspect-ratio: 1 / 1.5; max-height: none; }
+  .scene-note p, .status p { font-size: 15px; }
+}
+"""
+
+_SETUP_JS = """
+if (!window.__rrSetup) {
+  window.__rrSetup = true;
+  const style = document.createElement('style');
+  style.textContent = __CSS__;
+  document.head.appendChild(style);
+  const visible = (sel) => Array.from(document.querySelectorAll(sel)).find((e) => e.offsetParent !== null);
+  document.addEventListener('keydown', (ev) => {
+    const t = ev.target, tag = (t && t.tagName || '').toLowerCase();
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (tag === 'textarea' || (tag === 'input' && t.type !== 'range') || (t && t.isContentEditable)) return;
+    if (ev.key === 'p' || ev.key === 'P') {
+      const b = visible('.rr-play'); if (b) { ev.preventDefault(); b.click(); }
+    } else if (ev.key === 'Escape') {
+      const b = visible('.rr-stop'); if (b) b.click();
+    } else if (ev.key === 's' || ev.key === 'S') {
+      const s = visible('.rr-step input[type=range]'); if (s) { ev.preventDefault(); s.focus(); }
+    }
+  });
+}
+"""
+
+KEYS_HINT = "Keys: **p** Play · **Esc** Stop · **s** then **← →** move the slider"
+
+
+def page_setup(gr) -> None:
+    """Once per page (any tab may call it in its build): the shared CSS that sizes plots by their width
+    (elem_classes "rr-square": a main plot as tall as it is wide, so no blank bands on a phone and a large
+    data area on a projector; "rr-wide": 16:9) and the keyboard shortcuts: p = the visible tab's Play
+    (elem_classes "rr-play"), Esc = its Stop ("rr-stop"), s = focus its slider ("rr-step"; then arrow keys).
+    Figures in sized plots are built with height=None (plotting.base_layout(..., height=None))."""
+    js = _SETUP_JS.replace("__CSS__", json.dumps(PAGE_CSS))
+    gr.HTML("", js_on_load=js, container=False, padding=False, apply_default_css=False, elem_classes=["rr-setup"])
