@@ -353,10 +353,10 @@ def heatmap_figure(preset, label, heat_t, g: dict) -> go.Figure:
             y=g["ys"].astype(np.float32),
             z=g["angle"].astype(np.float32),
             zmin=0,
-            zmax=90,
+            zmax=180,
             colorscale="Magma",
             reversescale=True,
-            colorbar=dict(title="angle °", thickness=12),
+            colorbar=dict(title="angle °", thickness=12, tickvals=[0, 45, 90, 135, 180]),
             name="angle error",
             hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.0f}°<extra></extra>",
         )

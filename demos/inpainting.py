@@ -276,7 +276,8 @@ def inpaint_figure(preset, x1, resamplings, jump, out: dict) -> go.Figure:
         f"P(x₂ > 0 | x₁ = {x1:g}): exact {out['exact']:.3f} · naive {e['naive']['p_pos']:.3f} · "
         f"{_label('repaint', resamplings, jump)}: {e['repaint']['p_pos']:.3f}"
     )
-    plotting.base_layout(fig, title, height=560, square=False)
+    plotting.base_layout(fig, title, height=580, square=False)
+    fig.update_layout(legend=dict(y=-0.2))
     fig.update_xaxes(range=[box[0], box[1]], row=1, col=1, title_text="x₁", zeroline=False)
     fig.update_yaxes(range=[box[2], box[3]], row=1, col=1, title_text="x₂", zeroline=False)
     fig.update_xaxes(title_text="density of x₂", row=1, col=2, rangemode="tozero")
@@ -287,7 +288,7 @@ def curve_figure(x1, resamplings, steps, particles, out: dict, preset: str) -> g
     """P(x₂ > 0 | x₁) and W₁ in floor units against the resamplings U (U = 1 is naive)."""
     curve = out["curve"]
     us = sorted(curve)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("P(x₂ > 0 | x₁)", "W₁ to the exact, floor units"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("P(x₂ > 0 | x₁)", "W₁, floor units"), horizontal_spacing=0.12)
     p = np.array([curve[u]["p_pos"] for u in us])
     err = np.array([curve[u]["p_err"] for u in us])
     fig.add_scatter(
@@ -347,10 +348,10 @@ def curve_figure(x1, resamplings, steps, particles, out: dict, preset: str) -> g
                 row=1,
                 col=col,
             )
-    fig.update_xaxes(title_text="resamplings U (1 = naive)", type="log", tickvals=list(U_CURVE))
-    plotting.base_layout(
-        fig, f"Harmonisation over U ({particles:,} samples, {steps} steps; green band: ±2 floor units)", 400, False
-    )
+    fig.update_xaxes(type="log", tickvals=list(U_CURVE))
+    fig.update_xaxes(title_text="resamplings U (1 = naive)", row=1, col=1)
+    fig.update_xaxes(title_text="U", row=1, col=2)
+    plotting.base_layout(fig, f"Harmonisation over U · {particles:,} samples, {steps} steps", 420, False)
     fig.update_layout(legend=dict(y=-0.3))
     return fig
 
@@ -359,22 +360,22 @@ def inpaint_text(resamplings, jump, out: dict) -> str:
     e, f = out["errors"], out["floor"]
     nfe = {k: r.nfe for k, r in out["runs"].items()}
 
-    def row(key):
+    def row(name, key, nfe_value):
+        name = name.replace("|", "\\|")  # a pipe would split the Markdown table's cell
         return (
-            f"| {_label(key, resamplings, jump)} | {e[key]['p_pos']:.3f} ± {e[key]['p_err']:.3f} | "
-            f"{e[key]['w1']:.3f} | {e[key]['w1_units']:+.1f} | {nfe.get(key, '—')} |"
+            f"| {name} | {e[key]['p_pos']:.3f} ± {e[key]['p_err']:.3f} | "
+            f"{e[key]['w1']:.3f} ({e[key]['w1_units']:+.1f}) | {nfe_value} |"
         )
 
     return "\n".join(
         [
-            "| method | P(x₂ > 0 \\| x₁) | W₁ | W₁ floor units | NFE |",
-            "|---|---|---|---|---|",
-            f"| exact p(x₂ \\| x₁) | **{out['exact']:.3f}** | 0 | — | — |",
-            f"| direct exact draws (the floor) | {e['direct']['p_pos']:.3f} ± {e['direct']['p_err']:.3f} | "
-            f"{e['direct']['w1']:.3f} | {e['direct']['w1_units']:+.1f} | — |",
-            row("naive"),
-            row("repaint"),
-            row("reference"),
+            "| method | P(x₂ > 0 \\| x₁) | W₁ (floor units) | NFE |",
+            "|---|---|---|---|",
+            f"| **exact** p(x₂ \\| x₁) | **{out['exact']:.3f}** | 0 | — |",
+            row("exact draws (the floor)", "direct", "—"),
+            row(_label("naive", resamplings, jump), "naive", nfe["naive"]),
+            row(_label("repaint", resamplings, jump), "repaint", nfe["repaint"]),
+            row("reference: DDPM on the exact 1D conditional", "reference", nfe["reference"]),
             "",
             f"W₁ of exact draws of this size: {f.mean:.3f} ± {f.sd:.3f} (over {f.repeats} sets); |units| ≲ 2 is as "
             "good as exact sampling.",
@@ -472,22 +473,18 @@ def sdedit_figure(preset, stroke, t0, guide, res, scores) -> go.Figure:
     box = (min(box[0], lo[0] - 0.3), max(box[1], hi[0] + 0.3), min(box[2], lo[1] - 0.3), max(box[3], hi[1] + 0.3))
     fig = go.Figure(plotting.density_trace(mixture, box, name="data p₀"))
     fig.add_trace(plotting.paths_trace(res.path, name=f"{res.path.shape[1]} paths from x(t₀)", width=1.6))
-    fig.add_trace(plotting.points_trace(guide, "guide", color="rgba(234, 88, 12, 0.9)", size=7, symbol="x-thin-open"))
+    fig.add_trace(plotting.points_trace(guide, "guide", color="rgba(234, 88, 12, 0.8)", size=5, symbol="x-thin-open"))
     fig.add_trace(plotting.points_trace(res.outputs, "SDEdit outputs", size=4.5))
     title = (
         f"SDEdit · {stroke} guide · t₀ = {t0:g} (α = {res.grid.alpha[0]:.2f}, σ = {res.grid.sigma[0]:.2f}) · "
         f"realism {scores['realism']:.2f}"
     )
-    fig.update_traces(marker=dict(line=dict(width=1.5, color="rgba(234, 88, 12, 0.9)")), selector=dict(name="guide"))
+    fig.update_traces(marker=dict(line=dict(width=1.2, color="rgba(234, 88, 12, 0.8)")), selector=dict(name="guide"))
     return plotting.set_box(plotting.base_layout(fig, title, height=560), box)
 
 
 def sd_curve_figure(curves: dict, t0: float, scores: dict) -> go.Figure:
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_vrect(
-        x0=PAPER_T0[0], x1=PAPER_T0[1], fillcolor="#ca8a04", opacity=0.12, line_width=0,
-        annotation_text="paper's range", annotation_position="top left",
-    )  # fmt: skip
     fig.add_scatter(
         x=curves["t0"],
         y=curves["realism"],
@@ -510,6 +507,10 @@ def sd_curve_figure(curves: dict, t0: float, scores: dict) -> go.Figure:
         line=dict(color=plotting.PALETTE[1], width=3),
         secondary_y=True,
     )
+    fig.add_vrect(
+        x0=PAPER_T0[0], x1=PAPER_T0[1], fillcolor="#ca8a04", opacity=0.15, line_width=0, layer="below",
+        annotation_text="paper's t₀ range", annotation_position="bottom right",
+    )  # fmt: skip
     fig.add_vline(x=t0, line=dict(color="#111827", width=2))
     fig.add_scatter(
         x=[t0], y=[scores["realism"]], mode="markers", showlegend=False,

@@ -62,7 +62,7 @@ def test_moving_x1_changes_the_inpainting(desktop):
 
 
 def test_moving_t0_changes_the_sdedit_view(desktop):
-    desktop.wait_for_view(INPAINT)
+    desktop.wait_for_view(INPAINT, "")
     before = desktop.fingerprint(2)
     press("SDEdit t₀", "ArrowRight", 5)(desktop.page)
     desktop.wait_for_view(INPAINT, "t₀ = 0.4 ", 2)
@@ -119,10 +119,12 @@ def test_typed_guide_points_and_a_clear_refusal(desktop):
 
 
 def test_inpaint_tab_at_phone_width(browser, app_url):
-    app = AppPage(browser, app_url, PHONE)
+    # opened by its link: selecting the tab while the page's load still runs races with the load handler,
+    # which selects the tab the URL names (the first tab without one) when it returns
+    app = AppPage(browser, app_url + "?tab=inpaint", PHONE)
     try:
-        app.select_tab(INPAINT)
         app.wait_for_view(INPAINT)
+        assert app.selected_tab() == "inpaint"
         widths = app.wait_for_widths()
         app.shot("phone-inpaint")
         assert_plots_fit(widths, "inpaint at phone width")
