@@ -274,6 +274,25 @@ def run_label(out: dict) -> str:
     return g.label
 
 
+PROCESS_SHORT = {
+    "ddpm": "DDPM",
+    "cosine": "cosine",
+    "vp": "VP",
+    "subvp": "sub-VP",
+    "ve": "VE",
+    "edm": "EDM",
+    "flow": "flow",
+}
+
+
+def _head(out: dict) -> str:
+    """ "DDIM on VP": the sampler and the process it ran on (diffusers rows: their own VP schedule)."""
+    spec = get_sampler(out["sampler"])
+    if spec.diffusers:
+        return f"{spec.title} (own VP schedule)"
+    return f"{spec.title} on {PROCESS_SHORT.get(out.get('process'), out.get('process'))}"
+
+
 def _progress(out: dict, k: int, last: int) -> str:
     """ "step k/n" where records are the grid's steps; otherwise say what a record is."""
     spec = get_sampler(out["sampler"])
@@ -352,8 +371,7 @@ def reverse_figure(out: dict, preset: str, step: int, inspect: int, paths: int =
                 marker=dict(size=5),
             )
         )
-    spec = get_sampler(out["sampler"])
-    title = f"{spec.title} · {run_label(out)} · {_progress(out, k, last)}"
+    title = f"{_head(out)} · {run_label(out)} · {_progress(out, k, last)}"
     return plotting.set_box(plotting.base_layout(fig, title, height=None), box)
 
 
@@ -374,11 +392,10 @@ def play_frames(out: dict, inspect: int, paths: int) -> list[dict]:
     last = len(res.path) - 1
     n_paths = min(int(paths), res.path.shape[1])
     i = min(inspect, res.path.shape[1] - 1)
-    spec = get_sampler(out["sampler"])
     frames = []
     for k in _frame_steps(out):
         segs, cloud, mine = _frame_traces(res, int(k), n_paths, i, FRAME_PATH_POINTS)
-        title = f"{spec.title} · {run_label(out)} · {_progress(out, int(k), last)}"
+        title = f"{_head(out)} · {run_label(out)} · {_progress(out, int(k), last)}"
         frames.append(dict(value=int(k), title=title, traces=[segs, cloud, mine, np.zeros((0, 2))]))
     return frames
 
@@ -539,7 +556,7 @@ def reverse_view(
 ):
     """(paths figure, commitment figure, metrics markdown, last step) for one setting."""
     key = _validate(preset, process, grid, sampler, steps, seed, particles, param_values)
-    out = dict(run(*key), sampler=key[3], params=key[7])
+    out = dict(run(*key), sampler=key[3], params=key[7], process=key[1])
     last = len(out["result"].path) - 1
     step = last if step is None else number(step, 0, 10**6, "Step", integer=True)
     inspect = number(inspect, 0, N_CLOUD - 1, "Particle to inspect", integer=True)
@@ -554,7 +571,7 @@ def reverse_view(
 
 def _out(values: list) -> tuple[dict, str]:
     key = _validate(*values[:7], values[N_FIXED:])
-    return dict(run(*key), sampler=key[3], params=key[7]), key[0]
+    return dict(run(*key), sampler=key[3], params=key[7], process=key[1]), key[0]
 
 
 def play_view(*values) -> go.Figure:

@@ -22,6 +22,8 @@ from demos import ddim_table, forward, guidance, reverse
 
 BUDGET = 1_500_000  # bytes of figure JSON per update
 ENDPOINTS = {"/forward": forward, "/reverse": reverse, "/ddim_table": ddim_table, "/guidance": guidance}
+DATA_ENDPOINTS = {"/forward_data", "/reverse_data"}
+HELPER_NAMES = re.compile(r"lambda|on_|tick|handler|first_show|switch|finish|refused|full_view|step_view|wrapper|fn\b")
 LEAKS = re.compile(r"Traceback|File \"|\.py\b|/work/|/tmp/|site-packages|line \d+", re.IGNORECASE)
 
 
@@ -61,10 +63,10 @@ def title(fig: dict) -> str:
 
 
 def reverse_args(**changes) -> list:
-    """Positional /reverse arguments. `step` is a slider whose maximum Gradio checks against the page's
-    initial 20; S_tmax (default ∞, which JSON cannot carry) is sent as None, "an empty box: the default"."""
+    """Positional /reverse arguments (`step` None: the last step; S_tmax, whose default 1e5 is sent as None,
+    "an empty box: the default")."""
     values = {c.name: c.default for c in reverse.CONTROLS}
-    values.update(step=20, s_tmax=None, particles=500)
+    values.update(s_tmax=None, particles=500)
     values.update(changes)
     return [values[c.name] for c in reverse.CONTROLS]
 
@@ -76,13 +78,24 @@ def assert_clean_error(err: AppError, message: str) -> None:
 
 
 # ---------------------------------------------------------------------------- the API page
-def test_view_api_lists_the_four_endpoints_and_nothing_else(client):
+def test_view_api_lists_the_endpoints_and_no_helpers(client):
+    """The tabs' endpoints are there (other tabs may add theirs), no helper event is, and the arguments
+    carry the URL's names (`seed`, not `seed_value`)."""
     api = client.view_api(return_format="dict", print_info=False)
-    assert set(api["named_endpoints"]) == set(ENDPOINTS)
+    named = api["named_endpoints"]
+    assert set(ENDPOINTS) | DATA_ENDPOINTS <= set(named)
+    helpers = [n for n in named if HELPER_NAMES.search(n)]
+    assert not helpers, f"helper events are public API endpoints: {helpers}"
     assert api["unnamed_endpoints"] == {}, "helper events (load, tab select, timers) should be private"
     for name, module in ENDPOINTS.items():
-        params = api["named_endpoints"][name]["parameters"]
+        params = named[name]["parameters"]
         assert len(params) == len(module.CONTROLS), f"{name} takes {len(params)} arguments"
+    for name, module in [("/forward", forward), ("/reverse", reverse)]:
+        given = [p["parameter_name"] for p in named[name]["parameters"]]
+        assert given == [c.name for c in module.CONTROLS], f"{name}'s arguments are not the URL's names: {given}"
+    for name in DATA_ENDPOINTS:
+        given = {p["parameter_name"] for p in named[name]["parameters"]}
+        assert "seed" in given and "seed_value" not in given, f"{name} takes {sorted(given)}"
 
 
 # ---------------------------------------------------------------------------- /forward
@@ -129,6 +142,42 @@ def test_reverse_endpoint_shows_an_intermediate_step(client):
     fig = plot(main)
     assert "step 7/50" in title(fig)
     assert ("scatter", "particle #3") in names(fig)
+
+
+def test_reverse_endpoint_gives_the_final_step_of_a_long_run(client):
+    """Issue 11.8 / 20.2: `step` was range-checked against the page's initial slider maximum of 20, so a
+    1000-step DDPM could not be shown at its end; and step=None gave a generic server error."""
+    main, _, _ = client.predict(*reverse_args(sampler="ddpm", steps=1000, step=1000), api_name="/reverse")
+    assert "step 1000/1000" in title(plot(main))
+    main, _, _ = client.predict(*reverse_args(sampler="ddpm", steps=1000, step=None), api_name="/reverse")
+    assert "step 1000/1000" in title(plot(main)), "step=None must give the final step"
+    main, _, _ = client.predict(*reverse_args(sampler="ddpm", steps=1000, step=640), api_name="/reverse")
+    assert "step 640/1000" in title(plot(main))
+
+
+def test_reverse_data_endpoint_returns_samples_and_metrics(client):
+    out = client.predict(sampler="ddim", steps=10, particles=300, seed=3, api_name="/reverse_data")
+    samples = np.array(out["samples"])
+    assert samples.shape == (300, 2) and np.isfinite(samples).all()
+    assert out["nfe"] == 10
+    for key in ("mmd2", "mmd2_floor_units", "mode_tv", "mean_nll"):
+        assert isinstance(out[key], float) and np.isfinite(out[key]), key
+    assert set(out["mode_tv_exact"]) == {"mean", "sd"} and set(out["mean_nll_exact"]) == {"mean", "sd"}
+    assert sum(out["mode_shares"]) == pytest.approx(1.0) and len(out["mode_shares"]) == len(out["weights"])
+    again = client.predict(sampler="ddim", steps=10, particles=300, seed=3, api_name="/reverse_data")
+    assert again["samples"] == out["samples"], "same seed, other samples"
+    other = client.predict(sampler="ddim", steps=10, particles=300, seed=4, api_name="/reverse_data")
+    assert other["samples"] != out["samples"], "the seed does nothing"
+
+
+def test_forward_data_endpoint_returns_particles(client):
+    out = client.predict(preset="smiley", process="ve", t=0.6, seed=0, api_name="/forward_data")
+    xt, x0, eps = (np.array(out[k]) for k in ("particles", "x0", "eps"))
+    assert xt.shape == x0.shape == eps.shape == (forward.N_PARTICLES, 2)
+    assert out["alpha"] == pytest.approx(1.0) and out["sigma"] == pytest.approx(0.513, abs=1e-3)
+    # x_t = α x₀ + σ ε, to the 6 decimals the endpoint rounds to (|x| ≲ 10, so 1e-5 is rounding)
+    assert np.abs(xt - (out["alpha"] * x0 + out["sigma"] * eps)).max() < 1e-5
+    assert out["kl_nats"] > 0 and out["kl_standard_error"] > 0
 
 
 def test_reverse_endpoint_by_name_with_defaults_for_edm_heun(client):

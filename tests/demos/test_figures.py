@@ -156,6 +156,53 @@ def test_schedule_figure(process):
     fig_json(fig)  # strict JSON
 
 
+def test_schedule_panel_uses_the_data_of_the_main_plot():
+    """Issue 11.2: the schedule panel built VE without the data (σ_max = 50) while the main plot used the
+    preset's σ_max: smiley at t = 0.6 read σ = 0.513 in the title and 1.638 in the panel."""
+    main, schedule, _, _ = forward.forward_view("smiley", "ve", 0.6, True, 0)
+    sigma = trace(schedule, "σ(t)")
+    ts, ss = decode(sigma["x"]), decode(sigma["y"])
+    at_t = float(np.exp(np.interp(0.6, ts, np.log(ss))))  # σ is geometric in t: interpolate its log
+    assert "σ = 0.513" in main.layout.title.text
+    assert at_t == pytest.approx(0.513, rel=2e-3), f"the panel's σ(0.6) is {at_t:.3f}, the title's 0.513"
+    assert "σ_max = 7.08" in schedule.layout.title.text
+    other = forward.schedule_figure("ve", 0.6, "ring8")
+    assert not np.allclose(decode(trace(other, "σ(t)")["y"]), ss), "the panel ignores the data"
+
+
+def test_keep_relative_moves_t_to_the_same_place_of_the_new_range():
+    from demos.sharing import keep_relative
+
+    ddpm, vp, edm = forward.time_range("ddpm"), forward.time_range("vp"), forward.time_range("edm")
+    assert keep_relative(250, ddpm, vp) == pytest.approx(0.25, abs=0.005)  # 251/1000 of the way, on a 0.005 step
+    assert keep_relative(0.25, vp, ddpm) == 249.0  # -1 + 0.25·1000, a whole timestep
+    assert keep_relative(0.25, vp, edm) == pytest.approx(20.0)
+    assert keep_relative(5000, ddpm, vp) == 1.0 and keep_relative(-7, ddpm, vp) == 0.0  # clipped into the range
+    for a in forward.PROCESSES:
+        for b in forward.PROCESSES:
+            lo, hi, _ = forward.time_range(b)
+            assert (
+                lo <= keep_relative(forward.time_range(a)[1] * 0.37, forward.time_range(a), forward.time_range(b)) <= hi
+            )
+
+
+def test_links_drop_only_the_bad_value():
+    """A link with one bad value keeps the others (issue 20): t=5000 on VE is dropped, VE and smiley stay;
+    t falls back to the default's place in VE's range."""
+    values = forward.load(["smiley", "ve", 5000.0, True, 0, False])
+    assert values[0] == "smiley" and values[1] == "ve"
+    assert values[2].value == pytest.approx(0.25, abs=0.005)
+    assert "Smiley" in values[len(forward.CONTROLS)].layout.title.text
+    from demos.sharing import as_int, values_from_query
+
+    assert as_int("1e3") == 1000 and as_int("20.0") == 20
+    with pytest.raises(ValueError):
+        as_int("2.5")
+    read = values_from_query(reverse.CONTROLS, {"steps": "abc", "sampler": "ddpm"})
+    by_name = dict(zip([c.name for c in reverse.CONTROLS], read))
+    assert by_name["steps"] == 20 and by_name["sampler"] == "ddpm", "an unreadable value dropped the others"
+
+
 def test_noised_picture_endpoints_and_determinism():
     lo, hi, _ = forward.time_range("ddpm")
     clean = forward.noised_picture("ring8", "ddpm", lo, 0)
@@ -319,7 +366,7 @@ def test_reverse_deterministic():
 @pytest.mark.parametrize(
     "changes, message",
     [
-        (dict(sampler="nope"), r"Unknown sampler 'nope'"),
+        (dict(sampler="nope"), r"^Unknown sampler 'nope'\. Pick one from the Sampler list \(keys such as ddim"),
         (dict(grid="weird"), r"Unknown time grid 'weird'"),
         (dict(steps=0), r"Steps must lie between 1 and 1000; got 0\."),
         (dict(steps=2.5), r"Steps must be a whole number; got 2\.5\."),
