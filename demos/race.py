@@ -37,6 +37,7 @@ PANEL_POINTS = 400  # samples drawn per panel (the score uses all of them)
 HEAT_N = 36
 Y_FLOOR = 0.5  # MMD² units at or below this are drawn here on the log axis ("at the floor")
 FLOOR_UNITS = 2.0  # |units| ≤ 2: as good as exact sampling ~95 % of the time
+SAME = 1e-9  # two racers whose samples agree to this are one sampler written twice (DDIM η = 1 and DDPM β̃)
 # Work caps (a race runs ~32 samplers): components × particles × budget, i.e. the 5×5 grid at 2,000
 # particles races up to 57 NFE, the checkerboard (72 components) up to 20; live curves (≈ 420 NFE per
 # sampler plus the reference runs) up to the sharp ring's components × 2,000 particles.
@@ -415,7 +416,7 @@ def race_table(spec: str, budget: int, seed_value: int, particles: int) -> str:
         "| # | sampler | grid it used | steps | NFE | MMD² (u) | wall ms |",
         "|---|---|---|---|---|---|---|",
     ]
-    seen: dict[bytes, str] = {}
+    seen: list[tuple[np.ndarray, str]] = []
     mixture = load_data(spec)
     out_of_budget = []
     rank = 0
@@ -424,9 +425,9 @@ def race_table(spec: str, budget: int, seed_value: int, particles: int) -> str:
             out_of_budget.append(f"{r.label} (needs ≥ {r.min_nfe()} NFE)")
             continue
         rank += 1
-        digest = run.samples.tobytes()
-        same = f" (= {seen[digest]}: identical samples)" if digest in seen else ""
-        seen.setdefault(digest, r.label)
+        twin = next((label for x, label in seen if np.abs(x - run.samples).max() <= SAME), None)
+        same = f" (= {twin}: the same samples)" if twin else ""
+        seen.append((run.samples, r.label))
         lines.append(
             f"| {rank} | {r.label}{same} | {R.grid_text(r, run.steps, mixture)} | {run.steps} | {run.nfe} | "
             f"{_fmt_units(run.units)} | {run.seconds * 1000:.0f} |"
@@ -468,26 +469,56 @@ def _message_figure(text: str) -> go.Figure:
     return plotting.base_layout(fig, "Not computed", height=300, square=False)
 
 
+def _desc(progress):
+    return lambda fraction, text: progress(fraction, desc=text)
+
+
+def _curves_part(spec, seed_value, particles, show, x_axis, y_axis, budget, progress) -> tuple[go.Figure, dict | None]:
+    try:
+        data = curves(spec, seed_value, particles, progress=_desc(progress))
+    except ValueError as err:
+        return _message_figure(plotting.wrap_title(str(err), 70)), None
+    return _curves_cached(spec, seed_value, particles, show, x_axis, y_axis, budget, data), data
+
+
+def _grid_part(spec, grid_solver, seed_value, particles, progress) -> go.Figure:
+    try:
+        g = grid_panel(spec, grid_solver, seed_value, particles, progress=_desc(progress))
+    except ValueError as err:
+        return _message_figure(plotting.wrap_title(str(err), 70))
+    return _grid_cached(g["spec"], g["solver"], seed_value, particles, g)
+
+
+def _noop(*args, **kwargs) -> None:
+    return None
+
+
 def race_view(preset, budget, seed_value, particles, show, x_axis, y_axis, grid_solver, progress=None):
     """(summary markdown, race figure, race table, curves figure, grid figure) for one setting."""
     spec, budget, seed_value, particles = _validate(preset, budget, seed_value, particles)
     show, x_axis, y_axis, grid_solver = _view_options(show, x_axis, y_axis, grid_solver)
-    progress = progress or (lambda *a, **k: None)
-    race_runs(spec, budget, seed_value, particles, progress=lambda f, t: progress(f, desc=t))
+    progress = progress or _noop
+    race_runs(spec, budget, seed_value, particles, progress=_desc(progress))
     reference(spec, seed_value, particles)
     race_fig = race_figure(spec, budget, seed_value, particles)
     table = race_table(spec, budget, seed_value, particles)
-    try:
-        data = curves(spec, seed_value, particles, progress=lambda f, t: progress(f, desc=t))
-        curve_fig = _curves_cached(spec, seed_value, particles, show, x_axis, y_axis, budget, data)
-    except ValueError as err:
-        data, curve_fig = None, _message_figure(plotting.wrap_title(str(err), 70))
-    try:
-        g = grid_panel(spec, grid_solver, seed_value, particles, progress=lambda f, t: progress(f, desc=t))
-        grid_fig = _grid_cached(g["spec"], g["solver"], seed_value, particles, g)
-    except ValueError as err:
-        grid_fig = _message_figure(plotting.wrap_title(str(err), 70))
+    curve_fig, data = _curves_part(spec, seed_value, particles, show, x_axis, y_axis, budget, progress)
+    grid_fig = _grid_part(spec, grid_solver, seed_value, particles, progress)
     return summary_text(spec, budget, seed_value, particles, data), race_fig, table, curve_fig, grid_fig
+
+
+def curves_view(preset, budget, seed_value, particles, show, x_axis, y_axis, grid_solver, progress=None):
+    """The error-vs-NFE figure alone (the curve selection and the axes change only it)."""
+    spec, budget, seed_value, particles = _validate(preset, budget, seed_value, particles)
+    show, x_axis, y_axis, grid_solver = _view_options(show, x_axis, y_axis, grid_solver)
+    return _curves_part(spec, seed_value, particles, show, x_axis, y_axis, budget, progress or _noop)[0]
+
+
+def grid_view(preset, budget, seed_value, particles, show, x_axis, y_axis, grid_solver, progress=None):
+    """The grid panel alone (its solver changes only it)."""
+    spec, budget, seed_value, particles = _validate(preset, budget, seed_value, particles)
+    show, x_axis, y_axis, grid_solver = _view_options(show, x_axis, y_axis, grid_solver)
+    return _grid_part(spec, grid_solver, seed_value, particles, progress or _noop)
 
 
 _FIGS: dict[tuple, go.Figure] = {}
@@ -612,14 +643,26 @@ def build():
 
     view = user_facing(latest_only(compute, len(outputs), NAMES))
 
+    def compute_curves(*values, progress=gr.Progress()):
+        return curves_view(*values, progress=progress)
+
+    def compute_grid(*values, progress=gr.Progress()):
+        return grid_view(*values, progress=progress)
+
+    view_curves = user_facing(latest_only(compute_curves, 1, NAMES))
+    view_grid = user_facing(latest_only(compute_grid, 1, NAMES))
+
     def on_scene(name, progress=gr.Progress()):
         if name not in SCENES:
             return [gr.skip()] * (len(controls) + len(outputs))
         return load([SCENES[name].get(c.name, c.default) for c in CONTROLS], progress=progress)
 
     budget.input(view, controls, outputs, trigger_mode="always_last", api_name="race")
-    for c in (preset, seed_box, particles, show, x_axis, y_axis, grid_solver):
+    for c in (preset, seed_box, particles):
         c.input(view, controls, outputs, trigger_mode="always_last", api_visibility="private")
+    for c in (show, x_axis, y_axis):
+        c.input(view_curves, controls, curve_plot, trigger_mode="always_last", api_visibility="private")
+    grid_solver.input(view_grid, controls, grid_plot, trigger_mode="always_last", api_visibility="private")
     clear_link_on_change(controls, link, scene)
     scene.input(user_facing(on_scene), scene, [*controls, *outputs], api_visibility="private")
     numbers_btn.click(user_facing(race_data), controls[:4], numbers, api_name="race_data")
