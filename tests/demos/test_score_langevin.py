@@ -5,15 +5,20 @@ with the claim registry's shipped results), the UI's rule buttons, Play, scenes 
 from __future__ import annotations
 
 import json
+import math
 from urllib.parse import parse_qsl
 
+import gradio as gr
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core import ncsn
 from core.claims import all_claims, shipped
 from core.dataspec import load_data
 from demos import score_langevin as tab
+from demos.inputs import user_facing
 from demos.sharing import values_from_query
 
 BUDGET = 1_500_000  # bytes of figure JSON per update
@@ -254,3 +259,62 @@ def test_notes_cite_the_claims():
 def test_bad_input_is_refused_with_a_message(overrides, message):
     with pytest.raises(ValueError, match=message):
         tab.langevin_view(*values(**overrides))
+
+
+# ---------------------------------------------------------------------------- property-based: never a crash
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([math.nan, math.inf, 1e308, 5e-324, -0.0, 10**400, np.float32(0.5), np.int64(7)]),
+    st.text(max_size=12),
+    st.sampled_from(["", "nan", "1e400", "ring8 ", "gmm:1,0,0,1", "box", "prior", "hide", "level", "all"]),
+    st.lists(st.integers(0, 3), max_size=3),
+)
+
+
+@st.composite
+def cheap_settings(draw):
+    """Valid settings that run fast (few particles, levels and steps), any preset, either start."""
+    preset = draw(st.sampled_from(["ncsn_fig3", "ring8", "four_corners", "moons", "smiley"]))
+    return [
+        preset,
+        draw(st.sampled_from(["box", "prior"])),
+        draw(st.floats(0.05, 100.0)),
+        draw(st.integers(1, 6)),
+        draw(st.floats(1.0, 5.0)),
+        draw(st.integers(1, 30)),
+        draw(st.floats(1e-9, 0.1)),
+        draw(st.floats(1e-6, 0.02)),
+        draw(st.integers(10, 120)),
+        draw(st.integers(0, 3)),
+        draw(st.floats(-2.0, 2.0)),
+        draw(st.one_of(st.none(), st.integers(0, 6))),
+        draw(st.sampled_from(tab.PATHS)),
+    ]
+
+
+@st.composite
+def corrupted(draw):
+    args = draw(cheap_settings())
+    for i in draw(st.lists(st.integers(0, len(args) - 1), max_size=2, unique=True)):
+        args[i] = draw(JUNK)
+    return args
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corrupted())
+def test_any_input_is_refused_with_a_message_or_drawn_finite(args):
+    """Through `user_facing`, as the app calls it: a refusal is one of our messages (never the generic
+    "something went wrong", which means an unexpected exception), or every figure is strict, finite JSON."""
+    try:
+        out = user_facing(tab.langevin_view)(*args)
+    except gr.Error as err:
+        text = str(err.message if hasattr(err, "message") else err)
+        assert "Something went wrong" not in text and "not supported" not in text, (args, text)
+        assert len(text) < 400 and "Traceback" not in text and ".py" not in text, text
+        return
+    for fig in out[:5]:
+        fig_json(fig)
+    json.dumps(out[7], allow_nan=False)
