@@ -14,7 +14,7 @@ import threading
 import gradio as gr
 
 from core.mixture import MixtureError
-from demos import ddim_table, forward, guidance, inpainting, pf_ode, plotting, reverse, score_langevin
+from demos import ddim_table, forward, guidance, inpainting, pf_ode, plotting, race, reverse, score_langevin
 from demos.inputs import user_facing
 from demos.sharing import values_from_query
 
@@ -26,6 +26,7 @@ TABS = [
     inpainting,
     score_langevin,
     pf_ode,
+    race,
 ]
 CONCURRENCY = 2  # one worker per core, for the whole app: more would only make every request slower
 COMPUTE = "compute"  # the one concurrency group every Python event joins
