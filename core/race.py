@@ -542,18 +542,20 @@ def _rounded(obj):
 
 
 def write(presets=None) -> dict:
+    """Recompute the shipped results of `presets` (default: all) and merge each, as soon as it is done, into
+    assets/race_curves.json as it is then (so several writers on different presets do not undo each other)."""
     from core.datasets import PRESETS
 
-    presets = list(PRESETS) if presets is None else presets
-    results = dict(shipped())
-    for key in presets:
+    for key in list(PRESETS) if presets is None else presets:
         t0 = time.perf_counter()
-        results[key] = _rounded(default_results(key))
+        result = _rounded(default_results(key))
+        shipped.cache_clear()
+        results = {**shipped(), key: result}
+        results = {k: results[k] for k in PRESETS if k in results}
+        SHIPPED.write_text(json.dumps(results, ensure_ascii=False, separators=(",", ":")) + "\n")
         print(f"{key}: {time.perf_counter() - t0:.1f} s", flush=True)
-    results = {k: results[k] for k in PRESETS if k in results}
-    SHIPPED.write_text(json.dumps(results, ensure_ascii=False, separators=(",", ":")) + "\n")
     shipped.cache_clear()
-    return results
+    return shipped()
 
 
 def main(argv=None) -> None:
