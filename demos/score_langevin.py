@@ -29,7 +29,7 @@ TAB_ID = "langevin"
 TAB_LABEL = "Score & Langevin"
 MAX_LEVELS = 100
 MAX_TOTAL_STEPS = 5000  # L × T per method: each step is one Python-level score call, whatever the particles
-SIGMA1_RANGE = (0.05, 100.0)
+SIGMA1_RANGE = (0.05, 300.0)  # a user mixture's means may lie ±50 apart, stds up to 20
 GAMMA_RANGE = (1.0, 1000.0)
 LOG_SIGMA_RANGE = (-2.0, 2.0)
 MIN_SIGMA_L = 1e-4
@@ -193,7 +193,7 @@ def gamma_keeping(sigma1: float, sigma_l: float, levels: int) -> float:
     """The γ (2 decimals, at least 1) that keeps σ_L when σ₁ or L changes."""
     if levels < 2:
         return 1.0
-    return max(1.0, round(ncsn.gamma_for(sigma1, sigma_l, levels), 2))
+    return min(max(1.0, round(ncsn.gamma_for(sigma1, sigma_l, levels), 2)), GAMMA_RANGE[1])
 
 
 def sigma_l_of(sigma1: float, gamma: float, levels: int) -> float:
@@ -745,7 +745,9 @@ def build():
                 sigma1 = gr.Slider(*SIGMA1_RANGE, value=d["sigma1"], step=0.01, label="σ₁ (largest noise level)")
                 sigma1_btn = gr.Button("σ₁ ← Technique 1 (largest distance)", size="sm")
                 levels = gr.Slider(1, MAX_LEVELS, value=d["levels"], step=1, label="Levels L")
-                gamma = gr.Slider(1.0, 50.0, value=d["gamma"], step=0.01, label="Ratio γ = σ(i−1)/σ(i)")
+                gamma = gr.Number(
+                    d["gamma"], label="Ratio γ = σ(i−1)/σ(i)", minimum=GAMMA_RANGE[0], maximum=GAMMA_RANGE[1]
+                )
                 steps = gr.Slider(1, MAX_STEPS, value=d["steps"], step=1, label="Steps per level T")
                 eps = gr.Number(d["eps"], label="ε (α_i = ε σ_i²/σ_L²)", minimum=0)
                 eps_btn = gr.Button("ε ← Technique 4 (eq. 4 for this T, γ)", size="sm")
