@@ -21,6 +21,7 @@ scene through the tab's own `load`. This module has no Gradio and no numbers: th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlencode
 
 
@@ -93,14 +94,20 @@ class Programme:
     seed: str = field(default="", compare=False)  # the seed file it was read from
 
 
+@lru_cache(maxsize=1024)
+def _pairs(query: str) -> tuple[tuple[str, str], ...]:
+    return tuple(parse_qsl(query.lstrip("?"), keep_blank_values=True))
+
+
 def params(query: str) -> dict[str, str]:
     """A scene's query string as a dict (values may be written unencoded, "η = 0.0")."""
-    return dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
+    return dict(_pairs(query))
 
 
+@lru_cache(maxsize=1024)
 def href(query: str) -> str:
     """The relative link that opens a scene in the same app: `?tab=...&name=value` (encoded)."""
-    return "?" + urlencode(params(query), quote_via=quote)
+    return "?" + urlencode(dict(_pairs(query)), quote_via=quote)
 
 
 # ---------------------------------------------------------------------------------------------- papers
@@ -224,9 +231,11 @@ TOPICS: list[Topic] = [
         "Score matching and annealed Langevin dynamics (NCSN)",
         ("ncsn",),
         "NCSN's Figure 3 on its own 2D toy: plain Langevin gets the mode weights wrong, annealed Langevin over "
-        "a ladder of noise levels recovers them.",
+        "a ladder of noise levels recovers them; level by level, with the mass per mode.",
         "Score matching itself (the training of the score network) is not shown: the scores are exact.",
         (
+            _s("Score & Langevin: NCSN Fig. 3, plain vs annealed", "tab=langevin&preset=ncsn_fig3"),
+            _s("Score & Langevin: start from N(0, σ₁² I)", "tab=langevin&preset=ncsn_fig3&init=prior"),
             _s(
                 "Reverse: plain Langevin gets the weights wrong",
                 "tab=reverse&preset=ncsn_fig3&process=ve&grid=logsnr&sampler=langevin&steps=10&particles=1000",
@@ -243,10 +252,25 @@ TOPICS: list[Topic] = [
         "ncsnv2",
         "NCSNv2: choosing the noise scales",
         ("ncsnv2",),
-        "Technique 1: the VE process's largest noise level is the largest distance between data points, so "
-        "the noised data covers every mode.",
-        "The other techniques (noise-conditional scaling of the network, step size, EMA) are not shown.",
-        (_s("Forward: VE, the data explodes", "tab=forward&preset=smiley&process=ve&t=0.6"),),
+        "Techniques 1, 2 and 4 on annealed Langevin: σ₁ from the largest distance between data points, the "
+        "ratio γ between levels, the step ε and steps per level; and the VE process's σ_max chosen by Technique 1.",
+        "Techniques 3 (noise-conditional scaling of the network) and 5 (EMA) concern training: not shown.",
+        (
+            _s(
+                "Score & Langevin: σ₁ far below the rule (Technique 1)",
+                "tab=langevin&preset=ncsn_fig3&sigma1=2.1&gamma=1.81",
+            ),
+            _s(
+                "Score & Langevin: three levels, γ = 46 (Technique 2)",
+                "tab=langevin&preset=ncsn_fig3&sigma1=21&levels=3&gamma=45.9&steps=333",
+            ),
+            _s(
+                "Score & Langevin: five steps per level (Technique 4)",
+                "tab=langevin&preset=ncsn_fig3&steps=5&eps=7e-5",
+            ),
+            _s("Forward: VE, the data explodes", "tab=forward&preset=smiley&process=ve&t=0.6"),
+        ),
+        claims=("ncsnv2_sigma1_rule", "ncsnv2_gamma_rule", "ncsnv2_eps_rule"),
     ),
     Topic(
         "score_sde",
@@ -273,15 +297,22 @@ TOPICS: list[Topic] = [
         "pf_ode",
         "The probability-flow ODE and exact likelihoods",
         ("sde", "ot_codes"),
-        "The probability-flow ODE integrated by an adaptive solver on the exact score: deterministic paths "
-        "from noise to data.",
-        "The exact likelihood by the instantaneous change of variables is not in a tab yet.",
+        "The exact log-likelihood by the instantaneous change of variables (exact divergence), against the true "
+        "log p, under each process and prior; the PF-ODE integrated by an adaptive solver on the exact score.",
+        "",
         (
+            _s("PF-ODE: exact likelihood under VP", "tab=pfode&view=likelihood&preset=ring8&process=vp&prior=exact"),
+            _s("PF-ODE: VE's prior mismatch", "tab=pfode&view=likelihood&preset=ring8&process=ve&prior=gaussian"),
+            _s(
+                "PF-ODE: a loose tolerance shows in the gap",
+                "tab=pfode&view=likelihood&preset=grid25&process=edm&rtol=1e-4",
+            ),
             _s(
                 "Reverse: adaptive PF-ODE (VP)",
                 "tab=reverse&preset=ring8&process=vp&grid=logsnr&sampler=pf_adaptive&steps=20",
             ),
         ),
+        claims=("pf_ode_exact_likelihood",),
     ),
     Topic(
         "ddim",
@@ -305,15 +336,20 @@ TOPICS: list[Topic] = [
         "Improved DDPM: the cosine schedule and learned variances",
         ("iddpm",),
         "The cosine schedule as a forward process (it destroys information more slowly than the linear one), "
-        "and sampled with DDIM.",
-        "Learned variances and the hybrid loss L_simple + λ L_vlb need a trained model: not shown.",
+        "sampled with DDIM; the target of the learned variances, the optimal Σ(x), as a row of the DDIM table.",
+        "Learning the variances with the hybrid loss L_simple + λ L_vlb needs a trained model: not shown.",
         (
+            _s(
+                "DDIM table: the optimal Σ(x) row, S = 20",
+                "tab=ddim&preset=ring8&cell_steps=20&cell_variant=optimal Σ(x)",
+            ),
             _s("Forward: cosine schedule at t = 500", "tab=forward&preset=ring8&process=cosine&t=500"),
             _s(
                 "Reverse: DDIM on the cosine schedule",
                 "tab=reverse&preset=ring8&process=cosine&grid=leading&sampler=ddim&steps=20",
             ),
         ),
+        claims=("iddpm_optimal_step", "iddpm_optimal_few_steps"),
     ),
     Topic(
         "classifier_guidance",
@@ -323,6 +359,7 @@ TOPICS: list[Topic] = [
         "classifier-free guidance at w = s − 1: the CFG tab shows both.",
         "ADM's architecture and the separately trained noisy classifier are not shown.",
         (_s("CFG: w = 3 (scale s = 4)", "tab=cfg&preset=guidance_collapse&label=0&w=3"),),
+        claims=("classifier_guidance_is_cfg",),
     ),
     Topic(
         "cfg",
@@ -336,21 +373,27 @@ TOPICS: list[Topic] = [
             _s("CFG: fidelity up, then overshoot", "tab=cfg&preset=ring8_soft&label=0&w=7"),
             _s("CFG: separated classes, nothing to gain", "tab=cfg&preset=ring8&label=0&w=3"),
         ),
+        claims=("cfg_mode_collapse", "cfg_fidelity_overshoot"),
     ),
     Topic(
         "vdm",
         "Variational diffusion models: everything in terms of the log-SNR",
         ("vdm",),
-        "The log-SNR λ(t) of every process (Forward tab's schedule plot) and sampling on a grid uniform in "
-        "log-SNR.",
+        "The log-SNR λ(t) of every process (Forward tab's schedule plot), sampling on a grid uniform in "
+        "log-SNR, and VDM's point that processes with the same log-SNR path share one ODE.",
         "VDM's learned noise schedule and its continuous-time ELBO are not shown.",
         (
+            _s(
+                "PF-ODE: VP and EDM, one ODE",
+                "tab=pfode&view=schedules&preset=ring8&process=vp&process_b=edm&grid=karras",
+            ),
             _s("Forward: the VP schedule and its log-SNR", "tab=forward&preset=ring8&process=vp&t=0.5"),
             _s(
                 "Reverse: DPM-Solver-2 on a log-SNR grid",
                 "tab=reverse&preset=ring8&process=ddpm&grid=logsnr&sampler=dpm_solver_2&steps=10",
             ),
         ),
+        claims=("one_ode_every_schedule",),
     ),
     Topic("ddgan", "Denoising diffusion GANs", ("ddgan",), "",
           "A GAN per denoising step is a trained model of another kind: not demoed."),
@@ -369,8 +412,13 @@ TOPICS: list[Topic] = [
                 "tab=reverse&preset=grid25&process=edm&grid=karras&sampler=edm_heun&steps=18",
             ),
             _s("Forward: the EDM process (σ = t)", "tab=forward&preset=grid25&process=edm&t=2"),
+            _s("Sampler race: EDM's Karras schedule at 50 NFE", "tab=race&preset=ring8&budget=50"),
+            _s(
+                "Sampler race: the grid matters more than the solver",
+                "tab=race&preset=ring8&budget=20&grid_solver=dpmpp_2m&show=all",
+            ),
         ),
-        claims=("edm_nfe",),
+        claims=("edm_nfe", "grid_vs_solver", "race_orders", "one_ode_every_schedule"),
     ),
     Topic(
         "fast_solvers",
@@ -392,15 +440,20 @@ TOPICS: list[Topic] = [
                 "Reverse: diffusers PNDM, 20 steps",
                 "tab=reverse&preset=ring8&process=ddpm&grid=leading&sampler=diffusers:PNDM&steps=20",
             ),
+            _s("Sampler race: DPM-Solver at 10 NFE vs DDPM at 1000", "tab=race&preset=ring8_wide&budget=10"),
+            _s(
+                "Sampler race: orders of convergence",
+                "tab=race&preset=ring8&budget=50&show=deterministic&y_axis=path",
+            ),
         ),
-        claims=("dpm_solver_grid",),
+        claims=("dpm_solver_grid", "race_orders", "grid_vs_solver"),
     ),
     Topic(
         "flow",
         "Flow matching",
         ("flow",),
-        "The straight-line path x_t = (1 − t) x_0 + t ε with its exact marginals, and its velocity ODE "
-        "integrated by Euler in 10 steps.",
+        "The straight-line path x_t = (1 − t) x_0 + t ε with its exact marginals, its velocity ODE integrated "
+        "by Euler in 10 steps, and how straight its paths are against VP's.",
         "Learning the velocity field (the flow-matching loss) is not shown.",
         (
             _s("Forward: flow matching midpoint", "tab=forward&preset=moons&process=flow&t=0.5"),
@@ -408,19 +461,63 @@ TOPICS: list[Topic] = [
                 "Reverse: flow matching Euler, 10 steps",
                 "tab=reverse&preset=moons&process=flow&grid=linspace&sampler=flow_euler&steps=10",
             ),
+            _s(
+                "PF-ODE: flow's straight paths on its own grid",
+                "tab=pfode&view=flow&preset=ring8&grid=uniform&steps=10",
+            ),
+            _s("PF-ODE: flow on Karras nodes", "tab=pfode&view=flow&preset=ring8&grid=karras&steps=10"),
         ),
+        claims=("flow_straighter_paths", "flow_euler_is_ddim"),
     ),
-    Topic("sdedit", "SDEdit: edit by noising a guide, then denoising", ("sdedit",), "",
-          "Not in a tab yet."),
-    Topic("inpainting", "Inpainting and RePaint's resampling", ("repaint",), "", "Not in a tab yet."),
+    Topic(
+        "sdedit",
+        "SDEdit: edit by noising a guide, then denoising",
+        ("sdedit",),
+        "Guide points that are not data, diffused to t₀ and denoised on the exact model: realism against "
+        "faithfulness over t₀, beside the paper's recommended t₀ ∈ [0.3, 0.6].",
+        "Strokes on images and the VE SDE the paper edits with are not shown; the guides here are 2D points.",
+        (
+            _s("SDEdit: a square at t₀ = 0.3", "tab=inpaint&preset=four_corners&stroke=square&t0=0.3"),
+            _s("SDEdit: t₀ = 0.6 forgets the guide", "tab=inpaint&preset=four_corners&stroke=line&t0=0.6"),
+            _s("SDEdit: a shifted ring pulled back", "tab=inpaint&preset=ring8&stroke=shifted&t0=0.2"),
+        ),
+        claims=("sdedit_tradeoff", "sdedit_t0_range"),
+    ),
+    Topic(
+        "inpainting",
+        "Inpainting and RePaint's resampling",
+        ("repaint",),
+        "x₁ known, x₂ sampled: naive replacement against RePaint's U resamplings and jumps, both against the "
+        "exact conditional p(x₂ | x₁).",
+        "Masks on images are not shown: the known part here is one coordinate.",
+        (
+            _s(
+                "Inpainting: RePaint U = 10 vs naive",
+                "tab=inpaint&preset=four_corners&x1=2&resamplings=10&jump=1&steps=50",
+            ),
+            _s(
+                "Inpainting: naive replacement (U = 1)",
+                "tab=inpaint&preset=four_corners&x1=2&resamplings=1&jump=1",
+            ),
+            _s(
+                "Inpainting: RePaint with jumps (j = 10)",
+                "tab=inpaint&preset=four_corners&x1=2&resamplings=10&jump=10",
+            ),
+        ),
+        claims=("repaint_harmonises",),
+    ),
     Topic(
         "own_data",
         "Your own data (FIDLE's Fashion-MNIST example)",
         (),
-        "Every tab's Data box also takes a mixture of your own, `gmm:` followed by components "
-        "(weight, mean x, mean y, std x, std y, angle, class).",
+        "The Your data tab turns points, a table or a drawing into an exact mixture; every tab's Data box also "
+        "takes it as `gmm:` followed by components (weight, mean x, mean y, std x, std y, angle, class).",
         "FIDLE trains a DDPM on Fashion-MNIST images; here the data are 2D mixtures, with exact answers.",
         (
+            _s(
+                "Your data: a mixture of your own, from points or a table",
+                "tab=data&spec=gmm:1,-2,0,0.3,0.3,0,0;1,2,0,0.5,0.1,30,1",
+            ),
             _s(
                 "Reverse: DDIM on a two-component mixture of your own",
                 "tab=reverse&preset=gmm:1,-2,0,0.3,0.3,0,0;1,2,0,0.5,0.1,30,1&sampler=ddim&steps=20",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
+from functools import lru_cache
 from html import escape
 
 from core import syllabus as data
@@ -83,18 +84,21 @@ CSS = """
 """
 
 
-def present_tabs() -> set[str]:
-    """TAB_IDs of the tabs this app serves (app.TABS); links to other tabs are not shown. `python app.py`
-    runs the app as __main__, so look there first; otherwise import it (it is already imported whenever
-    the app is being built)."""
+def _served() -> dict:
+    """The tab modules this app serves (app.TABS), by TAB_ID. `python app.py` runs the app as __main__, so
+    look there first; otherwise import it (it is already imported whenever the app is being built)."""
     for name in ("__main__", "app"):
-        module = sys.modules.get(name)
-        tabs = getattr(module, "TABS", None)
+        tabs = getattr(sys.modules.get(name), "TABS", None)
         if tabs and all(hasattr(m, "TAB_ID") for m in tabs):
-            return {m.TAB_ID for m in tabs}
+            return {m.TAB_ID: m for m in tabs}
     import app
 
-    return {m.TAB_ID for m in app.TABS}
+    return {m.TAB_ID: m for m in app.TABS}
+
+
+def present_tabs() -> set[str]:
+    """TAB_IDs of the tabs this app serves; links to other tabs are not shown ("tab coming")."""
+    return set(_served())
 
 
 def _text(s: str) -> str:
@@ -103,7 +107,12 @@ def _text(s: str) -> str:
 
 
 def tab_title(tab_id: str) -> str:
-    return TAB_TITLES.get(tab_id, tab_id)
+    """The tab button's name: the module's TITLE if it has one, else TAB_TITLES, else the id."""
+    try:
+        title = getattr(_served().get(tab_id), "TITLE", None)
+    except ImportError:
+        title = None
+    return title or TAB_TITLES.get(tab_id, tab_id)
 
 
 def _badge(verdict: str | None) -> str:
@@ -150,6 +159,9 @@ def _topic_card(number: int, topic: data.Topic, tabs: set[str], claims: dict) ->
         parts.append("<ul>" + "".join(_paper_line(k) for k in topic.papers) + "</ul>")
     if topic.shown and live:
         parts.append(f"<p><b>Here:</b> {_text(topic.shown)}</p>")
+    elif topic.scenes:
+        coming = ", ".join(dict.fromkeys(tab_title(s.tab) for s in topic.scenes))
+        parts.append(f'<p class="muted"><b>Coming:</b> the {escape(coming)} tab is not in this app yet.</p>')
     if topic.missing:
         parts.append(f'<p class="muted"><b>Not shown:</b> {_text(topic.missing)}</p>')
     if topic.scenes:
@@ -184,8 +196,13 @@ def overview_html(tabs: set[str] | None = None) -> str:
 
 def syllabus_html(programme: str = ALL, tabs: set[str] | None = None) -> str:
     """The syllabus map: every topic in order (programme "all"), or one programme session by session."""
-    tabs = present_tabs() if tabs is None else tabs
-    claims, _ = _registry()
+    return _map_html(programme, frozenset(present_tabs() if tabs is None else tabs), _registry)
+
+
+@lru_cache(maxsize=64)
+def _map_html(programme: str, tabs: frozenset[str], registry) -> str:
+    """(cached: the syllabus and the registered claims do not change while the app runs)"""
+    claims, _ = registry()
     numbers = {t.key: i + 1 for i, t in enumerate(data.TOPICS)}
     if programme == ALL:
         cards = "".join(_topic_card(numbers[t.key], t, tabs, claims) for t in data.TOPICS)
@@ -238,7 +255,11 @@ def syllabus_view(programme: str = ALL) -> tuple[str]:
 
 
 def load(values: list) -> list:
-    return [values[0], *syllabus_view(*values)]
+    """The URL sets the programme radio only: the map follows by the radio's change event. (As an output of
+    the page load the map would be dimmed until the shared queue reaches the load, seconds on a busy app.)"""
+    from demos.inputs import choice
+
+    return [choice(values[0], [k for _, k in PROGRAMME_CHOICES], "programme")]
 
 
 def warm_up() -> None:
@@ -262,7 +283,9 @@ def build():
             link_btn = gr.Button("🔗 Link to this view", size="sm", scale=0, min_width=180)
             link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False, scale=3)
 
-    controls, outputs = [programme], [syllabus_map]
-    programme.input(user_facing(syllabus_view), controls, outputs, trigger_mode="always_last", api_name="syllabus")
+    controls = [programme]
+    programme.change(
+        user_facing(syllabus_view), controls, syllabus_map, trigger_mode="always_last", api_name="syllabus"
+    )
     link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
-    return tab, controls, outputs
+    return tab, controls, []
