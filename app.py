@@ -14,11 +14,24 @@ import threading
 import gradio as gr
 
 from core.mixture import MixtureError
-from demos import ddim_table, forward, guidance, inpainting, pf_ode, plotting, race, reverse, score_langevin
+from demos import (
+    ddim_table,
+    forward,
+    guidance,
+    inpainting,
+    pf_ode,
+    plotting,
+    race,
+    reverse,
+    score_langevin,
+    syllabus,
+    your_data,
+)
 from demos.inputs import user_facing
 from demos.sharing import values_from_query
 
 TABS = [
+    syllabus,
     forward,
     reverse,
     ddim_table,
@@ -27,6 +40,7 @@ TABS = [
     score_langevin,
     pf_ode,
     race,
+    your_data,
 ]
 CONCURRENCY = 2  # one worker per core, for the whole app: more would only make every request slower
 COMPUTE = "compute"  # the one concurrency group every Python event joins
