@@ -88,7 +88,7 @@ def _level(page) -> int:
 
 
 def test_play_runs_once_to_the_end_and_stop_stops_it(browser, app_url):
-    page = _open(browser, app_url, DESKTOP, "&frame=6", ready="step 600/1,000")
+    page = _open(browser, app_url, DESKTOP, "&frame=8", ready="step 800/1,000")
     try:
         page.page.get_by_role("button", name="▶ Play").click()
         page.wait_for_view(TAB, "after level 10/10", ANNEALED)
