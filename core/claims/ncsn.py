@@ -54,7 +54,7 @@ def summary(v: dict[str, float]) -> str:
     return (
         f"Share of the 0.2 mode (truth 0.20): plain Langevin {span('plain')}, annealed (toy: σ 20 → 1, ε = 0.1) "
         f"{span('toy')}, annealed (Algorithm 1: ε = 2e-5) {span('alg1')}. Plain Langevin keeps the start's ½ / ½: "
-        "between the modes the score is ~0 and nothing moves mass across."
+        "near each mode the score does not depend on the weights, and little mass crosses the gap between the modes."
     )
 
 
