@@ -292,7 +292,7 @@ def likelihood_figure(preset: str, process: str, out: dict, nums: dict, t_rel: f
     box = _likelihood_box(mixture)
     fig = go.Figure(plotting.density_trace(mixture.diffused(a / c[j], s / c[j]), box, name="exact p_t"))
     paths = res.path / c[:, None, None]
-    fig.add_trace(plotting.paths_trace(paths, name="PF-ODE paths (data → prior)", width=1.6))
+    fig.add_trace(plotting.paths_trace(paths, name="PF-ODE paths, drawn as x/√(α²+σ²)", width=1.6))
     fig.add_trace(
         go.Scatter(
             x=out["points"][:, 0],
@@ -318,10 +318,7 @@ def likelihood_figure(preset: str, process: str, out: dict, nums: dict, t_rel: f
     )
     proc = make_process(process, mixture)
     clock = "σ" if res.clock == "σ" else "t"
-    title = (
-        f"{data_title(preset)} · {proc.name} · {clock} = {res.t[j]:.3g} of {res.t[-1]:.3g} "
-        f"(t/T = {t_rel:.2f}) · frame x/√(α²+σ²)"
-    )
+    title = f"{data_title(preset)} · {proc.name} · {clock} = {res.t[j]:.3g} of {res.t[-1]:.3g} · t/T = {t_rel:.2f}"
     return plotting.set_box(plotting.base_layout(fig, title, height=540), box)
 
 
@@ -358,13 +355,13 @@ def gap_figure(process: str, out: dict, prior: str, rtol: float) -> go.Figure:
                 name=f"rtol = {rtol:g}",
             )
     nfe = [out["solves"][r].nfe for r in RTOLS]
-    title = f"Mean |gap| vs solver tolerance · {make_process(process).name} · NFE {nfe[0]}–{nfe[-1]}"
-    plotting.base_layout(fig, title, height=360, square=False)
+    title = f"Mean |gap| vs rtol · {make_process(process).name} · NFE {nfe[0]}–{nfe[-1]}"
+    plotting.base_layout(fig, title, height=400, square=False)
     fig.update_layout(
         xaxis=dict(title="rtol = atol (tighter →)", type="log", autorange="reversed", exponentformat="power"),
         yaxis=dict(title="nats", type="log", exponentformat="power"),
-        legend=dict(y=-0.3),
-        margin=dict(b=100),
+        legend=dict(y=-0.42),
+        margin=dict(b=140),
     )
     return fig
 
@@ -535,12 +532,12 @@ def lambda_figure(preset: str, process: str, process_b: str, run: dict) -> go.Fi
             marker=dict(size=10, color=color, symbol=symbol, line=dict(width=1.5, color=color)),
             name=f"nodes on {key}",
         )
-    plotting.base_layout(fig, "λ(t) = log(α/σ): the same λ nodes reached at different times", 360, square=False)
+    plotting.base_layout(fig, "λ(t) = log(α/σ): the same λ nodes reached at different times", 400, square=False)
     fig.update_layout(
         xaxis=dict(title="relative time (t − t_min)/(t_max − t_min): 0 = data, 1 = noise"),
         yaxis=dict(title="λ"),
-        legend=dict(y=-0.3),
-        margin=dict(b=110),
+        legend=dict(y=-0.42),
+        margin=dict(b=150),
     )
     return fig
 
@@ -729,7 +726,7 @@ def flow_figure(preset: str, steps: int, placement: str, seed_value: int, paths:
             col=2,
         )
     g_flow, g_vp = paths["flow"]["geometry"], paths["vp"]["geometry"]
-    title = f"Same noise: length/chord flow {np.mean(g_flow.ratio):.2f}, VP {np.mean(g_vp.ratio):.2f}"
+    title = f"Same noise · length/chord flow {np.mean(g_flow.ratio):.2f} · VP {np.mean(g_vp.ratio):.2f}"
     plotting.base_layout(fig, title, height=520, square=False)
     fig.update_annotations(font=dict(size=13))
     fig.update_layout(margin=dict(t=fig.layout.margin.t + 24))
@@ -750,21 +747,24 @@ def euler_figure(placement: str, steps: int, errors: dict) -> go.Figure:
         ("edm", "Euler in σ, EDM (= DDIM)", PROCESS_COLORS["edm"], "solid"),
     )
     for key, name, color, dash in series:
+        wide = key == "flow"  # drawn first and wide: curves that coincide with it stay visible on top
         fig.add_scatter(
             x=list(EULER_STEPS),
             y=[max(v, 1e-12) for v in errors[key]],
             mode="lines+markers",
             name=name,
-            line=dict(color=color, width=3, dash=dash),
+            line=dict(color=color, width=9 if wide else 3, dash=dash),
+            marker=dict(size=12 if wide else 7),
+            opacity=0.45 if wide else 1.0,
         )
     fig.add_vline(x=steps, line=dict(color="#111827", dash="dash"))
-    title = f"Distance to the exact ODE solution · nodes {NODE_PLACEMENTS[placement]}"
-    plotting.base_layout(fig, title, height=360, square=False)
+    title = f"Distance to the exact ODE solution · nodes {NODE_PLACEMENTS[placement]} · equal curves: same σ̃ nodes"
+    plotting.base_layout(fig, title, height=420, square=False)
     fig.update_layout(
         xaxis=dict(title="steps", type="log"),
         yaxis=dict(title="mean error", type="log", exponentformat="power"),
-        legend=dict(y=-0.3),
-        margin=dict(b=110),
+        legend=dict(y=-0.42),
+        margin=dict(b=150),
     )
     return fig
 
