@@ -355,10 +355,15 @@ def gap_figure(process: str, out: dict, prior: str, rtol: float) -> go.Figure:
                 name=f"rtol = {rtol:g}",
             )
     nfe = [out["solves"][r].nfe for r in RTOLS]
-    title = f"Mean |gap| vs rtol · {make_process(process).name} · NFE {nfe[0]}–{nfe[-1]}"
+    title = f"Mean |gap| vs rtol · {make_process(process).name}"
     plotting.base_layout(fig, title, height=400, square=False)
     fig.update_layout(
-        xaxis=dict(title="rtol = atol (tighter →)", type="log", autorange="reversed", exponentformat="power"),
+        xaxis=dict(
+            title=f"rtol = atol (tighter →) · NFE {nfe[0]}–{nfe[-1]}",
+            type="log",
+            autorange="reversed",
+            exponentformat="power",
+        ),
         yaxis=dict(title="nats", type="log", exponentformat="power"),
         legend=dict(y=-0.42),
         margin=dict(b=140),
