@@ -8,6 +8,7 @@ import pytest
 from core import datasets
 from core.datasets import PRESETS, Preset, load_preset
 from core.mixture import GaussianMixture
+from tests.core.test_mixture import ROUNDING, assert_within_rounding
 
 PRESET_KEYS = sorted(PRESETS)
 
@@ -20,7 +21,8 @@ def test_every_preset_is_a_labelled_mixture(key):
     assert isinstance(mix, GaussianMixture)
     assert load_preset(key) is mix, "presets are built once and cached"
     assert mix.n_components >= 2 and len(mix.classes) >= 2
-    assert mix.weights.sum() == pytest.approx(1.0, abs=1e-14) and np.all(mix.weights > 0)
+    assert_within_rounding(mix.weights.sum(), 1.0, 1.0, "Σ weights")  # K positive terms summing to 1
+    assert np.all(mix.weights > 0)
     # building again gives the same numbers (no randomness in the presets)
     again = preset.build()
     for name in ("weights", "means", "covs", "labels"):
@@ -41,7 +43,8 @@ def test_ring():
     mix = datasets.ring(8, 2.0, 0.15)
     np.testing.assert_allclose(np.linalg.norm(mix.means, axis=1), 2.0)
     angles = np.sort(np.mod(np.arctan2(mix.means[:, 1], mix.means[:, 0]), 2 * np.pi))
-    np.testing.assert_allclose(np.diff(angles), 2 * np.pi / 8, rtol=1e-12)
+    # each difference cancels two angles of size up to 2π (each from arctan2 of rounded cos, sin)
+    assert_within_rounding(np.diff(angles), np.full(7, 2 * np.pi / 8), angles[1:] + angles[:-1], "angle steps")
     np.testing.assert_allclose(mix.weights, 1 / 8)
     np.testing.assert_allclose(mix.covs, np.broadcast_to(0.15**2 * np.eye(2), (8, 2, 2)))
     assert mix.labels.tolist() == [0, 1] * 4
@@ -52,7 +55,7 @@ def test_ring():
 def test_grid_is_a_centred_lattice_with_checkerboard_classes():
     mix = load_preset("grid25")
     assert mix.n_components == 25
-    np.testing.assert_allclose(mix.weights @ mix.means, 0.0, atol=1e-15)
+    assert_within_rounding(mix.weights @ mix.means, np.zeros(2), mix.weights @ np.abs(mix.means), "Σ π_k μ_k")
     np.testing.assert_allclose(np.unique(mix.means[:, 0]), [-2, -1, 0, 1, 2])
     # lattice neighbours (distance 1) always have different classes
     d = np.linalg.norm(mix.means[:, None] - mix.means[None], axis=-1)
@@ -67,7 +70,9 @@ def test_two_moons_and_spiral():
     # each moon is an arc of radius 1.5 about its own centre; the two are point-symmetric
     np.testing.assert_allclose(np.linalg.norm(upper - 1.5 * np.array([-0.5, -0.25]), axis=1), 1.5)
     np.testing.assert_allclose(np.linalg.norm(lower - 1.5 * np.array([0.5, 0.25]), axis=1), 1.5)
-    np.testing.assert_allclose(np.sort(upper, axis=0), np.sort(-lower, axis=0), atol=1e-12)
+    # 1.5·(centre + (cos, sin)(angle)) with angles up to 2π: the coordinates round by ε·1.5·(|centre| + 1 + 2π)
+    scale = 1.5 * (np.abs([0.5, 0.25]) + 1 + 2 * np.pi)
+    assert_within_rounding(np.sort(upper, axis=0), np.sort(-lower, axis=0), scale, "moons point symmetry")
 
     spiral = load_preset("spiral")
     arm0, arm1 = spiral.means[spiral.labels == 0], spiral.means[spiral.labels == 1]
@@ -105,10 +110,13 @@ def test_pinwheel_covariances_point_along_rotated_spokes():
     mix = load_preset("pinwheel")
     for mean, cov in zip(mix.means, mix.covs, strict=True):
         vals, vecs = np.linalg.eigh(cov)
-        np.testing.assert_allclose(vals, [0.08**2, 0.5**2], rtol=1e-12)
+        # eigenvalues are exact to rounding of the matrix's norm, eigenvectors to that over the gap
+        norm = np.abs(cov).sum(1).max()
+        assert_within_rounding(vals, [0.08**2, 0.5**2], norm, "pinwheel variances")
         major = vecs[:, 1]
         spoke = np.arctan2(mean[1], mean[0]) + 0.6
-        assert abs(major @ [np.cos(spoke), np.sin(spoke)]) == pytest.approx(1.0, abs=1e-12)
+        gap = 0.5**2 - 0.08**2
+        assert abs(abs(major @ [np.cos(spoke), np.sin(spoke)]) - 1.0) <= ROUNDING * (2 + norm / gap)
 
 
 def test_guidance_collapse_and_four_corners():

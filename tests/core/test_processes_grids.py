@@ -19,8 +19,14 @@ from core.processes import (
     make_process,
     sigma_max_for,
 )
+from tests.core.test_mixture import assert_within_rounding
 
 PROCESS_NAMES = sorted(PROCESSES)
+
+# Formulas written differently here and in core/processes.py agree to rounding of their terms (see
+# tests/core/test_mixture.py: `assert_within_rounding` allows 1000 ε times the terms' magnitude). An
+# exponential e^u inherits the absolute rounding of its exponent as a relative one, so e^u gets the
+# magnitude e^u·(1 + Σ|terms of u|); x^ρ likewise ρ·(relative rounding of x).
 
 
 def interior_times(p: ForwardProcess, n: int = 9) -> np.ndarray:
@@ -55,11 +61,13 @@ def test_vp_against_score_sde_formulas():
     p = VP()
     t = np.linspace(0, 1, 21)
     beta = 0.1 + t * (20 - 0.1)
+    u_terms = 0.5 * (p.beta_min * t + 0.5 * t**2 * (p.beta_max - p.beta_min))  # |terms| of log α
     alpha = np.exp(-0.5 * _beta_integral(p, t))
-    np.testing.assert_allclose(p.alpha(t), alpha, rtol=1e-14)
-    np.testing.assert_allclose(p.sigma(t), np.sqrt(1 - alpha**2), rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(p.drift_coef(t), -beta / 2, rtol=1e-12)
-    np.testing.assert_allclose(p.diffusion_sq(t), beta, rtol=1e-12)
+    assert_within_rounding(p.alpha(t), alpha, alpha * (1 + u_terms), "VP α")
+    # σ² = 1 - α² cancels 1 against α² (whose relative rounding is twice α's): compare the squares
+    assert_within_rounding(p.sigma(t) ** 2, 1 - alpha**2, 1 + 3 * alpha**2 * (1 + u_terms), "VP σ²")
+    assert_within_rounding(p.drift_coef(t), -beta / 2, beta, "VP f")  # f = α'/α = (-½βα)/α
+    assert_within_rounding(p.diffusion_sq(t), beta, beta, "VP g²")
     # the generic g² = 2σσ' - 2fσ² from the process's own d_sigma agrees away from t = 0 (σ' = ∞ there)
     ti = t[1:]
     np.testing.assert_allclose(ForwardProcess.diffusion_sq(p, ti), beta[1:], rtol=1e-10)
@@ -71,11 +79,14 @@ def test_subvp_against_score_sde_formulas():
     p = SubVP()
     t = np.linspace(0, 1, 21)
     beta = 0.1 + t * (20 - 0.1)
+    u_terms = 0.5 * (p.beta_min * t + 0.5 * t**2 * (p.beta_max - p.beta_min))  # |terms| of log α
     alpha = np.exp(-0.5 * _beta_integral(p, t))
-    np.testing.assert_allclose(p.alpha(t), alpha, rtol=1e-14)
-    np.testing.assert_allclose(p.sigma(t), 1 - alpha**2, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(p.drift_coef(t), -beta / 2, rtol=1e-12)
-    np.testing.assert_allclose(p.diffusion_sq(t), beta * (1 - np.exp(-2 * _beta_integral(p, t))), rtol=1e-12)
+    assert_within_rounding(p.alpha(t), alpha, alpha * (1 + u_terms), "sub-VP α")
+    assert_within_rounding(p.sigma(t), 1 - alpha**2, 1 + 3 * alpha**2 * (1 + u_terms), "sub-VP σ = 1 - α²")
+    assert_within_rounding(p.drift_coef(t), -beta / 2, beta, "sub-VP f")
+    e4 = np.exp(-2 * _beta_integral(p, t))  # α⁴, with the relative rounding of e^(4 log α)
+    g2_terms = beta * (1 + 5 * e4 * (1 + 4 * u_terms))
+    assert_within_rounding(p.diffusion_sq(t), beta * (1 - e4), g2_terms, "sub-VP g² = β(1 - α⁴)")
     np.testing.assert_allclose(ForwardProcess.diffusion_sq(p, t), p.diffusion_sq(t), rtol=1e-10, atol=1e-15)
     # sub-VP's variance never exceeds VP's
     assert np.all(p.sigma(t) <= VP().sigma(t) + 1e-15)
@@ -85,22 +96,27 @@ def test_ve_edm_flow_against_their_definitions():
     ve = VE(sigma_min=0.01, sigma_max=50.0)
     t = np.linspace(0, 1, 11)
     sig = 0.01 * 5000.0**t
-    np.testing.assert_allclose(ve.sigma(t), sig, rtol=1e-13)
+    rel = 1 + t * np.log(5000.0)  # 5000^t = e^(t log 5000)
+    assert_within_rounding(ve.sigma(t), sig, sig * rel, "VE σ")
     np.testing.assert_allclose(ve.alpha(t), 1.0)
     np.testing.assert_allclose(ve.drift_coef(t), 0.0)
-    np.testing.assert_allclose(ve.diffusion_sq(t), 2 * sig**2 * np.log(5000.0), rtol=1e-12)  # d(σ²)/dt
+    g2 = 2 * sig**2 * np.log(5000.0)  # d(σ²)/dt
+    assert_within_rounding(ve.diffusion_sq(t), g2, 2 * g2 * rel, "VE g²")
 
     edm = EDM()
     t = np.linspace(0, 80, 17)
     np.testing.assert_allclose(edm.sigma(t), t)
-    np.testing.assert_allclose(edm.diffusion_sq(t), 2 * t, rtol=1e-14)  # Karras et al. Table 1: g = √(2t)
+    assert_within_rounding(edm.diffusion_sq(t), 2 * t, 2 * t, "EDM g²")  # Karras et al. Table 1: g = √(2t)
     np.testing.assert_allclose(edm.drift_coef(t), 0.0)
 
     fm = FlowMatching()
     t = np.linspace(0, 0.95, 20)
     np.testing.assert_allclose(fm.alpha(t) + fm.sigma(t), 1.0)
-    np.testing.assert_allclose(fm.drift_coef(t), -1 / (1 - t), rtol=1e-14)
-    np.testing.assert_allclose(fm.diffusion_sq(t), 2 * t / (1 - t), rtol=1e-12, atol=1e-15)
+    amplify = (1 + t) / (1 - t)  # 1 - t rounds by ε·(1 + t), relative to 1 - t
+    assert_within_rounding(fm.drift_coef(t), -1 / (1 - t), amplify / (1 - t), "flow f")
+    # g² = 2σσ' - 2fσ² = 2t + 2t²/(1 - t): two positive terms
+    g2_terms = (2 * t + 2 * t**2 / (1 - t)) * (1 + amplify)
+    assert_within_rounding(fm.diffusion_sq(t), 2 * t / (1 - t), g2_terms, "flow g²")
 
 
 def test_discrete_vp_is_ddpm():
@@ -108,14 +124,18 @@ def test_discrete_vp_is_ddpm():
     p = DiscreteVP()
     abar = np.cumprod(1 - np.linspace(1e-4, 0.02, 1000))
     n = np.arange(1000)
-    np.testing.assert_allclose(p.alphas_cumprod(n), abar, rtol=1e-12)
-    np.testing.assert_allclose(p.alpha(n), np.sqrt(abar), rtol=1e-12)
+    # ours is e^(Σ log(1 - β_i)): the sum's terms have magnitude |log ᾱ_n| (one sign), so ᾱ carries the
+    # relative rounding (1 + |log ᾱ_n|)·ε·(number of terms, inside the 1000 ε budget); so does the product
+    rel = 1 + np.abs(np.log(abar))
+    assert_within_rounding(p.alphas_cumprod(n), abar, abar * rel, "ᾱ_n")
+    assert_within_rounding(p.alpha(n), np.sqrt(abar), np.sqrt(abar) * rel, "√ᾱ_n")
     np.testing.assert_allclose(p.sigma(n), np.sqrt(1 - abar), rtol=1e-10)
     assert p.alpha(-1.0) == 1.0 and p.sigma(-1.0) == 0.0 and not np.signbit(p.sigma(-1.0))
     assert (p.t_min, p.t_max, p.discrete) == (-1.0, 999.0, True)
-    assert p.alpha(999) == pytest.approx(np.sqrt(abar[-1]), rel=1e-12)  # ≈ 6.4e-3: not pure noise
+    assert_within_rounding(p.alpha(999), np.sqrt(abar[-1]), np.sqrt(abar[-1]) * rel[-1], "α(999)")  # ≈ 6.4e-3
     # fractional times interpolate log ᾱ linearly: ᾱ(n + ½) = √(ᾱ_n ᾱ_{n+1})
-    np.testing.assert_allclose(p.alphas_cumprod(n[:-1] + 0.5), np.sqrt(abar[:-1] * abar[1:]), rtol=1e-12)
+    half = np.sqrt(abar[:-1] * abar[1:])
+    assert_within_rounding(p.alphas_cumprod(n[:-1] + 0.5), half, half * rel[1:], "ᾱ(n + ½)")
     # on (n-1, n) d log ᾱ/dt = log(1 - β_n): f = ½ log(1 - β_n), g² = -log(1 - β_n) ≈ β_n
     t = interior_times(p)
     beta_n = np.linspace(1e-4, 0.02, 1000)[np.ceil(t).astype(int)]
@@ -145,12 +165,14 @@ def test_noise_levels_and_their_inverse(name):
     t = interior_times(p, 25)
     a, s = p.alpha(t), p.sigma(t)
     assert np.all(a > 0) and np.all(s > 0)
-    np.testing.assert_allclose(p.sigma_tilde(t), s / a, rtol=1e-15)
-    np.testing.assert_allclose(p.log_snr(t), np.log(a / s), rtol=1e-12, atol=1e-12)
+    assert_within_rounding(p.sigma_tilde(t), s / a, s / a, "σ̃ = σ/α")
+    # log α - log σ cancels where α ≈ σ: the terms are the two logarithms
+    assert_within_rounding(p.log_snr(t), np.log(a / s), 1 + np.abs(np.log(a)) + np.abs(np.log(s)), "λ")
     assert np.all(np.diff(p.sigma_tilde(t)) > 0), "σ̃ must increase with t"
     np.testing.assert_allclose(p.t_from_sigma_tilde(p.sigma_tilde(t)), t, rtol=1e-9, atol=1e-9 * p.t_max)
     if name in ("ddpm", "cosine", "vp"):
-        np.testing.assert_allclose(a**2 + s**2, 1.0, rtol=1e-12)  # variance preserving
+        # variance preserving: α² and σ² come from e^(2 log α) and -expm1(2 log α) of the same exponent
+        assert_within_rounding(a**2 + s**2, np.ones_like(a), 1 + 2 * np.abs(np.log(a)), "α² + σ²")
 
 
 @pytest.mark.parametrize("name", PROCESS_NAMES)
@@ -197,8 +219,8 @@ def _check_grid(g: Grid, p: ForwardProcess, n: int):
     assert np.all(np.isfinite(g.d_alpha[:-1])) and np.all(np.isfinite(g.d_sigma[:-1]))
     assert np.all(np.diff(g.t) <= 0) and np.all(g.t >= p.t_min) and np.all(g.t <= p.t_max)
     # all but the appended data node sit on the process's own curve
-    np.testing.assert_allclose(g.alpha[:-1], p.alpha(g.t[:-1]), rtol=1e-14)
-    np.testing.assert_allclose(g.sigma[:-1], p.sigma(g.t[:-1]), rtol=1e-14)
+    assert_within_rounding(g.alpha[:-1], p.alpha(g.t[:-1]), p.alpha(g.t[:-1]), f"{g.label}: α on the curve")
+    assert_within_rounding(g.sigma[:-1], p.sigma(g.t[:-1]), p.sigma(g.t[:-1]), f"{g.label}: σ on the curve")
     assert g.label
 
 
@@ -239,17 +261,22 @@ def test_continuous_timestep_grids_are_uniform_in_t():
     np.testing.assert_allclose(timestep_grid(EDM(), 4).t, [80, 60, 40, 20, 0])
     ve = timestep_grid(VE(), 4)  # σ(0) = σ_min > 0: the data node is appended at t = 0
     np.testing.assert_allclose(ve.t, [1, 2 / 3, 1 / 3, 0, 0])
-    np.testing.assert_allclose(ve.sigma, [50, 0.01 * 5000 ** (2 / 3), 0.01 * 5000 ** (1 / 3), 0.01, 0], rtol=1e-12)
+    want = np.array([50, 0.01 * 5000 ** (2 / 3), 0.01 * 5000 ** (1 / 3), 0.01, 0])
+    assert_within_rounding(ve.sigma, want, want * (1 + np.log(5000)), "VE σ on the grid")  # e^(t log 5000)
 
 
 def test_karras_grid_on_edm_is_eq5():
     """EDM eq. 5 with σ_max = 80, σ_min = 0.002, ρ = 7 and the paper's N = 18, computed directly."""
     n, rho = 18, 7.0
     i = np.arange(n)
-    ref = (80 ** (1 / rho) + i / (n - 1) * (0.002 ** (1 / rho) - 80 ** (1 / rho))) ** rho
+    lo, hi = 0.002 ** (1 / rho), 80 ** (1 / rho)
+    inner = hi + i / (n - 1) * (lo - hi)
+    ref = inner**rho
+    # (a + s(b - a))^ρ: ρ times the relative rounding of the inner sum, whose terms are a and s|b - a|
+    scale = ref * (1 + rho * (hi + i / (n - 1) * (hi - lo)) / inner)
     g = karras_grid(EDM(), n)
-    np.testing.assert_allclose(g.sigma[:-1], ref, rtol=1e-13)
-    np.testing.assert_allclose(g.t[:-1], ref, rtol=1e-13)
+    assert_within_rounding(g.sigma[:-1], ref, scale, "Karras σ_i")
+    assert_within_rounding(g.t[:-1], ref, scale, "Karras t_i")
     assert g.sigma[0] == pytest.approx(80.0) and g.sigma[-2] == pytest.approx(0.002) and g.sigma[-1] == 0
     np.testing.assert_allclose(g.alpha, 1.0)
 
