@@ -151,7 +151,7 @@ def _row(weight: float, mean: np.ndarray, cov: np.ndarray, label: int):
     angle = math.degrees(math.atan2(major[1], major[0]))
     angle = angle - 180 if angle > 90 else (angle + 180 if angle <= -90 else angle)
     sx = float(np.clip(math.sqrt(max(vals[1], 0.0)), *STD_RANGE))
-    sy = float(np.clip(math.sqrt(max(vals[0], 0.0)), max(STD_RANGE[0], sx / MAX_ANISOTROPY), sx))
+    sy = float(np.clip(math.sqrt(max(vals[0], 0.0)), max(STD_RANGE[0], sx / MAX_ANISOTROPY * (1 + 1e-9)), sx))
     return (float(weight), float(mean[0]), float(mean[1]), sx, sy, angle, int(label))
 
 
