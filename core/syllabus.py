@@ -223,19 +223,26 @@ TOPICS: list[Topic] = [
         "training",
         "Training the denoiser: the ε-prediction loss (Algorithm 1)",
         ("ddpm",),
-        "",
-        "Every tab samples with the exact denoiser, so no network is trained here yet.",
+        "A small MLP denoiser trained with Algorithm 1 (ε, x₀ or v prediction), against the exact one: where "
+        "its error lives, and how much of a sampler's error it adds.",
+        "Image networks (U-Nets) are not trained here: the model is a small MLP on 2D data.",
+        (
+            _s("Learned vs exact: the shipped model on the ring", "tab=learned&preset=ring8"),
+            _s("Learned vs exact: error budget at 10 steps", "tab=learned&preset=ring8_soft&steps=10"),
+        ),
     ),
     Topic(
         "ncsn",
         "Score matching and annealed Langevin dynamics (NCSN)",
         ("ncsn",),
         "NCSN's Figure 3 on its own 2D toy: plain Langevin gets the mode weights wrong, annealed Langevin over "
-        "a ladder of noise levels recovers them; level by level, with the mass per mode.",
-        "Score matching itself (the training of the score network) is not shown: the scores are exact.",
+        "a ladder of noise levels recovers them, level by level, with the mass per mode; and a learned score "
+        "that is wrong where the data are rare (Sec. 3.1).",
+        "",
         (
             _s("Score & Langevin: NCSN Fig. 3, plain vs annealed", "tab=langevin&preset=ncsn_fig3"),
             _s("Score & Langevin: start from N(0, σ₁² I)", "tab=langevin&preset=ncsn_fig3&init=prior"),
+            _s("Learned vs exact: the learned score is wrong where data are rare", "tab=learned&preset=ring8&t=20"),
             _s(
                 "Reverse: plain Langevin gets the weights wrong",
                 "tab=reverse&preset=ncsn_fig3&process=ve&grid=logsnr&sampler=langevin&steps=10&particles=1000",
@@ -246,7 +253,7 @@ TOPICS: list[Topic] = [
                 "&particles=1000",
             ),
         ),
-        claims=("ncsn_fig3_annealing",),
+        claims=("ncsn_fig3_annealing", "ncsn_learned_score_rare"),
     ),
     Topic(
         "ncsnv2",
@@ -397,15 +404,21 @@ TOPICS: list[Topic] = [
     ),
     Topic("ddgan", "Denoising diffusion GANs", ("ddgan",), "",
           "A GAN per denoising step is a trained model of another kind: not demoed."),
-    Topic("p2", "Perception-prioritized training (P2 weighting)", ("p2",), "",
-          "A weighting of the training loss over noise levels, for images: not demoed."),
+    Topic(
+        "p2",
+        "Perception-prioritized training (P2 weighting)",
+        ("p2",),
+        "The P2 weighting of the training loss over noise levels, as an option of the learned denoiser.",
+        "Its point, perceptual quality of images, cannot be judged on 2D data.",
+        (_s("Learned vs exact: train live with P2 weighting", "tab=learned&preset=ring8&weighting=p2"),),
+    ),
     Topic(
         "edm",
         "EDM: the design space (σ(t) = t, Karras grid, Heun, churn)",
         ("edm",),
         "EDM's Algorithm 2: Heun steps on the Karras ρ = 7 grid, 18 steps for 35 evaluations, with optional "
-        "churn, on the exact denoiser.",
-        "EDM's preconditioning and loss weighting concern training: not shown.",
+        "churn, on the exact denoiser; the Karras grid in the sampler race.",
+        "EDM's loss weighting and preconditioning are an option of the Learned vs exact tab's training.",
         (
             _s(
                 "Reverse: EDM Heun, 18 steps (35 NFE)",

@@ -271,7 +271,7 @@ def build():
     import gradio as gr
 
     from demos.inputs import user_facing
-    from demos.sharing import link_js
+    from demos.sharing import clear_link_on_change, link_js
 
     with gr.Tab(TITLE, id=TAB_ID) as tab:
         gr.Markdown(INTRO)
@@ -280,7 +280,7 @@ def build():
         gr.HTML(board_html(), css_template=CSS, js_on_load=None, padding=False)
         gr.Markdown(NOTES)
         with gr.Row():
-            link_btn = gr.Button("🔗 Link to this view", size="sm", scale=0, min_width=180)
+            link_btn = gr.Button("Link to this view", size="sm", scale=0, min_width=180)
             link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False, scale=3)
 
     controls = [programme]
@@ -288,4 +288,5 @@ def build():
         user_facing(syllabus_view), controls, syllabus_map, trigger_mode="always_last", api_name="syllabus"
     )
     link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
+    clear_link_on_change(controls, link)
     return tab, controls, []
