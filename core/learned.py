@@ -164,6 +164,7 @@ class LearnedDenoiser:
         self.settings = settings
         self.sigma_data = float(sigma_data)
         self.info = dict(info or {})
+        self.shipped = False  # loaded from assets/learned (set by `cached_model`)
 
     def network(self, inputs: np.ndarray) -> np.ndarray:
         h = inputs
@@ -364,6 +365,7 @@ def cached_model(settings: Settings) -> LearnedDenoiser | None:
     path = shipped_path(settings)
     if path is not None and path.exists():
         model = LearnedDenoiser.load(path)
+        model.shipped = True
         _remember(settings, model)
         return model
     return None
@@ -373,7 +375,8 @@ def get_model(settings: Settings, progress=None) -> tuple[LearnedDenoiser, str]:
     """(model, where it came from: "cache" / "shipped" / "trained") — training if needed (cached after)."""
     settings = settings.validated()
     if settings.key in _CACHE:
-        return cached_model(settings), "cache"
+        model = cached_model(settings)
+        return model, "shipped" if model.shipped else "cache"
     model = cached_model(settings)
     if model is not None:
         return model, "shipped"

@@ -165,7 +165,10 @@ def error_figure(err: dict, preset: str, t: int) -> go.Figure:
             reversescale=True,
             zmin=0,
             zmax=max(1.5, float(np.quantile(err["grid"], 0.98))),
-            colorbar=dict(title=dict(text="‖ε̂−ε*‖", side="right"), thickness=12),
+            # below the map, not beside it: on a phone the map keeps the width
+            colorbar=dict(
+                title=dict(text="‖ε̂−ε*‖", side="right"), orientation="h", y=-0.1, yanchor="top", len=0.8, thickness=10
+            ),
             name="ε error",
             hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.2f}<extra></extra>",
         )
@@ -193,7 +196,9 @@ def error_figure(err: dict, preset: str, t: int) -> go.Figure:
         f"Learned ε error at t = {t} (σ̃ = {err['sigma'] / err['alpha']:.3g}) · "
         f"near {err['near']:.2f} · far {err['far']:.2f}"
     )
-    return plotting.set_box(plotting.base_layout(fig, title, height=520), err["box"])
+    fig = plotting.base_layout(fig, title, height=580)
+    fig.update_layout(legend=dict(y=-0.3), margin=dict(b=120))
+    return plotting.set_box(fig, err["box"])
 
 
 # ---------------------------------------------------------------------------- the error budget
@@ -242,7 +247,7 @@ def budget_figure(b: dict, sampler: str, steps: int) -> go.Figure:
     spec = get_sampler(sampler)
     plotting.base_layout(fig, f"Error budget · {spec.title} · {b['grid']} grid", height=420, square=False)
     fig.update_xaxes(type="log", title="steps", tickvals=x, ticktext=[str(s) for s in x])
-    fig.update_yaxes(type="log" if min(b["exact"] + b["learned"]) > 0 else "linear", title="MMD² (floor units)")
+    fig.update_yaxes(type="log" if min(b["exact"] + b["learned"]) > 0 else "linear", title="MMD², floor units")
     if min(b["exact"] + b["learned"]) <= 0:
         fig.update_yaxes(type="linear")
     fig.update_layout(legend=dict(y=-0.25), margin=dict(b=100))
