@@ -27,7 +27,7 @@ MAX_POINTS = 5000  # rows of a CSV, or points of a drawing, turned into one mixt
 MAX_CSV_CHARS = 200_000  # ~40 characters a row at the row cap
 WIDTH_RANGE = (0.02, 2.0)  # the std of each point's Gaussian
 LLOYD_ITERATIONS = 30
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", re.ASCII)  # ASCII digits only
 _SPLIT = re.compile(r"[,;\t ]+")
 
 
@@ -48,7 +48,7 @@ def parse_points(text: str) -> tuple[np.ndarray, np.ndarray]:
         raise PointsError(f"At most {MAX_CSV_CHARS:,} characters of points are accepted; this has {len(text):,}.")
     lines = [(i, line.strip()) for i, line in enumerate(text.splitlines(), start=1)]
     lines = [(i, line) for i, line in lines if line and not line.startswith("#")]
-    if lines and not all(_NUMBER.match(f) for f in _SPLIT.split(lines[0][1]) if f):
+    if len(lines) > 1 and not all(_NUMBER.match(f) for f in _SPLIT.split(lines[0][1]) if f):
         lines = lines[1:]  # a header such as "x,y,class"
     if not lines:
         raise PointsError("No points found: write one point per line, `x, y` or `x, y, class`.")
@@ -152,6 +152,8 @@ def _row(weight: float, mean: np.ndarray, cov: np.ndarray, label: int):
     angle = angle - 180 if angle > 90 else (angle + 180 if angle <= -90 else angle)
     sx = float(np.clip(math.sqrt(max(vals[1], 0.0)), *STD_RANGE))
     sy = float(np.clip(math.sqrt(max(vals[0], 0.0)), max(STD_RANGE[0], sx / MAX_ANISOTROPY * (1 + 1e-9)), sx))
+    if math.isclose(sx, sy, rel_tol=1e-12):  # isotropic: no direction (and an exactly diagonal covariance)
+        angle = 0.0
     return (float(weight), float(mean[0]), float(mean[1]), sx, sy, angle, int(label))
 
 
