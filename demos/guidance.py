@@ -562,12 +562,19 @@ def build():
             return [gr.skip()] * (len(controls) + len(outputs))
         return load([SCENES[name].get(c.name, v) for c, v in zip(CONTROLS, values)])
 
-    w.input(view, controls, outputs, trigger_mode="always_last", api_name="guidance")
+    # The panel follows the view in a chain (.then), so it never shows another setting's classifier. It is not
+    # a second listener of the same input: with two Python listeners on one slider, moving it fast replayed the
+    # slider's client-side "clear the link" after a later click on "Link to this view".
+    w.input(view, controls, outputs, trigger_mode="always_last", api_name="guidance").then(
+        refresh, controls, panel, api_visibility="private"
+    )
     for c in (label, particles, steps, seed_box, overlay):
-        c.input(view, controls, outputs, trigger_mode="always_last", api_visibility="private")
-    for c in (label, w, seed_box, preset):  # the panel never shows another setting's classifier
-        c.input(refresh, controls, panel, trigger_mode="always_last", api_visibility="private")
-    preset.input(user_facing(on_preset), controls, [*controls, *outputs], api_visibility="private")
+        c.input(view, controls, outputs, trigger_mode="always_last", api_visibility="private").then(
+            refresh, controls, panel, api_visibility="private"
+        )
+    preset.input(user_facing(on_preset), controls, [*controls, *outputs], api_visibility="private").then(
+        refresh, controls, panel, api_visibility="private"
+    )
     scene.input(user_facing(on_scene), [scene, *controls], [*controls, *outputs], api_visibility="private")
     train.click(panel_view, controls, panel, api_name="classifier", concurrency_limit=1)
     heat_t.input(refresh, controls, panel, trigger_mode="always_last", api_visibility="private")
