@@ -139,7 +139,9 @@ def _programme_href(key: str) -> str:
     return data.href(f"tab={TAB_ID}&programme={key}")
 
 
-def _topic_card(number: int, topic: data.Topic, tabs: set[str], claims: dict) -> str:
+def _topic_card(number: int, topic: data.Topic, tabs: set[str], claims: dict, compact: bool = False) -> str:
+    """A topic's card; `compact` (a programme's sessions): papers as citations, no coverage chips, no
+    "Here" text, so a week reads at a glance on a phone."""
     live = [s for s in topic.scenes if s.tab in tabs]
     status = (
         '<span class="badge" style="background:#dbeafe;color:#1e3a8a">demoed</span>'
@@ -153,11 +155,16 @@ def _topic_card(number: int, topic: data.Topic, tabs: set[str], claims: dict) ->
     parts = [
         f'<div class="card{"" if live else " off"}" id="topic-{escape(topic.key)}">',
         f"<h3>{number}. {escape(topic.title)}</h3>",
-        f"<p>{status}{chips}</p>",
+        f"<p>{status}{'' if compact else chips}</p>",
     ]
-    if topic.papers:
+    if topic.papers and compact:
+        cites = "; ".join(f"{escape(data.PAPERS[k].cite)}, <i>{escape(data.PAPERS[k].title)}</i>" for k in topic.papers)
+        parts.append(f'<p class="muted">{cites}</p>')
+    elif topic.papers:
         parts.append("<ul>" + "".join(_paper_line(k) for k in topic.papers) + "</ul>")
-    if topic.shown and live:
+    if compact and live:
+        pass
+    elif topic.shown and live:
         parts.append(f"<p><b>Here:</b> {_text(topic.shown)}</p>")
     elif topic.scenes:
         coming = ", ".join(dict.fromkeys(tab_title(s.tab) for s in topic.scenes))
@@ -217,7 +224,9 @@ def _map_html(programme: str, tabs: frozenset[str], registry) -> str:
         if session.note:
             parts.append(f'<p class="muted">{escape(session.note)}</p>')
         if session.topics:
-            cards = "".join(_topic_card(numbers[k], data.TOPIC_BY_KEY[k], tabs, claims) for k in session.topics)
+            cards = "".join(
+                _topic_card(numbers[k], data.TOPIC_BY_KEY[k], tabs, claims, compact=True) for k in session.topics
+            )
             parts.append(f'<div class="cards">{cards}</div>')
         parts.append("</div>")
     parts.append(f'<p><a class="chip" href="{escape(_programme_href(ALL))}">← every topic, in order</a></p></div>')
