@@ -387,6 +387,7 @@ def build():
         RESIZE_JS,
         clear_link_on_change,
         link_js,
+        mirror_slider,
         on_first_show,
         page_setup,
         play_js,
@@ -439,6 +440,7 @@ def build():
         gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
         range_of = gr.Textbox("ddpm", visible=False)  # the process the t slider's range was made for (sharing.py)
         play_status = gr.Textbox(visible=False)
+        t_mirror = mirror_slider(gr, t)
         gr.api(user_facing(forward_data), api_name="forward_data")
 
     controls = [preset, process, t, show_score, seed_box, fixed_axes]
@@ -465,11 +467,12 @@ def build():
     t.input(view, controls, outputs, trigger_mode="always_last", api_name="forward")
     process.input(
         user_facing(range_switch(time_range, forward_view, 1, 2, time_info)),
-        [*controls, range_of],
+        [preset, process, t_mirror, show_score, seed_box, fixed_axes, range_of],
         [t, range_of, *outputs],
         api_visibility="private",
     )
-    scene.input(user_facing(on_scene), [scene, *controls], [*controls, *all_outputs], api_visibility="private")
+    scene_inputs = [scene, preset, process, t_mirror, show_score, seed_box, fixed_axes]  # not t: its range changes
+    scene.input(user_facing(on_scene), scene_inputs, [*controls, *all_outputs], api_visibility="private")
     reset.click(user_facing(on_reset), None, [scene, *controls, *all_outputs], api_visibility="private")
     play.click(user_facing(play_view), controls, main, api_visibility="private").then(
         user_facing(finish),

@@ -730,6 +730,7 @@ def build():
         RESIZE_JS,
         clear_link_on_change,
         link_js,
+        mirror_slider,
         on_first_show,
         page_setup,
         play_js,
@@ -782,6 +783,7 @@ def build():
         play_status = gr.Textbox(visible=False)
         api_step = gr.Number(None, visible=False, label="Show step (empty: the last)", precision=0)
         api_run = gr.Button(visible=False)
+        step_mirror = mirror_slider(gr, step)
         gr.api(user_facing(_api_signature(reverse_data)), api_name="reverse_data")
 
     controls = [preset, process, grid, sampler, steps, seed_box, particles, step, inspect, paths, *param_boxes]
@@ -853,9 +855,11 @@ def build():
         return (gr.Slider(value=min(int(values[7]), last)), fig, com, text, last)
 
     full_outputs = [*controls, *all_outputs]
+    # events that set the step slider's range read its hidden mirror, not the slider (demos/sharing.py, issue 19)
+    full_inputs = [*controls[:7], step_mirror, *controls[8:], good]
     for c in (preset, process, grid, steps, seed_box, particles, *param_boxes):
-        c.input(full_view, [*controls, good], full_outputs, trigger_mode="always_last", api_visibility="private")
-    sampler.input(on_sampler, [*controls, good], full_outputs, api_visibility="private")
+        c.input(full_view, full_inputs, full_outputs, trigger_mode="always_last", api_visibility="private")
+    sampler.input(on_sampler, full_inputs, full_outputs, api_visibility="private")
     for c in (step, inspect, paths):
         c.input(step_view, [*controls, good], full_outputs, trigger_mode="always_last", api_visibility="private")
     api_inputs = [*controls[:7], api_step, *controls[8:]]

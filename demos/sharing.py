@@ -162,13 +162,15 @@ def on_first_show(tab_id: str, view, names: list[str], n_outputs: int):
 #    when a duplicate of the same event arrives (measured here: one choice in a dropdown ran its `.input`
 #    handler twice, 0.1-0.3 s apart, both with the old slider value), so the duplicate would rescale twice.
 #    A hidden box's value travels with the slider's, so a duplicate computes the same answer.
-# 2. Switch in ONE event: `choice.input(range_switch(...), [*controls, box], [slider, box, *outputs])`.
+# 2. Switch in ONE event whose inputs do NOT include the slider itself but a hidden mirror of it
+#    (`mirror_slider`): `choice.input(range_switch(...), [..., mirror, ..., box], [slider, box, *outputs])`.
 #    It computes the new value with `keep_relative` (t = 250 of [-1, 999] → t ≈ 0.25 of [0, 1]) and the view
-#    from it, and returns `gr.Slider(minimum=, maximum=, step=, value=)`, the State and the figures.
-#    Never chain `.then(view, controls, ...)` after an event that changes a slider's range: the browser may
-#    still send the old value, which Gradio checks against the *new* range on the server ("Value 250 is
-#    greater than maximum value 1.0", an error toast). Several controls updated by one handler (a sampler
-#    that sets process, grid and steps) follow the same rule: compute the view in the same event.
+#    from it, and returns `gr.Slider(minimum=, maximum=, step=, value=)`, the box and the figures. Why: Gradio
+#    checks a slider input against the slider's range *on the server*, and that range is already the new one
+#    when a duplicate of the event (or a `.then` chained after it) arrives with the old value still in the
+#    browser: "Value 250 is greater than maximum value 1.0", an error toast. A hidden gr.Number has no range.
+#    Never chain `.then(view, controls, ...)` after an event that changes a slider's range, for the same reason;
+#    any event a dropdown triggers that also reads a slider whose range it changes should read the mirror.
 # 3. Test it: tests/app/test_browser.py switches every pair of processes and fails on any error toast.
 
 
@@ -190,6 +192,14 @@ def keep_relative(value, old: tuple, new: tuple) -> float:
     elif step > 0:
         out = round(lo + round((out - lo) / step) * step, 10)
     return float(min(max(out, lo), hi))
+
+
+def mirror_slider(gr, slider):
+    """A hidden gr.Number that always holds `slider`'s value (copied in the browser on every change, the
+    server's updates included): give it to events instead of the slider when they may change its range."""
+    mirror = gr.Number(slider.value, visible=False)
+    slider.change(None, slider, mirror, js="(v) => v", api_visibility="private")
+    return mirror
 
 
 def range_switch(

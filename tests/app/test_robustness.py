@@ -287,7 +287,7 @@ def forward_args(draw):
     process = draw(st.sampled_from(list(PROCESSES)))
     lo, hi, _ = forward.time_range(process)
     t = draw(st.one_of(st.sampled_from([lo, hi]), st.floats(lo, hi), st.integers(math.ceil(lo), math.floor(hi))))
-    return [draw(st.sampled_from(list(PRESETS))), process, t, draw(st.booleans()), draw(SEEDS)]
+    return [draw(st.sampled_from(list(PRESETS))), process, t, draw(st.booleans()), draw(SEEDS), draw(st.booleans())]
 
 
 def _calls(sampler: str, steps: int, params: dict) -> int:
@@ -337,8 +337,9 @@ def reverse_args(draw):
         particles = max(particles, 1000)  # the work cap then stops the run within ~2,500 evaluations
     step = draw(st.one_of(st.none(), st.integers(0, 1000), st.just(10**6)))
     inspect = draw(st.integers(0, reverse.N_CLOUD - 1))
+    paths = draw(st.integers(0, reverse.MAX_SHOWN_PATHS))
     head = [draw(st.sampled_from(list(PRESETS))), process, grid, sampler, steps, draw(SEEDS), particles]
-    return [*head, step, inspect, *[params[p.name] for p in reverse.PARAMS]]
+    return [*head, step, inspect, paths, *[params[p.name] for p in reverse.PARAMS]]
 
 
 @st.composite
