@@ -13,6 +13,7 @@ import threading
 
 import gradio as gr
 
+from core.dataspec import is_preset, load_data
 from core.mixture import MixtureError
 from demos import (
     ddim_table,
@@ -28,8 +29,9 @@ from demos import (
     syllabus,
     your_data,
 )
+from demos.data_input import data_update
 from demos.inputs import user_facing
-from demos.sharing import values_from_query
+from demos.sharing import values_from_query, wanted_tab
 
 TABS = [
     syllabus,
@@ -71,9 +73,7 @@ def build_app() -> gr.Blocks:
             """One load handler reads the URL and returns the tab, its controls and its figures together
             (two load handlers would race, and a plot drawn in a hidden tab is stuck at 700 px)."""
             query = dict(request.query_params) if request is not None else {}
-            wanted = query.get("tab", TABS[0].TAB_ID)
-            if wanted not in [m.TAB_ID for m in TABS]:
-                wanted = TABS[0].TAB_ID
+            wanted = wanted_tab(query, [m.TAB_ID for m in TABS])
             updates = []
             for module, (_, controls, outputs) in zip(TABS, handles):
                 if module.TAB_ID != wanted:
@@ -87,8 +87,42 @@ def build_app() -> gr.Blocks:
             return [gr.Tabs(selected=wanted), *updates]
 
         demo.load(user_facing(on_load), None, [tabs, *load_targets], api_visibility="private")
+        use_everywhere(handles)
     share_workers(demo)
     return demo
+
+
+def use_everywhere(handles) -> None:
+    """ "Use in all tabs" (Your data tab): select the user's mixture in every tab's data control (the control
+    named `preset`) and clear that tab's main figure, so the tab draws itself anew with it when next shown
+    (sharing.on_first_show). A tab that cannot take the mixture (guidance needs two classes) is left as is."""
+    targets = []
+    for module, (_, controls, outputs) in zip(TABS, handles):
+        names = [c.name for c in module.CONTROLS]
+        if module is not your_data and "preset" in names:
+            targets.append((module, controls[names.index("preset")], outputs[0]))
+
+    def select_everywhere(spec):
+        two_classes = len(load_data(spec).classes) > 1
+        updates = []
+        for module, dropdown, _ in targets:
+            usable = two_classes or module is not guidance  # guidance needs two classes
+            updates += [with_choice(dropdown, spec), None] if usable else [gr.skip(), gr.skip()]
+        gr.Info("Your mixture is selected in every tab that can use it; each tab redraws when you open it.")
+        return updates
+
+    your_data.HANDLES["use"].click(
+        user_facing(select_everywhere),
+        your_data.HANDLES["spec"],
+        [c for _, dropdown, plot in targets for c in (dropdown, plot)],
+        api_visibility="private",
+    )
+
+
+def with_choice(dropdown: gr.Dropdown, spec: str) -> gr.Dropdown:
+    """An update selecting `spec` in a data dropdown, its presets kept and the user mixture added by title."""
+    presets = [value for _, value in dropdown.choices if is_preset(value)]
+    return data_update(gr, spec, presets)
 
 
 def share_workers(demo: gr.Blocks) -> None:
