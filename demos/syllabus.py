@@ -62,6 +62,12 @@ BADGE = {  # verdict → (text, background, text colour)
 
 BOARD_HEADING = '<h2 id="claims-board" style="margin:18px 0 8px 0">Claims board</h2>'
 
+PLURAL = {
+    "holds": "hold",
+    "depends on the data or grid": "depend on the data or grid",
+    "does not hold here": "do not hold here",
+}
+
 CSS = """
 .syl { line-height: 1.45; }
 .syl .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 330px), 1fr)); gap: 12px; }
@@ -192,7 +198,11 @@ def overview_html(tabs: set[str] | None = None) -> str:
     claims, results = _registry()
     demoed = [t for t in data.TOPICS if any(s.tab in tabs for s in t.scenes)]
     verdicts = [results.get(key, {}).get("verdict") for key in claims]
-    board = ", ".join(f"{verdicts.count(v)} {text}" for v, (text, _, _) in BADGE.items() if verdicts.count(v))
+    board = ", ".join(
+        f"{n} {text if n == 1 else PLURAL.get(text, text)}"
+        for v, (text, _, _) in BADGE.items()
+        if (n := verdicts.count(v))
+    )
     return (
         f'<p class="muted">{len(data.TOPICS)} topics from {len(data.PROGRAMMES)} programmes: {len(demoed)} demoed, '
         f"{len(data.TOPICS) - len(demoed)} not demoed here. "

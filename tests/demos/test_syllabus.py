@@ -113,10 +113,14 @@ def test_board_links_only_to_tabs_the_app_serves(fake_registry):
     assert "Sampler race (tab coming)" in unescape(syllabus.board_html({"ddim"}))
 
 
-def test_board_counts_in_the_overview(fake_registry):
+def test_board_counts_in_the_overview(fake_registry, monkeypatch):
     text = unescape(syllabus.overview_html(EVERY_TAB))
     assert "5 claims on the board" in text
     for part in ("1 holds", "1 depends on the data or grid", "1 does not hold here", "2 not measured yet"):
+        assert part in text
+    monkeypatch.setattr(syllabus, "_registry", lambda: (FAKE_CLAIMS, {k: FAKE_RESULTS["a_holds"] for k in FAKE_CLAIMS}))
+    text = unescape(syllabus.overview_html(EVERY_TAB))
+    for part in ("5 hold.",):
         assert part in text
 
 
