@@ -93,7 +93,7 @@ def test_points_within_the_cap_become_one_gaussian_each():
     mix = points_to_mixture(pts, [0, 1, 1], width=0.2, max_components=10)
     assert mix.n_components == 3
     np.testing.assert_array_equal(mix.means, pts)
-    np.testing.assert_allclose(mix.covs, np.broadcast_to(0.04 * np.eye(2), (3, 2, 2)), rtol=1e-15, atol=0)
+    np.testing.assert_allclose(mix.covs, np.broadcast_to(0.04 * np.eye(2), (3, 2, 2)), rtol=1e-12, atol=0)
     np.testing.assert_allclose(mix.weights, 1 / 3, rtol=1e-15)
     np.testing.assert_array_equal(mix.labels, [0, 1, 1])
 
