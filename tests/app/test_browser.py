@@ -382,7 +382,8 @@ def test_switching_processes_and_grids_on_reverse_shows_no_error(browser, app_ur
         assert app.fingerprint(0) == before, "the last good view was replaced"
         choose(page, "Forward process", PROCESS_LABEL["edm"])  # a process it can run on: the message goes
         wait_title(app, TABS[1], "Flow matching Euler on EDM ")
-        wait_until(lambda: status.inner_text(), "the message to clear", ok=lambda t: "Not run" not in t)
+        gone = page.locator(".prose.status").first  # an empty Markdown is hidden: read its text, visible or not
+        wait_until(lambda: gone.text_content() or "", "the message to clear", ok=lambda t: "Not run" not in t)
         app.shot("desktop-reverse-after-switches")
         app.assert_no_errors()
     finally:
