@@ -50,7 +50,7 @@ CONCURRENCY = 2  # one worker per core, for the whole app: more would only make 
 COMPUTE = "compute"  # the one concurrency group every Python event joins
 LIGHT_MODE_JS = "() => { document.body.classList.remove('dark'); }"
 CSS = """
-.gradio-container { max-width: 1600px !important; }
+.gradio-container { max-width: 1920px !important; }
 footer { display: none !important; }
 @media (max-width: 768px) { .main-col { order: -1; } }  /* phones: the figures first, controls below */
 """
