@@ -33,6 +33,17 @@ SHOW = {
 X_AXES = {"nfe": "NFE", "wall": "wall time"}
 Y_AXES = {"mmd": "MMD² (floor units)", "path": "path error vs reference"}
 COLUMNS = 6  # small multiples per row
+PANEL_PX, TITLE_PX = 170, 44  # a panel's height on a desktop, and its three title lines
+SHORT = {  # panel titles (the table has the full names): about 11 characters fit a phone's panel
+    "ddpm": "DDPM β̃", "ddpm_beta": "DDPM β", "ddim": "DDIM", "ddim_eta05": "DDIM η=.5", "ddim_eta1": "DDIM η=1",
+    "ddim_sigma_hat": "DDIM σ̂", "em_vp": "EM (VP)", "em_ddpm": "EM (DDPM)", "pc": "PC (VE)",
+    "pf_euler": "Euler (EDM)", "edm_heun": "EDM Heun", "edm_churn": "EDM churn", "dpm2": "DPM-2",
+    "dpm3": "DPM-3", "dpmpp_leading": "2M leading", "dpmpp_logsnr": "2M log-SNR", "flow_euler": "Flow Euler",
+    "flow_heun": "Flow Heun", "annealed": "Annealed L.", "langevin": "Langevin", "d_ddpm": "d·DDPM",
+    "d_ddim": "d·DDIM", "d_ddim_eta1": "d·DDIM η=1", "d_dpmpp": "d·DPM++2M", "d_dpmpp_single": "d·DPM++1S",
+    "d_unipc": "d·UniPC", "d_deis": "d·DEIS", "d_pndm": "d·PNDM", "d_euler": "d·Euler", "d_euler_a": "d·Euler A",
+    "d_heun": "d·Heun", "d_lms": "d·LMS",
+}  # fmt: skip
 PANEL_POINTS = 400  # samples drawn per panel (the score uses all of them)
 HEAT_N = 36
 Y_FLOOR = 0.5  # MMD² units at or below this are drawn here on the log axis ("at the floor")
@@ -229,14 +240,15 @@ def race_figure(spec: str, budget: int, seed_value: int, particles: int) -> go.F
     xs, ys = xs.astype(np.float32), ys.astype(np.float32)
     ref = reference(spec, seed_value, particles)
     ran = [(r, run) for r, run in race_runs(spec, budget, seed_value, particles) if run is not None]
-    panels = [(f"DDPM 1000 steps (scale) · {_fmt_units(ref.units)}", ref)]
+    panels = [(f"DDPM 1000<br>steps (ref.)<br>{_fmt_units(ref.units)}", ref)]
     panels += [
-        (f"{i}. {r.label} · {_fmt_units(run.units)} · NFE {run.nfe}", run)
+        (f"{i}. {SHORT.get(r.id, r.label)}<br>{_fmt_units(run.units)}<br>NFE {run.nfe}", run)
         for i, (r, run) in enumerate(ran, 1)
     ]
     cols = COLUMNS
     rows = math.ceil(len(panels) / cols)
-    gap_x, gap_y = 0.012, 0.5 / max(rows, 1) * 0.22
+    plot_px = rows * (PANEL_PX + TITLE_PX)  # three short title lines above each panel: fit a phone's 55 px
+    gap_x, gap_y = 0.012, TITLE_PX / plot_px
     width = (1 - gap_x * (cols - 1)) / cols
     height = (1 - gap_y * (rows - 1)) / rows
     traces, layout, notes = [], {}, []
@@ -246,9 +258,13 @@ def race_figure(spec: str, budget: int, seed_value: int, particles: int) -> go.F
         x0 = col * (width + gap_x)
         y1 = 1 - row * (height + gap_y)
         axis = dict(range=[box[0], box[1]], showticklabels=False, showgrid=False, zeroline=False, fixedrange=True)
-        layout[f"xaxis{ax}"] = dict(axis, domain=[x0, x0 + width], anchor=f"y{ax}")
+        layout[f"xaxis{ax}"] = dict(axis, domain=[x0, min(x0 + width, 1.0)], anchor=f"y{ax}")
         layout[f"yaxis{ax}"] = dict(
-            axis, range=[box[2], box[3]], domain=[y1 - height, y1], anchor=f"x{ax}", scaleanchor=f"x{ax}"
+            axis,
+            range=[box[2], box[3]],
+            domain=[max(y1 - height, 0.0), min(y1, 1.0)],
+            anchor=f"x{ax}",
+            scaleanchor=f"x{ax}",
         )
         traces.append(
             go.Heatmap(
@@ -267,17 +283,20 @@ def race_figure(spec: str, budget: int, seed_value: int, particles: int) -> go.F
         )  # fmt: skip
         notes.append(
             dict(
-                text=plotting.wrap_title(title, 26), x=x0, y=y1, xref="paper", yref="paper", xanchor="left",
-                yanchor="bottom", showarrow=False, align="left", font=dict(size=11),
+                text=title, x=x0, y=y1, xref="paper", yref="paper", xanchor="left", yanchor="bottom",
+                showarrow=False, align="left", font=dict(size=10),
             )
         )  # fmt: skip
     title = (
         f"Every sampler at {budget} NFE, same noise · {data_title(spec)} · {particles:,} particles · best first "
-        f"(u = MMD² in noise-floor units; ≤ {FLOOR_UNITS:g} is exact sampling)"
+        f"(u = MMD² in noise-floor units; ≤ {FLOOR_UNITS:g} is exact sampling; names in the table below)"
     )
     fig = go.Figure(traces)
-    plotting.base_layout(fig, title, height=int(150 + rows * 175), square=False)
-    fig.update_layout(**layout, annotations=notes, showlegend=False, margin=dict(l=10, r=10, b=10))
+    plotting.base_layout(fig, title, height=100, square=False)
+    top = fig.layout.margin.t + TITLE_PX
+    fig.update_layout(
+        **layout, annotations=notes, showlegend=False, height=plot_px + top + 10, margin=dict(l=8, r=8, b=10, t=top)
+    )
     return frozen(fig)
 
 
@@ -362,9 +381,13 @@ def curves_figure(data: dict, show: str, x_axis: str, y_axis: str, budget: int) 
     title = f"Error vs {X_AXES[x_axis]} · {what} · {data_title(data['spec'])} · {data['particles']:,} particles" + (
         " · hollow: paths still switch modes" if path else f" · ≤ {Y_FLOOR:g} drawn at {Y_FLOOR:g}"
     )
-    plotting.base_layout(fig, title, height=640, square=False)
-    fig.update_xaxes(type="log", title="NFE (model evaluations)" if x_axis == "nfe" else "wall time (s)")
-    fig.update_yaxes(type="log", title="path error (RMS)" if path else "MMD² (noise-floor units)")
+    plotting.base_layout(fig, title, height=480 + 20 * len(items), square=False)  # a phone lists one per line
+    if x_axis == "nfe":
+        ticks = [*data["nfes"], 1000] if not path else data["nfes"]
+        fig.update_xaxes(type="log", title="NFE (model evaluations)", tickvals=ticks, ticktext=list(map(str, ticks)))
+    else:
+        fig.update_xaxes(type="log", title="wall time (s)", dtick=1)
+    fig.update_yaxes(type="log", title="path error (RMS)" if path else "MMD² (noise-floor units)", dtick=1)
     fig.update_layout(legend=dict(y=-0.14, font=dict(size=12)), margin=dict(r=70))
     if not items:
         notes.append(dict(text="No sampler in this selection has a path error.", showarrow=False, x=0.5, y=0.5,
@@ -399,9 +422,9 @@ def grid_figure(data: dict) -> go.Figure:
     title = f"The grid as a factor: {get_sampler(solver).title}{others} on five grids · DDPM linear β · " + data_title(
         data["spec"]
     )
-    plotting.base_layout(fig, title, height=520, square=False)
-    fig.update_xaxes(type="log", title="NFE")
-    fig.update_yaxes(type="log", title="MMD² (noise-floor units)")
+    plotting.base_layout(fig, title, height=640, square=False)
+    fig.update_xaxes(type="log", title="NFE", tickvals=data["nfes"], ticktext=list(map(str, data["nfes"])))
+    fig.update_yaxes(type="log", title="MMD² (noise-floor units)", dtick=1)
     return frozen(fig)
 
 
@@ -490,7 +513,8 @@ def _noop(*args, **kwargs) -> None:
 
 
 def race_view(preset, budget, seed_value, particles, show, x_axis, y_axis, grid_solver, progress=None):
-    """(summary markdown, race figure, race table, curves figure, grid figure) for one setting."""
+    """(race figure, summary markdown, race table, curves figure, grid figure) for one setting (the main
+    figure first: "Use in all tabs" clears a tab's first output so that it redraws when shown)."""
     spec, budget, seed_value, particles = _validate(preset, budget, seed_value, particles)
     show, x_axis, y_axis, grid_solver = _view_options(show, x_axis, y_axis, grid_solver)
     progress = progress or _noop
@@ -500,7 +524,7 @@ def race_view(preset, budget, seed_value, particles, show, x_axis, y_axis, grid_
     table = race_table(spec, budget, seed_value, particles)
     curve_fig, data = _curves_part(spec, seed_value, particles, show, x_axis, y_axis, budget, progress)
     grid_fig = _grid_part(spec, grid_solver, seed_value, particles, progress)
-    return summary_text(spec, budget, seed_value, particles, data), race_fig, table, curve_fig, grid_fig
+    return race_fig, summary_text(spec, budget, seed_value, particles, data), table, curve_fig, grid_fig
 
 
 def curves_view(preset, budget, seed_value, particles, show, x_axis, y_axis, grid_solver, progress=None):
@@ -632,7 +656,7 @@ def build():
         gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
 
     controls = [preset, budget, seed_box, particles, show, x_axis, y_axis, grid_solver]
-    outputs = [summary, race_plot, table, curve_plot, grid_plot]
+    outputs = [race_plot, summary, table, curve_plot, grid_plot]
 
     def compute(*values, progress=gr.Progress()):
         return race_view(*values, progress=progress)

@@ -37,7 +37,7 @@ def small_curves():
 
 
 def test_default_view_has_every_output_and_stays_light(default_view):
-    summary, race_fig, table, curve_fig, grid_fig = default_view
+    race_fig, summary, table, curve_fig, grid_fig = default_view
     assert "20 NFE" in summary and "Best:" in summary
     total = sum(len(f.to_json()) for f in (race_fig, curve_fig, grid_fig))
     assert total < 1_500_000, total
@@ -47,7 +47,7 @@ def test_default_view_has_every_output_and_stays_light(default_view):
 
 
 def test_race_panels_are_sorted_best_first_and_titled_with_units_and_real_nfe(default_view):
-    fig = _strict(default_view[1])
+    fig = _strict(default_view[0])
     titles = [a["text"].replace("<br>", " ") for a in fig["layout"]["annotations"]]
     assert titles[0].startswith("DDPM 1000 steps")
     units = [float(re.search(r"([+-]\d+\.\d) u", t).group(1)) for t in titles[1:]]
@@ -165,3 +165,8 @@ def test_notes_cite_the_race_claims():
     notes = race._notes()
     for key in race.OUR_CLAIMS:
         assert all_claims()[key].paper in notes and all_claims()[key].claim in notes, key
+
+
+def test_every_racer_has_a_short_panel_title_that_fits_a_phone():
+    assert set(race.SHORT) == set(R.RACERS)
+    assert max(len(s) for s in race.SHORT.values()) <= 11
