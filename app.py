@@ -84,7 +84,9 @@ def build_app() -> gr.Blocks:
                 except (ValueError, MixtureError) as err:
                     gr.Warning(f"The link's settings were not valid ({err}); showing the defaults.")
                     updates += module.load([c.default for c in module.CONTROLS])
-            return [gr.Tabs(selected=wanted), *updates]
+            # select a tab only when the link names one: a visitor who clicked a tab while the page was loading
+            # keeps it (the first tab is shown anyway)
+            return [gr.Tabs(selected=wanted) if "tab" in query else gr.skip(), *updates]
 
         demo.load(user_facing(on_load), None, [tabs, *load_targets], api_visibility="private")
         use_everywhere(handles)
