@@ -168,10 +168,9 @@ def _topic_card(number: int, topic: data.Topic, tabs: set[str], claims: dict, co
         parts.append(f'<p class="muted">{cites}</p>')
     elif topic.papers:
         parts.append("<ul>" + "".join(_paper_line(k) for k in topic.papers) + "</ul>")
-    if compact and live:
-        pass
-    elif topic.shown and live:
-        parts.append(f"<p><b>Here:</b> {_text(topic.shown)}</p>")
+    if live and (compact or topic.shown):  # a compact card (a programme's view) leaves out the "Here" line
+        if not compact:
+            parts.append(f"<p><b>Here:</b> {_text(topic.shown)}</p>")
     elif topic.scenes:
         coming = ", ".join(dict.fromkeys(tab_title(s.tab) for s in topic.scenes))
         parts.append(f'<p class="muted"><b>Coming:</b> the {escape(coming)} tab is not in this app yet.</p>')
