@@ -52,12 +52,13 @@ def _std_angle(cov: np.ndarray) -> tuple[float, float, float]:
     vals, vecs = np.linalg.eigh(cov)  # ascending
     major = vecs[:, 1]
     angle = math.degrees(math.atan2(major[1], major[0]))
-    if angle <= -90:
+    # (-90, 90] as written (6 digits): -89.99999 would print as -90, the same axis as 90
+    if float(_fmt(angle)) <= -90:
         angle += 180
-    elif angle > 90:
+    elif float(_fmt(angle)) > 90:
         angle -= 180
     sx, sy = math.sqrt(max(vals[1], 0.0)), math.sqrt(max(vals[0], 0.0))
-    if math.isclose(sx, sy, rel_tol=1e-9):
+    if _fmt(sx) == _fmt(sy):  # isotropic as written: the angle means nothing, and 0 keeps one canonical string
         angle = 0.0
     return sx, sy, angle
 

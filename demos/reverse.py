@@ -317,7 +317,7 @@ FRAME_PATH_POINTS = 40  # points per path in a Play frame: frames stay small (a 
 def _frame_traces(res, k: int, n_paths: int, i: int, points: int = PATH_POINTS):
     """(paths polyline, cloud, highlighted path) at record k."""
     paths = _thin(res.path[:, :n_paths], k, points) if n_paths else np.zeros((0, 0, 2))
-    segs = plotting.path_segments(paths) if n_paths else np.full((1, 2), np.nan)
+    segs = plotting.path_segments(paths) if n_paths else np.zeros((0, 2))
     cloud = res.path[k]
     return segs, cloud, _thin(res.path[:, i], k, points)
 

@@ -48,7 +48,7 @@ def test_race_returns_the_figures_and_the_table(client):
     panels, summary, table, curves, grid = client.predict(*args(budget=10), api_name="/race")
     assert summary.startswith("**10 NFE")
     titles = [a["text"] for a in figure(panels)["layout"]["annotations"]]
-    assert titles[0].startswith("DDPM 1000 steps") and len(titles) > 25
+    assert titles[0].replace("<br>", " ").startswith("DDPM 1000 steps") and len(titles) > 25
     assert "| # | sampler |" in table
     assert "Error vs NFE" in figure(curves)["layout"]["title"]["text"]
     assert "five grids" in figure(grid)["layout"]["title"]["text"]

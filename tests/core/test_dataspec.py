@@ -103,21 +103,11 @@ def test_random_mixtures_round_trip_within_six_digits(rows):
     assert_round_trip(mix, decode(encode(back)))
     # the string itself is a fixed point once every angle is well above the eigenvectors' absolute
     # precision (~1e-14°): 6 significant digits of an angle of 1e-10° are noise (see the test below)
-    # (and once no component's two stds round to the same 6 digits while keeping an angle: see the xfail below)
-    parts = [p.split(",") for p in text[len(PREFIX) :].split(";")]
-    if all(abs(row[5]) > 1e-6 or row[5] == 0 for row in components(mix)) and not any(
-        f[3] == f[4] and f[5] != "0" for f in parts
-    ):
+    if all(abs(row[5]) > 1e-6 or row[5] == 0 for row in components(mix)):
         assert encode(back) == text
         assert canonical(text) == text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/dataspec.py: _std_angle zeroes the angle when the stds agree to 1e-9, but encode then rounds "
-    "stds that differ at 1e-7 to the same 6 digits and keeps the angle; decoding gives an isotropic component "
-    "whose canonical angle is 0: two canonical strings for one mixture (fix: angle 0 when _fmt(sx) == _fmt(sy))",
-)
 def test_stds_equal_at_six_digits_have_angle_zero_in_the_canonical_string():
     text = canonical("gmm:1,0,0,1,1.0000001,30,0")
     assert text == "gmm:1,0,0,1,1,0,0"

@@ -34,6 +34,8 @@ OURS = {key: spec for key, spec in SAMPLERS.items() if not spec.diffusers}
 EXPECTED_NFE = {
     "ddpm": lambda n, p: n,
     "ddim": lambda n, p: n,
+    "optimal_gaussian": lambda n, p: n,  # Cov[x₀ | x_t] comes from the mixture's Hessian, not a network call
+    "analytic_dpm": lambda n, p: n,
     "euler_maruyama": lambda n, p: n,
     "pc": lambda n, p: (p.get("n_corrector", 1) + 1) * n,
     "pf_euler": lambda n, p: n,
