@@ -136,7 +136,7 @@ def _validate_sdedit(preset, stroke, points, t0, sd_steps, seed_value):
         C.parse_points(points)
     else:
         points = ""
-    t0 = number(t0, 0.01, 1.0, "t₀")
+    t0 = round(number(t0, 0.01, 1.0, "t₀"), 6)  # 0.36000000000000004 from a slider's arithmetic is 0.36
     sd_steps = number(sd_steps, 5, MAX_SD_STEPS, "SDEdit steps", integer=True)
     return preset, stroke, points, t0, sd_steps, seed(seed_value)
 
@@ -447,9 +447,13 @@ def sd_run(preset, stroke, points, t0, sd_steps, seed_value):
     guide = _guide(preset, stroke, points, seed_value)
     res = C.sdedit(mixture, guide, t0, sd_steps, seed_value, n_paths=SD_PATHS)
     scores = C.sdedit_scores(mixture, guide, res.outputs, C.realism_threshold(mixture, preset))
-    floor = data_noise_floor(preset, "mmd2", len(guide))
-    scores["mmd_units"] = floor.in_units(mmd2(res.outputs, mixture, data_bandwidth(preset)))
     return guide, res, scores
+
+
+def mmd_units(preset: str, outputs: np.ndarray) -> float:
+    """MMD² of the outputs to the data in noise-floor units (for the t₀ shown only: it is half a run's cost)."""
+    floor = data_noise_floor(preset, "mmd2", len(outputs))
+    return floor.in_units(mmd2(outputs, load_data(preset), data_bandwidth(preset)))
 
 
 @lru_cache(maxsize=32)
@@ -553,6 +557,7 @@ def sdedit_view(preset, stroke, points, t0, sd_steps, seed_value, progress=None)
 def _sdedit_outputs(preset, stroke, points, t0, sd_steps, seed_value):
     curves = sd_curves(preset, stroke, points, sd_steps, seed_value)
     guide, res, scores = sd_run(preset, stroke, points, t0, sd_steps, seed_value)
+    scores = {**scores, "mmd_units": mmd_units(preset, res.outputs)}
     return (
         sdedit_figure(preset, stroke, t0, guide, res, scores),
         sd_curve_figure(curves, t0, scores),
@@ -572,6 +577,7 @@ def sdedit_data(
     guide points and the outputs."""
     key = _validate_sdedit(preset, stroke, points, t0, sd_steps, seed)
     guide, res, scores = sd_run(*key)
+    scores = {**scores, "mmd_units": mmd_units(key[0], res.outputs)}
     curves = sd_curves(key[0], key[1], key[2], key[4], key[5])
     return {
         "preset": key[0],
