@@ -68,8 +68,8 @@ def build_cases(worst: bool) -> list[Case]:
     from core import metrics
     from demos import ddim_table, forward, guidance, reverse
 
-    def tail(module, n_outputs):  # `load(values)` returns control updates then the outputs
-        return lambda: tuple(module.load(defaults(module))[-n_outputs:])
+    def tail(module, start, stop=None):  # `load(values)` returns control updates, the figures, then states
+        return lambda: tuple(module.load(defaults(module))[start:stop])
 
     cases = [
         Case("forward · t slider / any control", forward.TAB_ID, lambda: forward.forward_view(*defaults(forward))),
@@ -79,7 +79,7 @@ def build_cases(worst: bool) -> list[Case]:
             lambda: forward.forward_view(*defaults(forward)),
             reset=forward._particles.cache_clear,
         ),
-        Case("forward · page load / scene (load)", forward.TAB_ID, tail(forward, 4)),
+        Case("forward · page load / scene (load)", forward.TAB_ID, tail(forward, -6, -2)),
         Case("reverse · step / particle slider", reverse.TAB_ID, lambda: reverse.reverse_view(*defaults(reverse))),
         Case(
             "reverse · new run: steps, seed, sampler... (cache miss)",
@@ -93,7 +93,7 @@ def build_cases(worst: bool) -> list[Case]:
             lambda: reverse.reverse_view(*defaults(reverse)),
             reset=lambda: (reverse.run.cache_clear(), metrics.data_noise_floor.cache_clear()),
         ),
-        Case("reverse · page load / scene (load)", reverse.TAB_ID, tail(reverse, 4)),
+        Case("reverse · page load / scene (load)", reverse.TAB_ID, tail(reverse, -7, -4)),
         Case(
             "ddim · cell radios (table cached)", ddim_table.TAB_ID, lambda: ddim_table.ddim_view(*defaults(ddim_table))
         ),
@@ -112,7 +112,7 @@ def build_cases(worst: bool) -> list[Case]:
             lambda: guidance.guidance_view(*defaults(guidance)),
             reset=guidance.curves.cache_clear,
         ),
-        Case("guidance · page load / scene (load)", guidance.TAB_ID, tail(guidance, 3)),
+        Case("guidance · page load / scene (load)", guidance.TAB_ID, tail(guidance, -3)),
     ]
     cases += tab_cases(worst)
     if not worst:

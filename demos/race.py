@@ -32,7 +32,7 @@ SHOW = {
 }
 X_AXES = {"nfe": "NFE", "wall": "wall time"}
 Y_AXES = {"mmd": "MMD² (floor units)", "path": "path error vs reference"}
-COLUMNS = 6  # small multiples per row
+COLUMNS = 5  # small multiples per row: ~65 px each on a phone, room for an 11-character name
 PANEL_PX, TITLE_PX = 170, 44  # a panel's height on a desktop, and its three title lines
 SHORT = {  # panel titles (the table has the full names): about 11 characters fit a phone's panel
     "ddpm": "DDPM β̃", "ddpm_beta": "DDPM β", "ddim": "DDIM", "ddim_eta05": "DDIM η=.5", "ddim_eta1": "DDIM η=1",
@@ -242,12 +242,12 @@ def race_figure(spec: str, budget: int, seed_value: int, particles: int) -> go.F
     ran = [(r, run) for r, run in race_runs(spec, budget, seed_value, particles) if run is not None]
     panels = [(f"DDPM 1000<br>steps (ref.)<br>{_fmt_units(ref.units)}", ref)]
     panels += [
-        (f"{i}. {SHORT.get(r.id, r.label)}<br>{_fmt_units(run.units)}<br>NFE {run.nfe}", run)
+        (f"{i}. {_fmt_units(run.units)}<br>{SHORT.get(r.id, r.label)}<br>NFE {run.nfe}", run)
         for i, (r, run) in enumerate(ran, 1)
     ]
     cols = COLUMNS
     rows = math.ceil(len(panels) / cols)
-    plot_px = rows * (PANEL_PX + TITLE_PX)  # three short title lines above each panel: fit a phone's 55 px
+    plot_px = rows * (PANEL_PX + TITLE_PX)  # three short title lines above each panel: fit a phone
     gap_x, gap_y = 0.012, TITLE_PX / plot_px
     width = (1 - gap_x * (cols - 1)) / cols
     height = (1 - gap_y * (rows - 1)) / rows
@@ -288,8 +288,8 @@ def race_figure(spec: str, budget: int, seed_value: int, particles: int) -> go.F
             )
         )  # fmt: skip
     title = (
-        f"Every sampler at {budget} NFE, same noise · {data_title(spec)} · {particles:,} particles · best first "
-        f"(u = MMD² in noise-floor units; ≤ {FLOOR_UNITS:g} is exact sampling; names in the table below)"
+        f"Every sampler at {budget} NFE, same noise · {data_title(spec)} · {particles:,} particles · "
+        f"best first, u = MMD² in floor units · ≤ {FLOOR_UNITS:g} u is exact sampling"
     )
     fig = go.Figure(traces)
     plotting.base_layout(fig, title, height=100, square=False)
@@ -297,6 +297,8 @@ def race_figure(spec: str, budget: int, seed_value: int, particles: int) -> go.F
     fig.update_layout(
         **layout, annotations=notes, showlegend=False, height=plot_px + top + 10, margin=dict(l=8, r=8, b=10, t=top)
     )
+    # the title at the very top: the margin below it holds the first row's panel titles
+    fig.update_layout(title=dict(yref="container", y=1, yanchor="top", pad=dict(t=12)))
     return frozen(fig)
 
 
