@@ -68,9 +68,17 @@ def cases(worst: bool) -> list:
             repeats=3,
         ),
         Case(
-            "race · full error-vs-NFE recompute, seed 1 (miss)",
+            "race · error-vs-NFE recompute, seed 1, our 20 samplers (miss)",
             tab.TAB_ID,
             only(3, lambda: tab.curves_view(*values(seed=1))),
+            reset=tab._CURVES.clear,
+            budget=FULL_CURVES,
+            repeats=1,
+        ),
+        Case(
+            "race · error-vs-NFE recompute, seed 1, all 32 samplers (miss)",
+            tab.TAB_ID,
+            only(3, lambda: tab.curves_view(*values(seed=1, show="all"))),
             reset=tab._CURVES.clear,
             budget=FULL_CURVES,
             repeats=1,

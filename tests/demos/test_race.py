@@ -170,3 +170,24 @@ def test_notes_cite_the_race_claims():
 def test_every_racer_has_a_short_panel_title_that_fits_a_phone():
     assert set(race.SHORT) == set(R.RACERS)
     assert max(len(s) for s in race.SHORT.values()) <= 11
+
+
+def test_live_curves_compute_only_the_racers_the_selection_adds(monkeypatch):
+    """A live recompute (a seed that is not shipped) runs the shown racers only, and another selection only the
+    racers it adds: "ours" then "all" computes each racer once, "deterministic" afterwards computes none."""
+    asked = []
+
+    def fake_curves(spec, seed, particles, racers, progress=None, check=None):
+        asked.append([r.id for r in racers])
+        return {"spec": spec, "racers": {r.id: {"family": r.family} for r in racers}, "seconds": 1.0,
+                "cpu_seconds": 1.0}  # fmt: skip
+
+    monkeypatch.setattr(R, "curves", fake_curves)
+    monkeypatch.setattr(race, "_CURVES", {})
+    ours = race.curves("ring8", 7, 500, "ours")
+    assert set(asked[0]) == {r.id for r in R.RACERS.values() if r.family == "ours"}
+    every = race.curves("ring8", 7, 500, "all")
+    assert set(asked[1]) == {r.id for r in R.RACERS.values() if r.family == "diffusers"}
+    assert list(every["racers"]) == list(R.RACERS) and every["seconds"] == 2.0
+    assert race.curves("ring8", 7, 500, "deterministic") is every and len(asked) == 2
+    assert len(ours["racers"]) < len(every["racers"])
