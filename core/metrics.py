@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy.spatial.distance import pdist
 
 from core.mixture import GaussianMixture
 
@@ -45,9 +46,10 @@ def mmd2(samples: np.ndarray, mixture: GaussianMixture, bandwidth: float) -> flo
     """Unbiased MMD² between the samples and the mixture (Gaussian kernel of width `bandwidth`)."""
     x = np.asarray(samples, dtype=np.float64)
     n = len(x)
-    sq = (x**2).sum(1)
-    gram = np.exp(-np.maximum(sq[:, None] + sq[None] - 2 * x @ x.T, 0) / (2 * bandwidth**2))
-    within = (gram.sum() - n) / (n * (n - 1))
+    pair_kernel = pdist(x, "sqeuclidean")  # each pair i < j once: half the work of the full Gram matrix
+    pair_kernel *= -1 / (2 * bandwidth**2)
+    np.exp(pair_kernel, out=pair_kernel)
+    within = 2 * pair_kernel.sum() / (n * (n - 1))
     cross = _mixture_kernel_mean(mixture, x, bandwidth).mean()
     return float(within - 2 * cross + _mixture_kernel_self(mixture, bandwidth))
 
