@@ -256,7 +256,7 @@ def _compute(preset, init, sigma1, levels, gamma, steps, eps, plain_step, partic
 class PlotJSON:
     """A figure held as plotly's JSON dict. gr.Plot's postprocess only calls `to_json()` on it, so the hot
     paths (level slider, Play, σ slider) skip plotly's object validation: building a layout with
-    `plotting.base_layout` costs ~40-100 ms here (mostly copying the template), so each kind of layout is
+    `plotting.base_layout` costs tens of ms here (plotly validates every property it sets), so each kind of layout is
     built once per data set and reused, with the same look as every other tab. Arrays travel as plotly's
     typed arrays (base64 `bdata`, what `go.Figure.to_json` writes too)."""
 
