@@ -720,11 +720,12 @@ def play_start(current, levels):
 
 
 def play_tick(current, levels):
-    """One frame further; the timer switches itself off at the last level."""
+    """One frame further; the timer switches itself off at the last level. Before it, the timer is left as
+    it is, never switched on: a tick already queued when Stop is pressed must not restart Play."""
     import gradio as gr
 
     nxt = min(int(current or 0) + 1, int(levels or 0))
-    return nxt, gr.Timer(active=nxt < int(levels or 0))
+    return nxt, (gr.Timer(active=False) if nxt >= int(levels or 0) else gr.skip())
 
 
 # ---------------------------------------------------------------------------- layout
