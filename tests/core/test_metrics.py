@@ -50,12 +50,20 @@ def test_mixture_kernel_terms_match_quadrature():
     bound = 12.0
     mean, _ = integrate.dblquad(
         lambda y2, y1: _kernel(point, np.array([y1, y2]), h) * _density(mixture, y1, y2),
-        -bound, bound, -bound, bound, epsabs=1e-9,
+        -bound,
+        bound,
+        -bound,
+        bound,
+        epsabs=1e-9,
     )
     assert _mixture_kernel_mean(mixture, point[None], h)[0] == pytest.approx(mean, rel=1e-6)
     self_term, _ = integrate.dblquad(
         lambda y2, y1: float(_mixture_kernel_mean(mixture, np.array([[y1, y2]]), h)[0]) * _density(mixture, y1, y2),
-        -bound, bound, -bound, bound, epsabs=1e-9,
+        -bound,
+        bound,
+        -bound,
+        bound,
+        epsabs=1e-9,
     )
     assert _mixture_kernel_self(mixture, h) == pytest.approx(self_term, rel=1e-6)
 
