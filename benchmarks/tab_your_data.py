@@ -39,18 +39,16 @@ def cases(worst: bool) -> list:
         dataspec.load_data.cache_clear()
 
     def table_edit():
-        """What a table edit sends back: the preview, the message and the canonical spec (the table is kept)."""
-        table[0][0] = 1.0 + next(edits) * 1e-3  # a new mixture every run
-        spec = tab.spec_from_table(table)
-        return tab.preview_figure(spec), tab.table_rows(spec), tab.summary(spec), spec
+        """The tab's outputs (preview, table, message, spec) for an edited table: a new mixture every run."""
+        table[0][0] = 1.0 + next(edits) * 1e-3
+        return tab.data_view(tab.spec_from_table(table))
 
     rng = np.random.default_rng(1)
     points = rng.normal(size=(MAX_POINTS, 2)) * [2.0, 1.0]
     labels = (points[:, 0] > 0).astype(int)
 
     def merge_points():
-        spec = tab.spec_from_points(points, labels, tab.DEFAULT_WIDTH, MAX_COMPONENTS)
-        return tab.preview_figure(spec), tab.table_rows(spec), tab.summary(spec), spec
+        return tab.data_view(tab.spec_from_points(points, labels, tab.DEFAULT_WIDTH, MAX_COMPONENTS))
 
     return [
         Case(f"data · table edit, {MAX_COMPONENTS} components (the cap): preview", tab.TAB_ID, table_edit,

@@ -87,10 +87,6 @@ def _level(page) -> int:
     return int(float(number_shown(LEVEL)(page.page)))
 
 
-def _ok(level) -> bool:
-    return level is not None
-
-
 def _settled_level(page, seconds: float) -> int | None:
     """The level if it stays the same for `seconds`, else None."""
     before = _level(page)
@@ -110,7 +106,9 @@ def test_play_runs_once_to_the_end_and_stop_stops_it(browser, app_url):
         page.page.get_by_role("button", name="■ Stop").click()
         # Stop goes through the server queue: a tick already queued may still land (one level, measured
         # under load), but Play must not go on. Settled = unchanged over three ticks' time (0.7 s each).
-        stopped = wait_until(lambda: _settled_level(page, 2.5), "the level to stop changing after Stop", ok=_ok)
+        stopped = wait_until(
+            lambda: _settled_level(page, 2.5), "the level to settle after Stop", ok=lambda level: level is not None
+        )
         assert stopped < 10, f"Play went on to level {stopped} after Stop"
         page.assert_no_errors()
     finally:
