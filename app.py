@@ -15,37 +15,13 @@ import gradio as gr
 
 from core.dataspec import is_preset, load_data
 from core.mixture import MixtureError
-from demos import (
-    ddim_table,
-    forward,
-    guidance,
-    inpainting,
-    learned,
-    pf_ode,
-    plotting,
-    race,
-    reverse,
-    score_langevin,
-    syllabus,
-    your_data,
-)
+from demos import guidance, plotting, your_data
 from demos.data_input import data_update
 from demos.inputs import user_facing
 from demos.sharing import values_from_query, wanted_tab
+from demos.tabs import tab_modules
 
-TABS = [
-    syllabus,
-    forward,
-    reverse,
-    ddim_table,
-    learned,
-    guidance,
-    inpainting,
-    score_langevin,
-    pf_ode,
-    race,
-    your_data,
-]
+TABS = tab_modules()
 CONCURRENCY = 2  # one worker per core, for the whole app: more would only make every request slower
 COMPUTE = "compute"  # the one concurrency group every Python event joins
 LIGHT_MODE_JS = "() => { document.body.classList.remove('dark'); }"

@@ -120,7 +120,7 @@ def link_js(tab_id: str, controls: list[Control]) -> str:
     )
 
 
-FIRST_TAB = "syllabus"  # the tab a URL without `tab=` opens (app.TABS[0])
+FIRST_TAB = "syllabus"  # the tab a URL without `tab=` opens (demos.tabs.TAB_NAMES[0])
 RESIZE_JS = "() => { setTimeout(() => window.dispatchEvent(new Event('resize')), 80); }"
 
 

@@ -11,7 +11,6 @@ wide tables) so that a phone shows them one under the other without sideways scr
 from __future__ import annotations
 
 import re
-import sys
 from functools import lru_cache
 from html import escape
 
@@ -91,15 +90,10 @@ CSS = """
 
 
 def _served() -> dict:
-    """The tab modules this app serves (app.TABS), by TAB_ID. `python app.py` runs the app as __main__, so
-    look there first; otherwise import it (it is already imported whenever the app is being built)."""
-    for name in ("__main__", "app"):
-        tabs = getattr(sys.modules.get(name), "TABS", None)
-        if tabs and all(hasattr(m, "TAB_ID") for m in tabs):
-            return {m.TAB_ID: m for m in tabs}
-    import app
+    """The tab modules this app serves (demos.tabs), by TAB_ID."""
+    from demos.tabs import tabs_by_id
 
-    return {m.TAB_ID: m for m in app.TABS}
+    return tabs_by_id()
 
 
 def present_tabs() -> set[str]:

@@ -17,14 +17,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-import app
 from core import syllabus as data
 from demos import syllabus
+from demos.tabs import tab_modules
 from tests.app.browser import DESKTOP, PHONE, AppPage, wait_until
 
 pytestmark = pytest.mark.browser
 
-MODULES = {m.TAB_ID: m for m in app.TABS}
+MODULES = {m.TAB_ID: m for m in tab_modules()}
 BATCH = 3  # links opened at once
 # the app's words when a link's value or tab is not used (app.py, demos/sharing.py)
 REFUSED = re.compile(r"not valid|could not be read|was not used|is not a tab here")

@@ -1,21 +1,21 @@
 """The syllabus data (core/syllabus.py) and every deep link the landing tab shows: each scene of the syllabus
-and each claim's scene opens a tab of the app (app.TABS) with keys that are that tab's Control names, values
+and each claim's scene opens a tab of the app (tab_modules()) with keys that are that tab's Control names, values
 that its controls parse, and settings its own `load` accepts (the same call the app's URL loader makes)."""
 
 from __future__ import annotations
 
 import pytest
 
-import app
 from core import syllabus
 from core.claims import all_claims
 from demos.sharing import values_from_query
+from demos.tabs import tab_modules
 
-MODULES = {m.TAB_ID: m for m in app.TABS}
+MODULES = {m.TAB_ID: m for m in tab_modules()}
 
 
 def _scene_cases():
-    """The links the tab shows: scenes of the tabs in app.TABS (links to tabs still to land are not shown)."""
+    """The links the tab shows: scenes of the tabs in tab_modules() (links to tabs still to land are not shown)."""
     cases = [pytest.param(s.query, id=f"syllabus:{s.label}") for s in syllabus.scenes(set(MODULES))]
     for key, claim in all_claims().items():
         if syllabus.params(claim.scene).get("tab") in MODULES:
@@ -88,7 +88,7 @@ def test_href_round_trips_unencoded_values():
 
 
 def test_every_scene_names_a_known_tab():
-    """Scenes of tabs not in app.TABS yet are hidden by the page, but their tab id must be one the app plans."""
+    """Scenes of tabs not in tab_modules() yet are hidden by the page, but their tab id must be one the app plans."""
     from demos.syllabus import TAB_TITLES
 
     for scene in syllabus.scenes():
@@ -108,7 +108,7 @@ def test_scenes_are_deduplicated_and_filtered_by_tab():
 def test_scene_opens_its_tab_with_valid_settings(query):
     settings = syllabus.params(query)
     tab = settings.pop("tab", None)
-    assert tab in MODULES, f"{query}: tab {tab!r} is not one of app.TABS {sorted(MODULES)}"
+    assert tab in MODULES, f"{query}: tab {tab!r} is not one of tab_modules() {sorted(MODULES)}"
     module = MODULES[tab]
     controls = {c.name: c for c in module.CONTROLS}
     unknown = sorted(set(settings) - set(controls))
