@@ -10,8 +10,10 @@ told apart from exact sampling. One seed per cell: ±1–2 units is noise.
 
 A sampler that spends k evaluations per step gets the most steps whose NFE fits the column (EDM/flow Heun
 and DPM-Solver-2 use 2n - 1, DPM-Solver-3 3n - 2, predictor-corrector 2n, annealed Langevin 10 levels × T);
-the NFE actually spent is shown in brackets when it differs. diffusers rows drive the real schedulers
-(`core.samplers.diffusers_rows`) on their own timesteps with our exact model inside.
+the NFE actually spent is shown in brackets when it differs. The rows are the race's racers (`core.race`),
+whose NFE counts and budgets are the registry's. diffusers rows drive the real schedulers
+(`core.samplers.diffusers_rows`) on their own timesteps, at each scheduler's own default timestep spacing
+("linspace" but for DDPM, DDIM and PNDM), with our exact model inside.
 
 Then: the order of convergence of each deterministic sampler, measured per trajectory against a
 tight-tolerance (DOP853, 1e-12) solution of the same probability-flow ODE from the same start; the wall
@@ -25,12 +27,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from core import race
 from core.datasets import PRESETS, load_preset
 from core.evaluate import N_POINTS, mmd_units
 from core.grids import Grid, make_grid
@@ -38,6 +40,7 @@ from core.metrics import data_noise_floor
 from core.mixture import GaussianMixture
 from core.models import ExactDenoiser, Marginal
 from core.processes import make_process
+from core.race import Racer
 from core.samplers.registry import run_sampler
 
 NFE_COLUMNS = (5, 10, 20, 50, 100, 1000)
@@ -48,112 +51,11 @@ largest of 200 exact sample sets was 3.5–4.0 units on ring8, ring8_wide, grid2
 
 
 # ---------------------------------------------------------------------------- table rows
-@dataclass(frozen=True)
-class Row:
-    """One table row: a registry sampler with its process, grid and parameters.
-
-    NFE = per_step · n + offset for n grid steps (Heun: 2n - 1), unless
-    `setup(nfe, mixture) -> (n_steps, params)` says otherwise.
-    """
-
-    label: str
-    key: str
-    process: str = "ddpm"
-    grid: str = "leading"
-    params: dict = field(default_factory=dict)
-    per_step: int = 1
-    offset: int = 0
-    setup: Callable[[int, GaussianMixture], tuple[int, dict] | None] | None = None
-
-    def configure(self, nfe: int, mixture: GaussianMixture) -> tuple[int, dict] | None:
-        """(steps, params) for a budget of `nfe` evaluations, None if the row cannot run within it."""
-        if self.key.startswith("diffusers:"):
-            steps = _diffusers_steps(self, nfe)
-            return None if steps is None else (steps, dict(self.params))
-        if self.setup is not None:
-            return self.setup(nfe, mixture)
-        n = (nfe - self.offset) // self.per_step
-        return (n, dict(self.params)) if n >= 1 else None
-
-
-def _annealed(nfe: int, mixture: GaussianMixture) -> tuple[int, dict] | None:
-    """NCSN's 10 noise levels, T = NFE/10 Langevin steps at each."""
-    return (10, {"steps_per_level": nfe // 10}) if nfe >= 10 else None
-
-
-def plain_langevin_step(mixture: GaussianMixture) -> float:
-    """ε = σ_min²/5, σ_min² the smallest component variance: unadjusted Langevin diverges inside a
-    component once ε > 4σ² (the registry's default ε = 0.1 is NCSN's, for components of std 1)."""
-    return float(np.linalg.eigvalsh(mixture.covs).min()) / 5
-
-
-def _plain_langevin(nfe: int, mixture: GaussianMixture) -> tuple[int, dict]:
-    return 10, {"n_steps": nfe, "step_size": plain_langevin_step(mixture)}
-
-
-HEUN = {"per_step": 2, "offset": -1}  # 2n - 1 evaluations: the last step, into σ = 0, is an Euler step
-OUR_ROWS = [
-    Row("DDPM ancestral, σ²=β̃", "ddpm", params={"variance": "beta_tilde"}),
-    Row("DDPM ancestral, σ²=β", "ddpm", params={"variance": "beta"}),
-    Row("DDIM η=0", "ddim", params={"eta": 0.0}),
-    Row("DDIM η=0.5", "ddim", params={"eta": 0.5}),
-    Row("DDIM η=1", "ddim", params={"eta": 1.0}),
-    Row("DDIM σ̂", "ddim", params={"sigma_hat": True}),
-    Row("Reverse SDE Euler–Maruyama (VP, uniform t)", "euler_maruyama", "vp", "linspace"),
-    Row("Reverse SDE Euler–Maruyama (DDPM leading)", "euler_maruyama"),
-    Row("Predictor–corrector (VE, snr 0.16)", "pc", "ve", "logsnr", {"snr": 0.16}, per_step=2),
-    Row("PF-ODE Euler (Karras)", "pf_euler", "edm", "karras"),
-    Row("EDM Heun (Karras ρ=7, σ_max 80)", "edm_heun", "edm", "karras", **HEUN),
-    Row(
-        "EDM Heun + churn 40 (σ∈[0.05,50], S_noise 1.003)",
-        "edm_heun",
-        "edm",
-        "karras",
-        {"s_churn": 40.0, "s_tmin": 0.05, "s_tmax": 50.0, "s_noise": 1.003},
-        **HEUN,
-    ),
-    Row("DPM-Solver-2 (log-SNR)", "dpm_solver_2", "ddpm", "logsnr", **HEUN),
-    Row("DPM-Solver-3 (log-SNR)", "dpm_solver_3", "ddpm", "logsnr", per_step=3, offset=-2),
-    Row("DPM-Solver++(2M) (leading)", "dpmpp_2m"),
-    Row("DPM-Solver++(2M) (log-SNR)", "dpmpp_2m", "ddpm", "logsnr"),
-    Row("Flow matching Euler (uniform t)", "flow_euler", "flow", "linspace"),
-    Row("Flow matching Heun (uniform t)", "flow_heun", "flow", "linspace", **HEUN),
-    Row("NCSN annealed Langevin (10 levels)", "annealed_langevin", "ve", "logsnr", setup=_annealed),
-    Row("Plain Langevin, data score (ε=σ_min²/5)", "langevin", "ve", "logsnr", setup=_plain_langevin),
-]
-
-DIFFUSERS_ROWS = [
-    Row("diffusers DDPM", "diffusers:DDPM"),
-    Row("diffusers DDIM η=0", "diffusers:DDIM", params={"eta": 0.0}),
-    Row("diffusers DDIM η=1", "diffusers:DDIM", params={"eta": 1.0}),
-    Row("diffusers DPM-Solver++(2M)", "diffusers:DPMSolverMultistep"),
-    Row("diffusers DPM-Solver++ single-step", "diffusers:DPMSolverSinglestep"),
-    Row("diffusers UniPC", "diffusers:UniPCMultistep"),
-    Row("diffusers DEIS", "diffusers:DEISMultistep"),
-    Row("diffusers PNDM", "diffusers:PNDM"),
-    Row("diffusers Euler", "diffusers:EulerDiscrete"),
-    Row("diffusers Euler ancestral", "diffusers:EulerAncestralDiscrete"),
-    Row("diffusers Heun", "diffusers:HeunDiscrete"),
-    Row("diffusers LMS", "diffusers:LMSDiscrete"),
-]
-
-
-def _diffusers_steps(row: Row, nfe: int) -> int | None:
-    """The most steps whose diffusers timesteps (one model call each) fit in `nfe`."""
-    from core.samplers.diffusers_rows import SPECS, make_scheduler
-
-    spec = next(s for s in SPECS if s.key == row.key)
-    spacing = row.params.get("spacing", "leading") if any(p.name == "spacing" for p in spec.params) else None
-    best = None
-    for n in range(1, nfe + 1):
-        try:
-            calls = len(make_scheduler(spec.fixed["scheduler_class"], n, spacing).timesteps)
-        except Exception:  # some schedulers refuse few steps (PNDM)
-            continue
-        if calls > nfe:
-            break
-        best = n
-    return best
+OUR_ROWS = list(race.OURS)
+"""The race's racers: a registry sampler with its process, grid and parameters; NFE per run, budget and order
+come from the registry (`core.samplers.spec.SamplerSpec`)."""
+DIFFUSERS_ROWS = list(race.DIFFUSERS)
+"""diffusers rows at each scheduler's own default timestep spacing, as in the race."""
 
 
 @dataclass
@@ -164,40 +66,31 @@ class Cell:
     error: str = ""  # why the run failed, if it did
 
 
-def run_cell(row: Row, preset: str, nfe: int, seed: int = 0) -> Cell | None:
+def run_cell(row: Racer, preset: str, nfe: int, seed: int = 0) -> Cell | None:
     """One row at a budget of `nfe`: MMD² in noise-floor units, the NFE spent and the wall time."""
     config = row.configure(nfe, load_preset(preset))
     if config is None:
         return None
     steps, params = config
     try:
-        units, result = mmd_units(row.key, preset, row.process, row.grid, steps, params, seed)
+        units, result = mmd_units(row.sampler, preset, row.process, row.grid, steps, params, seed)
     except Exception as exc:  # a scheduler that breaks at this size is a finding, not a reason to stop
         return Cell(float("nan"), 0, float("nan"), f"{type(exc).__name__}: {exc}")
     return Cell(units, result.nfe, result.seconds)
 
 
 # ---------------------------------------------------------------------------- order of convergence
-@dataclass(frozen=True)
-class OrderCase:
-    label: str
-    key: str
-    process: str
-    grid: str
-    order: int  # the method's theoretical order
-    params: dict = field(default_factory=dict)
-
-
 ORDER_CASES = [
-    OrderCase("DDIM η=0", "ddim", "edm", "karras", 1),
-    OrderCase("PF-ODE Euler", "pf_euler", "edm", "karras", 1),
-    OrderCase("EDM Heun", "edm_heun", "edm", "karras", 2),
-    OrderCase("DPM-Solver-2", "dpm_solver_2", "edm", "karras", 2),
-    OrderCase("DPM-Solver-3", "dpm_solver_3", "edm", "karras", 3),
-    OrderCase("DPM-Solver++(2M)", "dpmpp_2m", "edm", "karras", 2),
-    OrderCase("Flow matching Euler", "flow_euler", "flow", "linspace", 1),
-    OrderCase("Flow matching Heun", "flow_heun", "flow", "linspace", 2),
+    Racer("ddim", "DDIM η=0", "ddim", "edm", "karras"),
+    Racer("pf_euler", "PF-ODE Euler", "pf_euler", "edm", "karras"),
+    Racer("edm_heun", "EDM Heun", "edm_heun", "edm", "karras"),
+    Racer("dpm_solver_2", "DPM-Solver-2", "dpm_solver_2", "edm", "karras"),
+    Racer("dpm_solver_3", "DPM-Solver-3", "dpm_solver_3", "edm", "karras"),
+    Racer("dpmpp_2m", "DPM-Solver++(2M)", "dpmpp_2m", "edm", "karras"),
+    Racer("flow_euler", "Flow matching Euler", "flow_euler", "flow", "linspace"),
+    Racer("flow_heun", "Flow matching Heun", "flow_heun", "flow", "linspace"),
 ]
+"""Deterministic samplers on one process and grid each; the theoretical order is the registry's (`.order`)."""
 ORDER_STEPS = (40, 80, 160, 320)
 
 
@@ -229,7 +122,7 @@ def reference_solution(mixture: GaussianMixture, process, grid: Grid, x_start: n
     return sol.y[:, -1].reshape(n, 2)
 
 
-def trajectory_errors(case: OrderCase, preset: str, steps=ORDER_STEPS, n_particles: int = 64, seed: int = 0):
+def trajectory_errors(case: Racer, preset: str, steps=ORDER_STEPS, n_particles: int = 64, seed: int = 0):
     """RMS distance, over particles, between each sampler path and the reference ODE solution."""
     mixture = load_preset(preset)
     process = make_process(case.process, mixture)
@@ -238,7 +131,7 @@ def trajectory_errors(case: OrderCase, preset: str, steps=ORDER_STEPS, n_particl
     for n in steps:
         grid = make_grid(process, case.grid, n)
         result = run_sampler(
-            case.key, ExactDenoiser(mixture), grid, n_particles, seed, case.params, n_paths=n_particles
+            case.sampler, ExactDenoiser(mixture), grid, n_particles, seed, case.params, n_paths=n_particles
         )
         ref = reference_solution(mixture, process, grid, result.path[0], at_end)
         got = result.samples if at_end else result.path[-2] / grid.alpha[-2]
@@ -352,21 +245,31 @@ class FreeDenoiser:
 
 
 TIMING_PAIRS = [
-    (Row("DDPM σ²=β̃", "ddpm"), Row("diffusers DDPM", "diffusers:DDPM")),
-    (Row("DDIM η=0", "ddim"), Row("diffusers DDIM η=0", "diffusers:DDIM")),
-    (Row("DDIM η=1", "ddim", params={"eta": 1.0}), Row("diffusers DDIM η=1", "diffusers:DDIM", params={"eta": 1.0})),
-    (Row("DPM-Solver++(2M)", "dpmpp_2m"), Row("diffusers DPM++(2M)", "diffusers:DPMSolverMultistep")),
-    (Row("PF-ODE Euler", "pf_euler"), Row("diffusers Euler", "diffusers:EulerDiscrete")),
-    (Row("EDM Heun", "edm_heun", **HEUN), Row("diffusers Heun", "diffusers:HeunDiscrete")),
+    (Racer("ddpm", "DDPM σ²=β̃", "ddpm"), Racer("d_ddpm", "diffusers DDPM", "diffusers:DDPM")),
+    (Racer("ddim", "DDIM η=0", "ddim"), Racer("d_ddim", "diffusers DDIM η=0", "diffusers:DDIM")),
+    (
+        Racer("ddim_eta1", "DDIM η=1", "ddim", params={"eta": 1.0}),
+        Racer("d_ddim_eta1", "diffusers DDIM η=1", "diffusers:DDIM", params={"eta": 1.0}),
+    ),
+    (
+        Racer("dpmpp", "DPM-Solver++(2M)", "dpmpp_2m"),
+        Racer("d_dpmpp", "diffusers DPM++(2M)", "diffusers:DPMSolverMultistep"),
+    ),
+    (Racer("pf_euler", "PF-ODE Euler", "pf_euler"), Racer("d_euler", "diffusers Euler", "diffusers:EulerDiscrete")),
+    (Racer("edm_heun", "EDM Heun", "edm_heun"), Racer("d_heun", "diffusers Heun", "diffusers:HeunDiscrete")),
 ]
+"""Our loop and diffusers' loop for the same method, both at the registry's default spacing ("leading"), on
+the DDPM process."""
 
 
-def _median_seconds(row: Row, preset: str, nfe: int, model, repeats: int) -> float:
+def _median_seconds(row: Racer, preset: str, nfe: int, model, repeats: int) -> float:
     mixture = load_preset(preset)
     steps, params = row.configure(nfe, mixture)
     grid = make_grid(make_process(row.process, mixture), row.grid, steps)
     model = model or ExactDenoiser(mixture)
-    return float(np.median([run_sampler(row.key, model, grid, N_POINTS, s, params).seconds for s in range(repeats)]))
+    return float(
+        np.median([run_sampler(row.sampler, model, grid, N_POINTS, s, params).seconds for s in range(repeats)])
+    )
 
 
 def timing_ratio_table(preset, nfes=(20, 500), repeats=3):

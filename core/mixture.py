@@ -124,6 +124,11 @@ class GaussianMixture:
         return self.weights.size
 
     @property
+    def min_variance(self) -> float:
+        """The smallest eigenvalue of any component covariance: the sharpest direction's variance σ_min²."""
+        return float(np.linalg.eigvalsh(self.covs).min())
+
+    @property
     def classes(self) -> np.ndarray:
         return np.unique(self.labels)
 

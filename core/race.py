@@ -1,9 +1,10 @@
 """The sampler race: every registered sampler, ours and the diffusers rows, at one budget of model
 evaluations (NFE), from the same initial noise, scored against the exact target.
 
-* `race(spec, budget)`: each racer takes the most steps whose NFE fits the budget (Heun and DPM-Solver-2
-  spend 2n - 1 evaluations, DPM-Solver-3 3n - 2, predictor-corrector 2n, annealed Langevin 10 levels × T,
-  a diffusers row one call per timestep of its scheduler) and reports the NFE it really spent.
+* `race(spec, budget)`: each racer takes the most steps whose NFE fits the budget, by its registry entry's
+  `nfe` (Heun and DPM-Solver-2 spend 2n - 1 evaluations, DPM-Solver-3 3n - 2, predictor-corrector 2n,
+  annealed Langevin 10 levels × T, a diffusers row one call per timestep of its scheduler) and reports the
+  NFE it really spent.
 * `curves(spec)`: error vs NFE for every racer at `CURVE_NFES`, with wall times, and for the deterministic
   ones a trajectory-level error against the same sampler at a high NFE (`ref_nfe`) from the same start,
   from which the order of convergence p (error ∝ NFE^-p) is fitted where the paths have stopped switching
@@ -40,6 +41,7 @@ from core.mixture import GaussianMixture
 from core.models import ExactDenoiser
 from core.processes import make_process
 from core.samplers.registry import get_sampler, run_sampler
+from core.samplers.spec import SamplerSpec
 
 SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "race_curves.json"
 DEFAULT_SEED = 0
@@ -61,10 +63,9 @@ REFERENCE_LABEL = "DDPM ancestral, 1000 steps"
 # ---------------------------------------------------------------------------- racers
 @dataclass(frozen=True)
 class Racer:
-    """One entry of the race: a registry sampler with its process, grid and parameters.
-
-    NFE = per_step · n + offset for n steps (Heun: 2n - 1), unless `setup(nfe, mixture) -> (steps, params)`
-    says otherwise. `order` is the method's theoretical order for deterministic racers (None: stochastic)."""
+    """One entry of the race: a registry sampler with its process, grid and parameters. Its facts (NFE per
+    run, how a budget is spent, order, kind) are the registry's (`SamplerSpec`); `data_params(mixture)` gives
+    parameters that depend on the data (plain Langevin's step)."""
 
     id: str
     label: str
@@ -72,68 +73,64 @@ class Racer:
     process: str = "ddpm"
     grid: str = "leading"
     params: dict = field(default_factory=dict)
-    per_step: int = 1
-    offset: int = 0
-    setup: Callable[[int, GaussianMixture], tuple[int, dict] | None] | None = None
-    order: int | None = None
+    data_params: Callable[[GaussianMixture], dict] | None = None
+
+    @property
+    def spec(self) -> SamplerSpec:
+        return get_sampler(self.sampler)
 
     @property
     def diffusers(self) -> bool:
-        return get_sampler(self.sampler).diffusers
+        return self.spec.diffusers
 
     @property
     def family(self) -> str:
         return "diffusers" if self.diffusers else "ours"
+
+    @property
+    def order(self) -> int | None:
+        """The method's theoretical order if this racer is deterministic (None: stochastic)."""
+        return self.spec.order_with(self.params)
 
     def min_nfe(self) -> int:
         return next(n for n in range(1, 1001) if self.configure(n, None) is not None)
 
     def configure(self, nfe: int, mixture: GaussianMixture | None) -> tuple[int, dict] | None:
         """(steps, params) for a budget of `nfe` evaluations; None if the racer cannot run within it."""
-        if self.diffusers:
-            steps = diffusers_steps(self.sampler, self.spacing, nfe)
-            return None if steps is None else (steps, dict(self.params))
-        if self.setup is not None:
-            return self.setup(nfe, mixture)
-        n = (nfe - self.offset) // self.per_step
-        return (n, dict(self.params)) if n >= 1 else None
+        params = dict(self.params)
+        if self.data_params is not None and mixture is not None:
+            params.update(self.data_params(mixture))
+        return self.spec.fit_budget(nfe, params)
 
     @property
     def spacing(self) -> str | None:
-        spec = get_sampler(self.sampler)
-        if not any(p.name == "spacing" for p in spec.params):
+        if not any(p.name == "spacing" for p in self.spec.params):
             return None
-        return self.params.get("spacing", next(p.default for p in spec.params if p.name == "spacing"))
-
-
-def _annealed(nfe: int, mixture) -> tuple[int, dict] | None:
-    """NCSN's 10 noise levels, T = NFE // 10 Langevin steps at each."""
-    return (10, {"steps_per_level": nfe // 10}) if nfe >= 10 else None
+        return self.spec.validate(self.params)["spacing"]
 
 
 def langevin_step(mixture: GaussianMixture) -> float:
     """ε = σ_min²/5 (σ_min² the smallest component variance): unadjusted Langevin diverges inside a
     component once ε > 4σ², and NCSN's ε = 0.1 is for components of std 1."""
-    return float(np.linalg.eigvalsh(mixture.covs).min()) / 5
+    return mixture.min_variance / 5
 
 
-def _langevin(nfe: int, mixture) -> tuple[int, dict]:
-    return 10, {"n_steps": nfe, "step_size": 0.1 if mixture is None else langevin_step(mixture)}
+def _langevin(mixture: GaussianMixture) -> dict:
+    return {"step_size": langevin_step(mixture)}
 
 
-HEUN = {"per_step": 2, "offset": -1}  # 2n - 1 evaluations: the last step, into σ = 0, is an Euler step
 OURS = [
     Racer("ddpm", "DDPM ancestral, σ²=β̃", "ddpm", params={"variance": "beta_tilde"}),
     Racer("ddpm_beta", "DDPM ancestral, σ²=β", "ddpm", params={"variance": "beta"}),
-    Racer("ddim", "DDIM η=0", "ddim", params={"eta": 0.0}, order=1),
+    Racer("ddim", "DDIM η=0", "ddim", params={"eta": 0.0}),
     Racer("ddim_eta05", "DDIM η=0.5", "ddim", params={"eta": 0.5}),
     Racer("ddim_eta1", "DDIM η=1", "ddim", params={"eta": 1.0}),
     Racer("ddim_sigma_hat", "DDIM σ̂", "ddim", params={"sigma_hat": True}),
     Racer("em_vp", "Euler–Maruyama (VP, uniform t)", "euler_maruyama", "vp", "linspace"),
     Racer("em_ddpm", "Euler–Maruyama (DDPM leading)", "euler_maruyama"),
-    Racer("pc", "Predictor–corrector (VE, snr 0.16)", "pc", "ve", "logsnr", {"snr": 0.16}, per_step=2),
-    Racer("pf_euler", "PF-ODE Euler (Karras)", "pf_euler", "edm", "karras", order=1),
-    Racer("edm_heun", "EDM Heun (Karras ρ=7)", "edm_heun", "edm", "karras", **HEUN, order=2),
+    Racer("pc", "Predictor–corrector (VE, snr 0.16)", "pc", "ve", "logsnr", {"snr": 0.16}),
+    Racer("pf_euler", "PF-ODE Euler (Karras)", "pf_euler", "edm", "karras"),
+    Racer("edm_heun", "EDM Heun (Karras ρ=7)", "edm_heun", "edm", "karras"),
     Racer(
         "edm_churn",
         "EDM Heun + churn 40",
@@ -141,73 +138,41 @@ OURS = [
         "edm",
         "karras",
         {"s_churn": 40.0, "s_tmin": 0.05, "s_tmax": 50.0, "s_noise": 1.003},
-        **HEUN,
     ),
-    Racer("dpm2", "DPM-Solver-2 (log-SNR)", "dpm_solver_2", "ddpm", "logsnr", **HEUN, order=2),
-    Racer("dpm3", "DPM-Solver-3 (log-SNR)", "dpm_solver_3", "ddpm", "logsnr", per_step=3, offset=-2, order=3),
-    Racer("dpmpp_leading", "DPM-Solver++(2M) (leading)", "dpmpp_2m", order=2),
-    Racer("dpmpp_logsnr", "DPM-Solver++(2M) (log-SNR)", "dpmpp_2m", "ddpm", "logsnr", order=2),
-    Racer("flow_euler", "Flow matching Euler (uniform t)", "flow_euler", "flow", "linspace", order=1),
-    Racer("flow_heun", "Flow matching Heun (uniform t)", "flow_heun", "flow", "linspace", **HEUN, order=2),
-    Racer("annealed", "NCSN annealed Langevin (10 levels)", "annealed_langevin", "ve", "logsnr", setup=_annealed),
-    Racer("langevin", "Plain Langevin (ε=σ_min²/5)", "langevin", "ve", "logsnr", setup=_langevin),
+    Racer("dpm2", "DPM-Solver-2 (log-SNR)", "dpm_solver_2", "ddpm", "logsnr"),
+    Racer("dpm3", "DPM-Solver-3 (log-SNR)", "dpm_solver_3", "ddpm", "logsnr"),
+    Racer("dpmpp_leading", "DPM-Solver++(2M) (leading)", "dpmpp_2m"),
+    Racer("dpmpp_logsnr", "DPM-Solver++(2M) (log-SNR)", "dpmpp_2m", "ddpm", "logsnr"),
+    Racer("flow_euler", "Flow matching Euler (uniform t)", "flow_euler", "flow", "linspace"),
+    Racer("flow_heun", "Flow matching Heun (uniform t)", "flow_heun", "flow", "linspace"),
+    Racer("annealed", "NCSN annealed Langevin (10 levels)", "annealed_langevin", "ve", "logsnr"),
+    Racer("langevin", "Plain Langevin (ε=σ_min²/5)", "langevin", "ve", "logsnr", data_params=_langevin),
 ]
 LINSPACE = {"spacing": "linspace"}  # the class default of every diffusers scheduler below but DDPM, DDIM, PNDM
 DIFFUSERS = [
     Racer("d_ddpm", "diffusers DDPM", "diffusers:DDPM", params={"spacing": "leading"}),
-    Racer("d_ddim", "diffusers DDIM η=0", "diffusers:DDIM", params={"eta": 0.0, "spacing": "leading"}, order=1),
+    Racer("d_ddim", "diffusers DDIM η=0", "diffusers:DDIM", params={"eta": 0.0, "spacing": "leading"}),
     Racer("d_ddim_eta1", "diffusers DDIM η=1", "diffusers:DDIM", params={"eta": 1.0, "spacing": "leading"}),
-    Racer("d_dpmpp", "diffusers DPM-Solver++(2M)", "diffusers:DPMSolverMultistep", params=LINSPACE, order=2),
-    Racer("d_dpmpp_single", "diffusers DPM-Solver++ single-step", "diffusers:DPMSolverSinglestep", order=2),
-    Racer("d_unipc", "diffusers UniPC", "diffusers:UniPCMultistep", params=LINSPACE, order=2),
-    Racer("d_deis", "diffusers DEIS", "diffusers:DEISMultistep", params=LINSPACE, order=2),
-    Racer("d_pndm", "diffusers PNDM", "diffusers:PNDM", params={"spacing": "leading"}, order=4),
-    Racer("d_euler", "diffusers Euler", "diffusers:EulerDiscrete", params=LINSPACE, order=1),
+    Racer("d_dpmpp", "diffusers DPM-Solver++(2M)", "diffusers:DPMSolverMultistep", params=LINSPACE),
+    Racer("d_dpmpp_single", "diffusers DPM-Solver++ single-step", "diffusers:DPMSolverSinglestep"),
+    Racer("d_unipc", "diffusers UniPC", "diffusers:UniPCMultistep", params=LINSPACE),
+    Racer("d_deis", "diffusers DEIS", "diffusers:DEISMultistep", params=LINSPACE),
+    Racer("d_pndm", "diffusers PNDM", "diffusers:PNDM", params={"spacing": "leading"}),
+    Racer("d_euler", "diffusers Euler", "diffusers:EulerDiscrete", params=LINSPACE),
     Racer("d_euler_a", "diffusers Euler ancestral", "diffusers:EulerAncestralDiscrete", params=LINSPACE),
-    Racer("d_heun", "diffusers Heun", "diffusers:HeunDiscrete", params=LINSPACE, order=2),
-    Racer("d_lms", "diffusers LMS", "diffusers:LMSDiscrete", params=LINSPACE, order=4),
+    Racer("d_heun", "diffusers Heun", "diffusers:HeunDiscrete", params=LINSPACE),
+    Racer("d_lms", "diffusers LMS", "diffusers:LMSDiscrete", params=LINSPACE),
 ]
 """diffusers rows with each scheduler's own default timestep spacing (what a diffusers user gets)."""
 RACERS = {r.id: r for r in [*OURS, *DIFFUSERS]}
 REFERENCE = Racer("reference", REFERENCE_LABEL, "ddpm", params={"variance": "beta_tilde"})
 
 
-@lru_cache(maxsize=4096)
 def diffusers_timesteps(sampler: str, spacing: str | None, steps: int) -> tuple[float, ...] | None:
     """The timesteps (one model call each) of a diffusers row set up for `steps` steps (None: refused)."""
-    from core.samplers.diffusers_rows import check_supported, make_scheduler
+    from core.samplers.diffusers_rows import timesteps
 
-    cls = get_sampler(sampler).fixed["scheduler_class"]
-    try:
-        check_supported(cls, steps, spacing)
-        return tuple(float(t) for t in make_scheduler(cls, steps, spacing).timesteps)
-    except Exception:  # noqa: BLE001 - a scheduler that refuses this many steps cannot race at this budget
-        return None
-
-
-@lru_cache(maxsize=4096)
-def diffusers_steps(sampler: str, spacing: str | None, nfe: int) -> int | None:
-    """The most steps whose diffusers timesteps (one model call each) fit in `nfe` (None: none fit).
-
-    The number of calls grows with the steps (n, or 2n - 1 for Heun), so a bisection finds it; a
-    scheduler refuses only small step counts (PNDM: fewer than 4), searched first."""
-
-    def calls(n):
-        ts = diffusers_timesteps(sampler, spacing, n)
-        return None if ts is None else len(ts)
-
-    lo = next((n for n in range(1, min(nfe, 10) + 1) if calls(n) is not None), None)
-    if lo is None or calls(lo) > nfe:
-        return None
-    hi = min(nfe, 1000)
-    while lo < hi:  # invariant: lo fits
-        mid = (lo + hi + 1) // 2
-        c = calls(mid)
-        if c is not None and c <= nfe:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    return timesteps(get_sampler(sampler).fixed["scheduler_class"], spacing, steps)
 
 
 def _diffusers_quiet() -> None:
@@ -230,9 +195,9 @@ def grid_text(racer: Racer, steps: int, mixture: GaussianMixture | None = None) 
         ts = diffusers_timesteps(racer.sampler, racer.spacing, steps) or ()
         spacing = f"{racer.spacing} spacing" if racer.spacing else "timesteps"
         return f"DDPM linear β · diffusers' own {spacing} · t = {_short(ts, lambda t: f'{t:.0f}')}"
-    if racer.setup is _annealed:
-        return "VE · 10 noise levels, log-spaced"
-    if racer.setup is _langevin:
+    if racer.spec.grid_role == "levels":
+        return f"{racer.process.upper()} · {steps} noise levels, log-spaced"
+    if racer.spec.grid_role == "floor":
         return "data score only (no noise levels)"
     proc = make_process(racer.process, mixture)
     grid = make_grid(proc, racer.grid, steps)
@@ -341,7 +306,7 @@ def ref_steps(racer: Racer) -> int:
         return REF_STEPS_DIFFUSERS
     if racer.grid in ("leading", "trailing", "linspace") and make_process(racer.process).discrete:
         return REF_STEPS_DISCRETE
-    return max(1, (REF_NFE - racer.offset) // racer.per_step)
+    return racer.spec.fit_budget(REF_NFE, racer.params)[0]
 
 
 def fitted_order(nfes, errors, ref_nfe: float = math.inf) -> float:
@@ -377,16 +342,12 @@ def settled_order(nfes, errors, switched, ref_nfe: int) -> tuple[float | None, s
     return p, f"p = {p:.2f} on NFE {int(nfes[tail[0]])}–{int(nfes[tail[-1]])} (reference NFE {ref_nfe})"
 
 
-def narrowest_std(mixture: GaussianMixture) -> float:
-    return float(np.sqrt(np.linalg.eigvalsh(mixture.covs).min()))
-
-
 def switched_modes(ends: np.ndarray, ref: np.ndarray, mixture: GaussianMixture) -> int:
     """How many paths end in another mode than their reference: another most likely component, and
     farther than SETTLED narrowest stds from the reference endpoint (so that a path on the boundary
     between two overlapping components does not count)."""
     other = mixture.responsibilities(ends).argmax(1) != mixture.responsibilities(ref).argmax(1)
-    far = np.sqrt(((ends - ref) ** 2).sum(1)) > SETTLED * narrowest_std(mixture)
+    far = np.sqrt(((ends - ref) ** 2).sum(1)) > SETTLED * np.sqrt(mixture.min_variance)
     return int((other & far).sum())
 
 
@@ -507,10 +468,9 @@ def grid_factor(
 
 
 def grid_racer(solver: str, grid: str) -> Racer:
-    """The racer for `solver` on the DDPM process with `grid` (NFE per step from the solver)."""
-    cost = {"dpm_solver_2": HEUN, "edm_heun": HEUN, "dpm_solver_3": {"per_step": 3, "offset": -2}}.get(solver, {})
+    """The racer for `solver` on the DDPM process with `grid` (NFE per step from the registry)."""
     params = {"eta": 0.0} if solver == "ddim" else {}
-    return Racer(f"{solver}@{grid}", f"{get_sampler(solver).title} ({grid})", solver, "ddpm", grid, params, **cost)
+    return Racer(f"{solver}@{grid}", f"{get_sampler(solver).title} ({grid})", solver, "ddpm", grid, params)
 
 
 # ---------------------------------------------------------------------------- the shipped file

@@ -13,6 +13,7 @@ process. `import diffusers` happens on first use: it costs seconds.
 from __future__ import annotations
 
 import inspect
+from functools import lru_cache
 
 import numpy as np
 
@@ -60,6 +61,25 @@ def check_supported(scheduler_class: str, n_steps: int, spacing: str | None) -> 
             "diffusers' multistep schedulers fail with 'leading' spacing at 1000 steps "
             "(their step T//(n+1) is 0); use 'trailing' or 'linspace', or fewer steps."
         )
+
+
+@lru_cache(maxsize=4096)
+def timesteps(scheduler_class: str, spacing: str | None, n_steps: int) -> tuple[float, ...] | None:
+    """The timesteps (one model call each) of a row set up for n_steps steps; None if diffusers refuses."""
+    try:
+        check_supported(scheduler_class, n_steps, spacing)
+        return tuple(float(t) for t in make_scheduler(scheduler_class, n_steps, spacing).timesteps)
+    except Exception:  # noqa: BLE001 - a scheduler that refuses this many steps cannot run them
+        return None
+
+
+def model_calls(n_steps: int, params: dict) -> int | None:
+    """A row's NFE: one call per timestep of its scheduler (Heun: 2n - 1; PNDM: its Runge–Kutta warm-up);
+    None beyond one step per training timestep."""
+    if n_steps > TRAINING["num_train_timesteps"]:
+        return None
+    ts = timesteps(params["scheduler_class"], params.get("spacing"), n_steps)
+    return None if ts is None else len(ts)
 
 
 def own_prior(x: np.ndarray, grid, scheduler, sigma_space: bool) -> np.ndarray:
@@ -115,19 +135,26 @@ SPACING = Param(
     help="diffusers' timestep_spacing",
 )
 
+NOTE = (
+    "A real diffusers scheduler driven by the exact model. It runs its own 1000-step linear-β training schedule and "
+    "its own timesteps (the timestep spacing parameter), not the Time grid chosen here; the title says what it used."
+)
+
+# (class, title, kind, order, extra parameters (None: no timestep_spacing option))
 _ROWS = [
-    ("DDPMScheduler", "DDPM", True, ()),
-    ("DDIMScheduler", "DDIM", True, (Param("eta", "η", 0.0, 0.0, 1.0),)),
-    ("DPMSolverMultistepScheduler", "DPM-Solver++(2M)", False, ()),
-    ("DPMSolverSinglestepScheduler", "DPM-Solver++ single-step", False, None),
-    ("EulerDiscreteScheduler", "Euler", False, ()),
-    ("EulerAncestralDiscreteScheduler", "Euler ancestral", True, ()),
-    ("HeunDiscreteScheduler", "Heun", False, ()),
-    ("UniPCMultistepScheduler", "UniPC", False, ()),
-    ("LMSDiscreteScheduler", "LMS", False, ()),
-    ("PNDMScheduler", "PNDM", False, ()),
-    ("DEISMultistepScheduler", "DEIS", False, ()),
+    ("DDPMScheduler", "DDPM", "SDE", None, ()),
+    ("DDIMScheduler", "DDIM", "ODE", 1, (Param("eta", "η", 0.0, 0.0, 1.0),)),
+    ("DPMSolverMultistepScheduler", "DPM-Solver++(2M)", "ODE", 2, ()),
+    ("DPMSolverSinglestepScheduler", "DPM-Solver++ single-step", "ODE", 2, None),
+    ("EulerDiscreteScheduler", "Euler", "ODE", 1, ()),
+    ("EulerAncestralDiscreteScheduler", "Euler ancestral", "SDE", None, ()),
+    ("HeunDiscreteScheduler", "Heun", "ODE", 2, ()),
+    ("UniPCMultistepScheduler", "UniPC", "ODE", 2, ()),
+    ("LMSDiscreteScheduler", "LMS", "ODE", 4, ()),
+    ("PNDMScheduler", "PNDM", "ODE", 4, ()),
+    ("DEISMultistepScheduler", "DEIS", "ODE", 2, ()),
 ]
+NOISE_FREE = {"DDIMScheduler": lambda p: p["eta"] == 0}  # stochastic rows that draw no noise with these values
 
 SPECS = [
     SamplerSpec(
@@ -140,9 +167,14 @@ SPECS = [
         default_process="ddpm",
         default_grid="leading",
         default_steps=20,
-        stochastic=stochastic,
+        stochastic=kind == "SDE" or cls in NOISE_FREE,
         diffusers=True,
+        kind=kind,
+        order=order,
+        nfe=model_calls,
+        noise_free=NOISE_FREE.get(cls),
+        note=NOTE,
     )
-    for cls, title, stochastic, extra in _ROWS
+    for cls, title, kind, order, extra in _ROWS
 ]
 """Registry rows for the diffusers schedulers."""

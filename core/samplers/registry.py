@@ -14,7 +14,7 @@ from core.grids import Grid
 from core.models import CountingDenoiser, Denoiser
 from core.samplers import ancestral, diffusers_rows, dpm_solver, langevin, ode, optimal
 from core.samplers.base import NoiseSource
-from core.samplers.spec import Param, SamplerSpec
+from core.samplers.spec import Param, SamplerSpec, per_step
 
 
 @dataclass
@@ -66,6 +66,9 @@ SAMPLERS: dict[str, SamplerSpec] = {
             ),
             default_steps=1000,
             stochastic=True,
+            kind="SDE",
+            note="A stochastic reverse-SDE sampler, accurate with many small steps (1000 in the paper) and poor with "
+            "few.",
         ),
         SamplerSpec(
             "ddim",
@@ -80,6 +83,10 @@ SAMPLERS: dict[str, SamplerSpec] = {
             ),
             default_steps=20,
             stochastic=True,
+            order=1,
+            noise_free=lambda p: p["eta"] == 0 and not p["sigma_hat"],
+            note="η = 0 is deterministic and integrates the probability-flow ODE (Euler in σ̃ = σ/α); η > 0 adds "
+            "fresh noise each step (η = 1 is DDPM's posterior variance), so it no longer follows the ODE.",
         ),
         SamplerSpec(
             "optimal_gaussian",
@@ -88,6 +95,8 @@ SAMPLERS: dict[str, SamplerSpec] = {
             optimal.optimal_gaussian,
             default_steps=20,
             stochastic=True,
+            kind="SDE",
+            note="Cov[x₀ | x_t] comes from the mixture's Hessian, not from a model call: one evaluation per step.",
         ),
         SamplerSpec(
             "analytic_dpm",
@@ -96,6 +105,7 @@ SAMPLERS: dict[str, SamplerSpec] = {
             optimal.analytic_dpm,
             default_steps=20,
             stochastic=True,
+            kind="SDE",
         ),
         SamplerSpec(
             "euler_maruyama",
@@ -106,6 +116,9 @@ SAMPLERS: dict[str, SamplerSpec] = {
             default_grid="linspace",
             default_steps=100,
             stochastic=True,
+            kind="SDE",
+            note="On the reverse SDE: first order and stochastic; it needs many more steps than an ODE solver for the "
+            "same error.",
         ),
         SamplerSpec(
             "pc",
@@ -120,6 +133,10 @@ SAMPLERS: dict[str, SamplerSpec] = {
             default_grid="logsnr",
             default_steps=100,
             stochastic=True,
+            kind="SDE",
+            nfe=lambda n, p: (p["n_corrector"] + 1) * n,
+            note="A reverse-diffusion predictor plus Langevin corrector steps at each noise level (corrector first, "
+            "as the official sampling.py).",
         ),
         SamplerSpec(
             "pf_euler",
@@ -132,6 +149,10 @@ SAMPLERS: dict[str, SamplerSpec] = {
             default_grid="karras",
             default_steps=50,
             stochastic=True,  # with S_churn > 0
+            order=1,
+            noise_free=lambda p: p["s_churn"] == 0,
+            note="Euler on the probability-flow ODE in EDM's frame: first order; S_churn > 0 adds EDM's stochastic "
+            "churn.",
         ),
         SamplerSpec(
             "edm_heun",
@@ -144,6 +165,11 @@ SAMPLERS: dict[str, SamplerSpec] = {
             default_grid="karras",
             default_steps=18,
             stochastic=True,  # with S_churn > 0
+            order=2,
+            nfe=per_step(2, -1),
+            noise_free=lambda p: p["s_churn"] == 0,
+            note="Second order, 2N − 1 model calls for N steps on the Karras ρ = 7 grid (18 steps = 35 NFE, the "
+            "paper's CIFAR-10 setting).",
         ),
         SamplerSpec(
             "pf_adaptive",
@@ -158,6 +184,9 @@ SAMPLERS: dict[str, SamplerSpec] = {
             default_process="vp",
             default_grid="logsnr",
             default_steps=20,
+            nfe=None,
+            note="The probability-flow ODE with an adaptive Runge–Kutta solver: the number of model calls follows "
+            "the tolerance, not the Steps slider.",
         ),
         SamplerSpec(
             "dpm_solver_2",
@@ -167,6 +196,9 @@ SAMPLERS: dict[str, SamplerSpec] = {
             fixed={"order": 2},
             default_grid="logsnr",
             default_steps=10,
+            order=2,
+            nfe=per_step(2, -1),
+            note="Exact in the linear part of the ODE, second order in the rest; two model calls per step.",
         ),
         SamplerSpec(
             "dpm_solver_3",
@@ -176,6 +208,9 @@ SAMPLERS: dict[str, SamplerSpec] = {
             fixed={"order": 3},
             default_grid="logsnr",
             default_steps=7,
+            order=3,
+            nfe=per_step(3, -2),
+            note="Third order, three model calls per step.",
         ),
         SamplerSpec(
             "dpmpp_2m",
@@ -184,6 +219,9 @@ SAMPLERS: dict[str, SamplerSpec] = {
             dpm_solver.dpm_solver_pp_2m,
             (Param("lower_order_final", "lower-order final steps", True),),
             default_steps=20,
+            order=2,
+            note="A multistep second-order solver in x̂₀ that reuses the previous step's denoiser output (one model "
+            "call per step), with first-order final steps.",
         ),
         SamplerSpec(
             "flow_euler",
@@ -194,6 +232,10 @@ SAMPLERS: dict[str, SamplerSpec] = {
             default_process="flow",
             default_grid="linspace",
             default_steps=20,
+            order=1,
+            note="Euler on the flow-matching ODE. Time runs as in Liu et al. and diffusers, t = 1 noise → t = 0 data; "
+            "Lipman et al. count the other way. With the exact model it is algebraically DDIM η = 0 on the same "
+            "nodes: differences come from where the grid puts them.",
         ),
         SamplerSpec(
             "flow_heun",
@@ -204,6 +246,10 @@ SAMPLERS: dict[str, SamplerSpec] = {
             default_process="flow",
             default_grid="linspace",
             default_steps=10,
+            order=2,
+            nfe=per_step(2, -1),
+            note="Heun on the flow-matching ODE (second order). t = 1 is noise here; Lipman et al. 2023 count the "
+            "other way.",
         ),
         SamplerSpec(
             "annealed_langevin",
@@ -225,6 +271,12 @@ SAMPLERS: dict[str, SamplerSpec] = {
             default_grid="logsnr",
             default_steps=10,
             stochastic=True,
+            kind="Langevin",
+            nfe=lambda n, p: n * p["steps_per_level"],
+            budget_param="steps_per_level",
+            grid_role="levels",
+            note="Langevin steps at each noise level from large to small, so mass settles between modes while they "
+            "still overlap.",
         ),
         SamplerSpec(
             "langevin",
@@ -236,6 +288,13 @@ SAMPLERS: dict[str, SamplerSpec] = {
             default_grid="logsnr",
             default_steps=10,
             stochastic=True,
+            kind="Langevin",
+            nfe=lambda n, p: p["n_steps"],
+            budget_param="n_steps",
+            grid_role="floor",
+            note="With separated modes it cannot move mass between them, so the weights it returns are those of where "
+            "it started, not the data's (NCSN Fig. 3). The lower panel shows the mass per mode against the true "
+            "weights.",
         ),
         *diffusers_rows.SPECS,
     ]

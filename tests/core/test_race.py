@@ -32,7 +32,7 @@ def test_each_racer_spends_at_most_its_budget_and_one_more_step_would_exceed_it(
             assert budget < racer.min_nfe(), (rid, budget)
             continue
         assert run.nfe <= budget, (rid, budget, run.nfe)
-        if racer.setup is not None:  # Langevin: the budget is split into levels × steps, NFE = budget // 10 · 10
+        if racer.spec.budget_param is not None:  # Langevin: levels × steps, NFE = budget // 10 · 10 annealed
             assert run.nfe > budget - 10
             continue
         more = run.steps + 1
@@ -90,15 +90,24 @@ def test_diffusers_rows_report_the_timesteps_their_scheduler_really_used():
     assert "linspace" in R.grid_text(R.RACERS["d_dpmpp"], 10)  # diffusers' own default for DPMSolverMultistep
 
 
-def test_diffusers_steps_bisection_matches_a_linear_search():
-    for racer in (R.RACERS["d_heun"], R.RACERS["d_pndm"], R.RACERS["d_dpmpp"]):
+def test_budget_bisection_matches_a_linear_search():
+    """The registry's `fit_budget` (a bisection over steps, or over a Langevin parameter) finds the most steps
+    a linear search over the registry's own NFE count finds, including PNDM's refusal of few steps."""
+    for rid in ("d_heun", "d_pndm", "d_dpmpp", "dpm3", "pc", "edm_heun", "annealed"):
+        racer = R.RACERS[rid]
+        spec = racer.spec
         for nfe in (3, 7, 19, 40):
             linear = None
-            for n in range(1, nfe + 1):
-                ts = R.diffusers_timesteps(racer.sampler, racer.spacing, n)
-                if ts is not None and len(ts) <= nfe:
-                    linear = n
-            assert R.diffusers_steps(racer.sampler, racer.spacing, nfe) == linear, (racer.id, nfe)
+            for v in range(1, nfe + 1):
+                steps, params = (
+                    (v, racer.params) if spec.budget_param is None else (spec.default_steps, {spec.budget_param: v})
+                )
+                calls = spec.count(steps, {**racer.params, **params})
+                if calls is not None and calls <= nfe:
+                    linear = v
+            got = spec.fit_budget(nfe, racer.params)
+            value = None if got is None else got[0] if spec.budget_param is None else got[1][spec.budget_param]
+            assert value == linear, (rid, nfe)
 
 
 # ---------------------------------------------------------------------------- the order fit

@@ -30,30 +30,6 @@ from tests.core.test_mixture import assert_within_rounding
 
 OURS = {key: spec for key, spec in SAMPLERS.items() if not spec.diffusers}
 
-# evaluations of the denoiser for a grid of n steps (Heun-type: the last step, into σ = 0, is Euler)
-EXPECTED_NFE = {
-    "ddpm": lambda n, p: n,
-    "ddim": lambda n, p: n,
-    "optimal_gaussian": lambda n, p: n,  # Cov[x₀ | x_t] comes from the mixture's Hessian, not a network call
-    "analytic_dpm": lambda n, p: n,
-    "euler_maruyama": lambda n, p: n,
-    "pc": lambda n, p: (p.get("n_corrector", 1) + 1) * n,
-    "pf_euler": lambda n, p: n,
-    "edm_heun": lambda n, p: 2 * n - 1,
-    "dpm_solver_2": lambda n, p: 2 * n - 1,
-    "dpm_solver_3": lambda n, p: 3 * n - 2,
-    "dpmpp_2m": lambda n, p: n,
-    "flow_euler": lambda n, p: n,
-    "flow_heun": lambda n, p: 2 * n - 1,
-    "annealed_langevin": lambda n, p: n * p.get("steps_per_level", 100),
-    "langevin": lambda n, p: p.get("n_steps", 1000),
-    "pf_adaptive": None,  # as many as the step-size control needs
-}
-# recorded states: the start plus one per step (per Langevin step for the Langevin samplers)
-EXPECTED_RECORDS = {
-    "annealed_langevin": lambda n, p: n * p.get("steps_per_level", 100) + 1,
-    "langevin": lambda n, p: p.get("n_steps", 1000) + 1,
-}
 SMALL_PARAMS = {"annealed_langevin": {"steps_per_level": 3}, "langevin": {"n_steps": 7, "step_size": 0.01}}
 # stochastic samplers whose defaults are deterministic (η = 0, no churn)
 STOCHASTIC_PARAMS = {"ddim": {"eta": 1.0}, "pf_euler": {"s_churn": 10.0}, "edm_heun": {"s_churn": 10.0}}
@@ -70,26 +46,34 @@ def _run(key, grid, n=200, seed=0, params=None, mixture=None, **kw):
 
 
 # ---------------------------------------------------------------------------- call shape, NFE, paths
-def test_every_sampler_declares_its_nfe():
-    """A new registry entry must say how many evaluations it spends (and so get the tests below)."""
-    assert set(OURS) == set(EXPECTED_NFE)
+def test_every_sampler_declares_its_facts():
+    """Kind and order are consistent: an order only for samplers that can run deterministically; only an
+    adaptive solver leaves its NFE to the run; Langevin samplers say what they take from the grid."""
+    for key, spec in SAMPLERS.items():
+        assert (spec.order is not None) <= spec.deterministic(), key
+        assert (spec.kind == "ODE") == spec.deterministic(), key  # at the default parameters
+        assert (spec.nfe is None) == (key == "pf_adaptive"), key
+        assert (spec.kind == "Langevin") == (spec.grid_role != "steps") == (spec.budget_param is not None), key
 
 
 @pytest.mark.parametrize("key", sorted(OURS))
 def test_nfe_count_and_recorded_trajectory(key):
+    """The registry's NFE count (`SamplerSpec.count`) is what the run really spends; a record per grid step,
+    or per Langevin step (one evaluation each) for the Langevin samplers."""
     mixture = load_preset("ring8")
     steps, n, m = 6, 50, 16
     params = SMALL_PARAMS.get(key, {})
+    spec = SAMPLERS[key]
     grid = _default_grid(key, mixture, steps)
     x_init = grid.sigma[0] * np.random.default_rng(3).standard_normal((n, 2))
     res = _run(key, grid, n, params=params, n_paths=m, x_init=x_init)
 
     assert res.samples.shape == (n, 2) and np.all(np.isfinite(res.samples))
-    if EXPECTED_NFE[key] is not None:
-        assert res.nfe == EXPECTED_NFE[key](steps, params)
+    if spec.nfe is not None:
+        assert res.nfe == spec.count(steps, params)
     else:
         assert res.nfe > steps
-    records = EXPECTED_RECORDS.get(key, lambda s, p: s + 1)(steps, params)
+    records = (steps if spec.grid_role == "steps" else res.nfe) + 1
     assert res.path.shape == (records, m, 2)
     assert res.denoised.shape == (records - 1, m, 2)
     np.testing.assert_array_equal(res.path[0], x_init[:m])
@@ -338,14 +322,14 @@ def test_converges_to_the_exact_target_as_nfe_grows(row):
     and that is a finding, not noise (printed by the benchmark): EDM Heun on ring8 is 460 units off at
     5 NFE and 632 at 9; DPM-Solver++(2M) on the leading grid is 28 at 10 NFE and 39 at 20 (see
     test_paper_claims.py::test_dpm_solver_few_step_claim_depends_on_the_data for why)."""
-    presets = PRESETS_FOR.get(row.key, ("ring8", "ring8_wide", "grid25"))
-    ladder = LADDER_FOR.get(row.key, LADDER)
+    presets = PRESETS_FOR.get(row.sampler, ("ring8", "ring8_wide", "grid25"))
+    ladder = LADDER_FOR.get(row.sampler, LADDER)
     table, started_off = {}, False
     for preset in presets:
         errors = []
         for nfe in ladder:
             steps, params = row.configure(nfe, load_preset(preset))
-            errors.append(mmd_units(row.key, preset, row.process, row.grid, steps, params, seed=0)[0])
+            errors.append(mmd_units(row.sampler, preset, row.process, row.grid, steps, params, seed=0)[0])
         table[preset] = np.round(errors, 1).tolist()
         started_off |= errors[0] > WITHIN_FLOOR
         assert errors[-1] <= WITHIN_FLOOR, f"{row.label} on {preset} is not exact at NFE {ladder[-1]}: {table}"
