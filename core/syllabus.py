@@ -427,7 +427,7 @@ TOPICS: list[Topic] = [
             _s("Forward: the EDM process (σ = t)", "tab=forward&preset=grid25&process=edm&t=2"),
             _s("Sampler race: EDM's Karras schedule at 50 NFE", "tab=race&preset=ring8&budget=50"),
             _s(
-                "Sampler race: the grid matters more than the solver",
+                "Sampler race: the grid decides whether DPM-Solver++(2M) beats DDIM",
                 "tab=race&preset=ring8&budget=20&grid_solver=dpmpp_2m&show=all",
             ),
         ),

@@ -45,3 +45,18 @@ def test_claim_measured_as_registered_and_shipped(key):
         f"now:     {result['values']}\nshipped: {old['values']}"
     )
     assert old["verdict"] == result["verdict"]
+
+
+def test_board_verdict_is_the_registry_verdict():
+    """The claims board shows the verdict shipped in assets/claims.json: for every claim it must be the verdict
+    registered with the claim (the one its test measures), and the board's card for the claim must show it."""
+    from html import escape
+
+    from demos.syllabus import board_html
+
+    board = board_html()
+    for key, claim in CLAIMS.items():
+        verdict = shipped()[key]["verdict"]
+        assert verdict == claim.expected, f"{key}: shipped {verdict!r}, registered {claim.expected!r}"
+        card = board.split(f'id="claim-{key}"', 1)[1].split('<div class="card"', 1)[0]
+        assert f">{escape(claim.expected)}</span>" in card, f"{key}: the board's card does not show {claim.expected!r}"
