@@ -36,6 +36,7 @@ import numpy as np
 from core.grids import Grid, timestep_grid
 from core.mixture import GaussianMixture, Mixture1D
 from core.processes import DiscreteVP
+from core.samplers.ancestral import posterior
 
 PROCESS = DiscreteVP()  # DDPM's linear β, T = 1000: the chain RePaint and SDEdit ran on
 FLOOR_REPEATS = 20
@@ -47,13 +48,6 @@ REALISM_EXACT = 1.0 - EXACT_QUANTILE
 def ddpm_grid(steps: int) -> Grid:
     """DDPM's chain on `steps` "leading" timesteps (980, 960, …, 0 for 50), then clean data."""
     return timestep_grid(PROCESS, steps, "leading")
-
-
-def _posterior(a_t, s_t, a_s, s_s):
-    """q(x_s | x_t, x₀) = N(c_x x_t + c_0 x₀, β̃): (c_x, c_0, β̃) for s < t (Ho et al. 2020, eqs. 6-7)."""
-    a_ts = a_t / a_s
-    beta = s_t**2 - a_ts**2 * s_s**2
-    return a_ts * s_s**2 / s_t**2, a_s * beta / s_t**2, beta * s_s**2 / s_t**2
 
 
 def sample_1d(mix: Mixture1D, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -173,7 +167,7 @@ def repaint(
         if b > a:  # a reverse step, then the known coordinate replaced by x₁ noised to the new level
             x0 = model.denoise(x, a_t, s_t)
             nfe += 1
-            c_x, c_0, beta_tilde = _posterior(a_t, s_t, a_s, s_s)
+            c_x, c_0, _, beta_tilde = posterior(a_t, s_t, a_s, s_s)
             x = c_x * x + c_0 * x0
             if s_s > 0:
                 x = x + np.sqrt(beta_tilde) * rng.standard_normal(x.shape)
@@ -186,25 +180,29 @@ def repaint(
     return InpaintResult(x[:, 1].copy(), nfe, np.array(path), np.array(levels[1:]))
 
 
+@dataclass(frozen=True)
+class Denoiser1D:
+    """Tweedie's posterior mean under a 1D mixture (`denoise_1d`), for the samplers' model interface."""
+
+    mix: Mixture1D
+
+    def denoise(self, y, alpha, sigma):
+        return denoise_1d(self.mix, y, alpha, sigma)
+
+
 def reference_ddpm(
     mixture: GaussianMixture, x1: float, grid: Grid, n: int, seed: int, n_paths: int = 0
 ) -> InpaintResult:
-    """The same DDPM run on the exact 1D conditional p(x₂ | x₁), from the same initial noise as `repaint`
-    with the same seed (its x₂ column): what a perfect inpainter with this sampler and grid would give."""
-    mix = mixture.conditional_x2_given_x1(float(x1))
+    """The registry's DDPM sampler (Ho et al. 2020, Algorithm 2) on the exact 1D conditional p(x₂ | x₁), from
+    the same initial noise as `repaint` with the same seed (its x₂ column), the steps' noise following on the
+    same stream: what a perfect inpainter with this sampler and grid would give."""
+    from core.samplers.registry import initial_noise, run_sampler
+
     rng = np.random.default_rng(seed)
-    y = (grid.sigma[0] * rng.standard_normal((n, 2)))[:, 1]
-    m = min(n_paths, n)
-    path = [y[:m].copy()]
-    for i in range(grid.n_steps):
-        a_t, s_t, a_s, s_s = grid.alpha[i], grid.sigma[i], grid.alpha[i + 1], grid.sigma[i + 1]
-        y0 = denoise_1d(mix, y, a_t, s_t)
-        c_x, c_0, beta_tilde = _posterior(a_t, s_t, a_s, s_s)
-        y = c_x * y + c_0 * y0
-        if s_s > 0:
-            y = y + np.sqrt(beta_tilde) * rng.standard_normal(n)
-        path.append(y[:m].copy())
-    return InpaintResult(y, grid.n_steps, np.array(path), np.arange(1, grid.n_steps + 1))
+    y = initial_noise(grid, n, rng)[:, 1]
+    model = Denoiser1D(mixture.conditional_x2_given_x1(float(x1)))
+    res = run_sampler("ddpm", model, grid, n, rng, {"variance": "beta_tilde"}, n_paths=min(n_paths, n), x_init=y)
+    return InpaintResult(res.samples, res.nfe, res.path, np.arange(1, grid.n_steps + 1))
 
 
 def exact_draws(mixture: GaussianMixture, x1: float, n: int, seed: int) -> np.ndarray:

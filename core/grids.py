@@ -85,8 +85,9 @@ def timestep_grid(process: ForwardProcess, n: int, spacing: str = "leading") -> 
     return _with_data_node(process, t, f"{n} steps, uniform in t")
 
 
-def _sigma_tilde_range(process: ForwardProcess) -> tuple[float, float]:
-    """Smallest positive and largest σ̃ the process reaches (finite)."""
+def sigma_tilde_range(process: ForwardProcess) -> tuple[float, float]:
+    """(smallest positive, largest finite) σ̃ a process carries: discrete chains start at timestep 0, VE at
+    σ_min; continuous processes reach σ̃ → 0 (1e-4 is used) and flow matching σ̃ → ∞ (1e4 is used)."""
     lo_t = 0.0 if process.discrete or isinstance(process, VE) else None
     lo = float(process.sigma_tilde(lo_t)) if lo_t is not None else 1e-4
     with np.errstate(divide="ignore"):
@@ -96,7 +97,7 @@ def _sigma_tilde_range(process: ForwardProcess) -> tuple[float, float]:
 
 def _clipped_range(process: ForwardProcess, sigma_min: float, sigma_max: float) -> tuple[float, float]:
     """[σ_min, σ_max] narrowed to the σ̃ the process reaches."""
-    lo, hi = _sigma_tilde_range(process)
+    lo, hi = sigma_tilde_range(process)
     sigma_min, sigma_max = max(sigma_min, lo), min(sigma_max, hi)
     if not 0 < sigma_min < sigma_max:
         raise ValueError(f"need 0 < σ_min < σ_max within the process's range [{lo:.3g}, {hi:.3g}]")
@@ -113,10 +114,16 @@ def karras_grid(
     if rho <= 0:
         raise ValueError("ρ must be positive")
     sigma_min, sigma_max = _clipped_range(process, sigma_min, sigma_max)
+    st = karras_nodes(n, sigma_min, sigma_max, rho)
+    return _with_data_node(process, process.t_from_sigma_tilde(st), f"{n} steps, Karras ρ={rho:g}")
+
+
+def karras_nodes(n: int, sigma_min: float, sigma_max: float, rho: float = 7.0) -> np.ndarray:
+    """EDM eq. 5: n decreasing σ̃_i = (σ_max^{1/ρ} + i/(n-1)(σ_min^{1/ρ} - σ_max^{1/ρ}))^ρ, i = 0..n-1, from
+    σ_max to σ_min (k-diffusion's `get_sigmas_karras` without the appended 0)."""
     ramp = np.linspace(0, 1, n) if n > 1 else np.zeros(1)
     inv = 1.0 / rho
-    st = (sigma_max**inv + ramp * (sigma_min**inv - sigma_max**inv)) ** rho
-    return _with_data_node(process, process.t_from_sigma_tilde(st), f"{n} steps, Karras ρ={rho:g}")
+    return (sigma_max**inv + ramp * (sigma_min**inv - sigma_max**inv)) ** rho
 
 
 def logsnr_grid(

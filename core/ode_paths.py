@@ -26,13 +26,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from core.grids import Grid, karras_grid, logsnr_grid, timestep_grid
+from core.grids import Grid, karras_grid, logsnr_grid, sigma_tilde_range, timestep_grid
+from core.grids import karras_nodes as karras_nodes  # EDM eq. 5 lives in core.grids; re-exported for callers here
 from core.likelihood import ode_clock, record_times
 from core.mixture import GaussianMixture
 from core.models import ExactDenoiser, Marginal
 from core.processes import VE, ForwardProcess
-from core.samplers.ancestral import ddim
-from core.samplers.ode import flow_ode
+from core.samplers.registry import run_sampler
 
 NODE_PLACEMENTS = {
     "karras": "Karras ρ = 7 (EDM eq. 5)",
@@ -42,18 +42,6 @@ NODE_PLACEMENTS = {
 
 
 # ---------------------------------------------------------------------------- grids from σ̃ nodes
-def sigma_tilde_range(process: ForwardProcess) -> tuple[float, float]:
-    """(smallest positive, largest finite) σ̃ a process carries: discrete chains start at timestep 0, VE at
-    σ_min; continuous processes reach σ̃ → 0 (1e-4 is used) and flow matching σ̃ → ∞ (1e4 is used)."""
-    if process.discrete or isinstance(process, VE):
-        lo = float(process.sigma_tilde(0.0))
-    else:
-        lo = 1e-4
-    with np.errstate(divide="ignore"):
-        hi = float(process.sigma_tilde(process.t_max))
-    return lo, (hi if np.isfinite(hi) else 1e4)
-
-
 def common_range(processes, sigma_min: float = 0.002, sigma_max: float = 80.0) -> tuple[float, float]:
     """[σ_min, σ_max] narrowed to what every process carries."""
     for p in processes:
@@ -62,13 +50,6 @@ def common_range(processes, sigma_min: float = 0.002, sigma_max: float = 80.0) -
     if not 0 < sigma_min < sigma_max:
         raise ValueError("these processes share no range of noise levels")
     return sigma_min, sigma_max
-
-
-def karras_nodes(n: int, sigma_min: float, sigma_max: float, rho: float = 7.0) -> np.ndarray:
-    """EDM eq. 5: n decreasing σ̃ from σ_max to σ_min (the σ = 0 node is added by `grid_at`)."""
-    ramp = np.linspace(0, 1, n) if n > 1 else np.zeros(1)
-    inv = 1.0 / rho
-    return (sigma_max**inv + ramp * (sigma_min**inv - sigma_max**inv)) ** rho
 
 
 def flow_nodes(n: int, sigma_max: float = 80.0) -> np.ndarray:
@@ -100,25 +81,22 @@ def grid_at(process: ForwardProcess, sigma_tilde: np.ndarray, label: str = "") -
     )
 
 
-def _record(path: list):
-    def callback(i, x, x0):
-        path.append(np.array(x))
-
-    return callback
+def _path(key: str, mixture: GaussianMixture, grid: Grid, x_start: np.ndarray) -> np.ndarray:
+    """Every particle's states (n + 1, N, 2) of the deterministic registry sampler `key` from x_start."""
+    x_start = np.asarray(x_start, dtype=np.float64)
+    res = run_sampler(key, ExactDenoiser(mixture), grid, len(x_start), 0, n_paths=len(x_start), x_init=x_start)
+    return res.path
 
 
 def run_ddim(mixture: GaussianMixture, grid: Grid, x_start: np.ndarray) -> np.ndarray:
-    """DDIM η = 0 on the exact denoiser from x_start at the grid's first node: (n + 1, N, 2) states."""
-    path = [np.array(x_start, dtype=np.float64)]
-    ddim(ExactDenoiser(mixture), path[0], grid, None, _record(path), eta=0.0)
-    return np.stack(path)
+    """DDIM η = 0 (Song et al. 2021a, eq. 12) on the exact denoiser from x_start at the grid's first node:
+    (n + 1, N, 2) states."""
+    return _path("ddim", mixture, grid, x_start)
 
 
 def run_flow_euler(mixture: GaussianMixture, grid: Grid, x_start: np.ndarray) -> np.ndarray:
-    """Euler on dx/dt = α' x̂₀ + σ' ε̂ in the process's own time t (`core.samplers.ode.flow_ode`)."""
-    path = [np.array(x_start, dtype=np.float64)]
-    flow_ode(ExactDenoiser(mixture), path[0], grid, None, _record(path), heun=False)
-    return np.stack(path)
+    """Euler on dx/dt = α' x̂₀ + σ' ε̂ in the process's own time t (the registry's `flow_euler`)."""
+    return _path("flow_euler", mixture, grid, x_start)
 
 
 # ---------------------------------------------------------------------------- one ODE, every schedule

@@ -14,8 +14,9 @@ import numpy as np
 from core.models import score_from_x0
 
 
-def _posterior(a_t, s_t, a_s, s_s):
-    """Coefficients (c_x, c_0) of the posterior mean, β = σ²_{t|s} and β̃ = β σ_s²/σ_t²."""
+def posterior(a_t, s_t, a_s, s_s):
+    """q(x_s | x_t, x₀) = N(c_x x_t + c_0 x₀, β̃) for s < t (Ho et al. 2020, eqs. 6-7; Kingma et al. 2021,
+    eq. 28): the coefficients (c_x, c_0) of its mean, β = σ²_{t|s} and β̃ = β σ_s²/σ_t²."""
     a_ts = a_t / a_s
     beta = s_t**2 - a_ts**2 * s_s**2
     return a_ts * s_s**2 / s_t**2, a_s * beta / s_t**2, beta, beta * s_s**2 / s_t**2
@@ -28,7 +29,7 @@ def ddpm(model, x, grid, noise, callback, variance="beta_tilde"):
     for i in range(grid.n_steps):
         a_t, s_t, a_s, s_s = grid.alpha[i], grid.sigma[i], grid.alpha[i + 1], grid.sigma[i + 1]
         x0 = model.denoise(x, a_t, s_t)
-        c_x, c_0, beta, beta_tilde = _posterior(a_t, s_t, a_s, s_s)
+        c_x, c_0, beta, beta_tilde = posterior(a_t, s_t, a_s, s_s)
         x = c_x * x + c_0 * x0
         if s_s > 0:
             x = x + np.sqrt(beta_tilde if variance == "beta_tilde" else beta) * noise(x.shape)
@@ -47,7 +48,7 @@ def ddim(model, x, grid, noise, callback, eta=0.0, sigma_hat=False):
         a_t, s_t, a_s, s_s = grid.alpha[i], grid.sigma[i], grid.alpha[i + 1], grid.sigma[i + 1]
         x0 = model.denoise(x, a_t, s_t)
         eps = (x - a_t * x0) / s_t
-        std = eta * np.sqrt(_posterior(a_t, s_t, a_s, s_s)[3]) if s_s > 0 else 0.0
+        std = eta * np.sqrt(posterior(a_t, s_t, a_s, s_s)[3]) if s_s > 0 else 0.0
         x = a_s * x0 + np.sqrt(max(s_s**2 - std**2, 0.0)) * eps
         if std > 0:
             x = x + std * noise(x.shape)

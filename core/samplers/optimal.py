@@ -42,7 +42,7 @@ import numpy as np
 
 from core.mixture import GaussianMixture
 from core.models import ExactDenoiser
-from core.samplers.ancestral import _posterior
+from core.samplers.ancestral import posterior
 
 ANALYTIC_POINTS = 2000  # quadrature points per step for E_{p_t} tr Cov[x₀ | x_t] (about a 2,000-particle step)
 FD_STEP = 1e-4  # relative step of the central differences of a model without a mixture
@@ -113,7 +113,7 @@ def step_moments(model, x, a_t, s_t, a_s, s_s):
         cov0 = posterior_x0_covariance(mixture, x, a_t, s_t)
     else:
         cov0 = jacobian_x0_covariance(model, x, x0, a_t, s_t)
-    c_x, c_0, _, beta_tilde = _posterior(a_t, s_t, a_s, s_s)
+    c_x, c_0, _, beta_tilde = posterior(a_t, s_t, a_s, s_s)
     mean = c_x * x + c_0 * x0
     cov = beta_tilde * np.eye(2) + c_0**2 * cov0
     return mean, cov, x0
@@ -201,7 +201,7 @@ def analytic_dpm(model, x, grid, noise, callback):
     for i in range(grid.n_steps):
         a_t, s_t, a_s, s_s = grid.alpha[i], grid.sigma[i], grid.alpha[i + 1], grid.sigma[i + 1]
         x0 = model.denoise(x, a_t, s_t)
-        c_x, c_0, _, beta_tilde = _posterior(a_t, s_t, a_s, s_s)
+        c_x, c_0, _, beta_tilde = posterior(a_t, s_t, a_s, s_s)
         var = beta_tilde + c_0**2 * expected_posterior_trace(mixture, a_t, s_t) / 2
         x = c_x * x + c_0 * x0 + np.sqrt(var) * noise(x.shape)
         callback(i + 1, x, x0)
@@ -215,7 +215,7 @@ def between_mode_share(mixture: GaussianMixture, x, a_t, s_t, a_s, s_s) -> np.nd
     that no single Gaussian can represent."""
     pt = mixture.diffused(a_t, s_t)
     r = pt.responsibilities(x)  # (N, K)
-    c_x, c_0, _, beta_tilde = _posterior(a_t, s_t, a_s, s_s)
+    c_x, c_0, _, beta_tilde = posterior(a_t, s_t, a_s, s_s)
     covs, means = mixture.covs, mixture.means
     gain = a_t * np.einsum("kij,kjl->kil", covs, np.linalg.inv(pt.covs))  # α Σ_k C_k⁻¹
     within_k = covs - a_t * np.einsum("kij,kjl->kil", gain, covs)  # V_k, independent of x

@@ -317,12 +317,13 @@ def run_sampler(
     model: Denoiser,
     grid: Grid,
     n: int,
-    seed: int,
+    seed: int | np.random.Generator,
     params: dict | None = None,
     n_paths: int = 32,
     x_init: np.ndarray | None = None,
 ) -> SampleResult:
-    """Draw n samples with sampler `key`; the seed fixes the initial noise and every step's noise."""
+    """Draw n samples with sampler `key`; the seed fixes the initial noise and every step's noise (a Generator
+    is used as it is: its stream goes on where the caller left it). `x_init` replaces the initial noise."""
     spec = get_sampler(key)
     kwargs = spec.validate(params)
     rng = np.random.default_rng(seed)

@@ -17,7 +17,7 @@ from core.grids import timestep_grid
 from core.models import ExactDenoiser
 from core.processes import DiscreteVP
 from core.samplers import optimal
-from core.samplers.ancestral import _posterior
+from core.samplers.ancestral import posterior
 from core.samplers.registry import run_sampler
 
 PROCESS = DiscreteVP()
@@ -34,7 +34,7 @@ def _importance_moments(mixture, x_t, a_t, s_t, a_s, s_s, n, rng):
     logw = -0.5 * ((x_t - a_t * x0) ** 2).sum(1) / s_t**2
     w = np.exp(logw - logw.max())
     w /= w.sum()
-    c_x, c_0, _, beta_tilde = _posterior(a_t, s_t, a_s, s_s)
+    c_x, c_0, _, beta_tilde = posterior(a_t, s_t, a_s, s_s)
     xs = c_x * x_t + c_0 * x0 + np.sqrt(beta_tilde) * rng.standard_normal(x0.shape)
     mean = w @ xs
     d = xs - mean
@@ -63,7 +63,7 @@ def test_step_moments_match_importance_sampling(preset, t, s, point):
     np.testing.assert_allclose(mean[0], mc_mean, atol=5 * scale / np.sqrt(ess))
     np.testing.assert_allclose(cov[0], mc_cov, atol=5 * np.sqrt(2 / ess) * scale**2)
     # the covariance is not just the posterior's β̃: the x₀ uncertainty adds to it
-    beta_tilde = _posterior(a_t, s_t, a_s, s_s)[3]
+    beta_tilde = posterior(a_t, s_t, a_s, s_s)[3]
     assert np.trace(cov[0]) > 2 * beta_tilde * 1.05
 
 
@@ -153,7 +153,7 @@ def test_analytic_dpm_variance_is_beta_for_standard_normal_data():
     normal = GaussianMixture([1.0], [[0.0, 0.0]], [1.0])
     for t, s in ((999, 899), (500, 450), (60, 40), (1, 0)):
         a_t, s_t, a_s, s_s = _coeffs(t, s)
-        _, c_0, beta, beta_tilde = _posterior(a_t, s_t, a_s, s_s)
+        _, c_0, beta, beta_tilde = posterior(a_t, s_t, a_s, s_s)
         var = beta_tilde + c_0**2 * optimal.mean_posterior_trace(normal, a_t, s_t) / 2
         np.testing.assert_allclose(var, beta, rtol=1e-9)
     mixture = load_preset("ring8")
