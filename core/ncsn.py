@@ -35,10 +35,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.mixture import GaussianMixture
+from core.samplers.base import NoiseSource
+from core.samplers.langevin import langevin_steps
 
 RULE_SAMPLES = 10_000  # size of the "training set" whose largest pairwise distance is Technique 1's σ_1
 RULE_SEED = 2020
-NOISE_BLOCK = 32  # Langevin steps whose noise is drawn at once
 N_PATH_POINTS = 200  # points recorded along each path (thinned evenly over all steps)
 INITS = ("box", "prior")
 
@@ -194,23 +195,21 @@ def _run(
     n_paths: int,
     progress: Callable[[int], None] | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Langevin steps x ← x + (α/2) score(x) + √α z, T per entry (score, α) of `plan`; frames after each."""
+    """T Langevin steps x ← x + (α/2) score(x) + √α z per entry (score, α) of `plan` (the registry's
+    `langevin_steps`), with noise from `rng`; frames after each entry and paths at the thinned step counts."""
     x = np.array(x, dtype=np.float64)
     frames = [x.copy()]
     keep = _path_plan(len(plan) * steps_per_level)
-    paths, k, step = [x[:n_paths].copy()], 1, 0
+    paths = [x[:n_paths].copy()]
+    kept = set(keep[1:].tolist())
+
+    def record(step, x):
+        if step in kept:
+            paths.append(x[:n_paths].copy())
+
+    noise = NoiseSource(rng)
     for level, (score, alpha) in enumerate(plan):
-        half, root = 0.5 * alpha, math.sqrt(alpha)
-        for start in range(0, steps_per_level, NOISE_BLOCK):  # one draw per block: the same stream, faster
-            noise = rng.standard_normal((min(NOISE_BLOCK, steps_per_level - start), *x.shape))
-            for z in noise:
-                x += half * score(x)
-                z *= root
-                x += z
-                step += 1
-                if k < len(keep) and step == keep[k]:
-                    paths.append(x[:n_paths].copy())
-                    k += 1
+        langevin_steps(x, score, alpha, steps_per_level, noise, record, level * steps_per_level)
         frames.append(x.copy())
         if progress is not None:
             progress(level)
