@@ -11,8 +11,8 @@ found automatically, in name order). The same entry drives
   computed at start-up and no number is written twice.
 
 `measure()` must be deterministic (fixed seeds) and return plain floats; `verdict(values)` states the
-claim's logic on those numbers and returns one of HOLDS, DEPENDS, FAILS; `summary(values)` turns them into
-one line a participant can read.
+claim's logic on those numbers and returns one of VERDICTS; `summary(values)` turns them into one line a
+participant can read.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from pathlib import Path
 HOLDS = "holds"
 DEPENDS = "depends on the data or grid"
 FAILS = "does not hold here"
-VERDICTS = (HOLDS, DEPENDS, FAILS)
+NOT_APPLICABLE = "not applicable in 2D"  # a rule derived for high dimensions that selects nothing at D = 2
+VERDICTS = (HOLDS, DEPENDS, FAILS, NOT_APPLICABLE)
 
 SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "claims.json"
 # Shipped and recomputed numbers must agree to this: seeded runs are identical on one machine; on another
