@@ -223,25 +223,14 @@ MAX_TYPED = 50
 
 
 def parse_points(text: str) -> np.ndarray:
-    """Points typed as "x, y; x, y; …" (at most MAX_TYPED, each coordinate within ±50)."""
-    if not isinstance(text, str) or not text.strip():
+    """Guide points typed as "x, y; x, y; …" (at most MAX_TYPED, each coordinate within ±50), read by
+    `core.points_to_mixture.typed_points`."""
+    from core.points_to_mixture import typed_points
+
+    pts = typed_points(text if isinstance(text, str) else None, MAX_TYPED, 50.0, "Guide point")
+    if not len(pts):
         raise ValueError('Type guide points as "x, y; x, y", e.g. "0, 0; 1.5, -0.5".')
-    parts = [p for p in text.replace("\n", ";").split(";") if p.strip()]
-    if len(parts) > MAX_TYPED:
-        raise ValueError(f"At most {MAX_TYPED} guide points can be typed; got {len(parts)}.")
-    pts = []
-    for i, part in enumerate(parts, start=1):
-        fields = part.replace("(", "").replace(")", "").split(",")
-        if len(fields) != 2:
-            raise ValueError(f'Guide point {i} ({part.strip()[:20]!r}) must be two numbers "x, y".')
-        try:
-            xy = [float(f) for f in fields]
-        except ValueError:
-            raise ValueError(f'Guide point {i} ({part.strip()[:20]!r}) must be two numbers "x, y".') from None
-        if not all(math.isfinite(v) and abs(v) <= 50 for v in xy):
-            raise ValueError(f"Guide point {i} must have finite coordinates within ±50.")
-        pts.append(xy)
-    return np.array(pts, dtype=np.float64)
+    return pts
 
 
 def _data_frame(mixture: GaussianMixture) -> tuple[np.ndarray, float]:

@@ -75,6 +75,58 @@ def parse_points(text: str) -> tuple[np.ndarray, np.ndarray]:
     return points, labels
 
 
+def typed_points(value, max_points: int, max_abs: float = MAX_ABS_MEAN, what: str = "Point") -> np.ndarray:
+    """Points typed as text "x, y; x, y" (or one per line, parentheses allowed) or given as table rows (a list
+    of rows, a Gradio dataframe dict {"data": rows}, a pandas DataFrame) → (n, 2); blank rows are skipped and
+    no points give an empty (0, 2) array. Text fields must look like decimal numbers (`_NUMBER`, as in CSV);
+    at most `max_points` points, each coordinate within ±max_abs. Messages name the point at fault."""
+    if value is None:
+        rows = []
+    elif isinstance(value, str):
+        rows = [r.replace("(", "").replace(")", "").split(",") for r in value.replace("\n", ";").split(";")]
+    elif isinstance(value, dict) and "data" in value:
+        rows = list(value["data"])
+    elif hasattr(value, "values") and hasattr(value, "columns"):  # a pandas DataFrame
+        rows = value.values.tolist()
+    elif isinstance(value, list | tuple | np.ndarray):
+        rows = list(value)
+    else:
+        raise PointsError(f"{what}s must be a table of x, y values or text 'x, y; x, y'.")
+    rows = [list(r) if isinstance(r, list | tuple | np.ndarray) else [r] for r in rows]
+    rows = [r for r in rows if not all(_blank(c) for c in r)]
+    if len(rows) > max_points:
+        raise PointsError(f"At most {max_points} points are accepted; got {len(rows)}.")
+    points = np.empty((len(rows), 2))
+    for i, row in enumerate(rows, start=1):
+        if len(row) != 2 or any(_blank(c) for c in row):
+            shown = ", ".join(str(c).strip() for c in row)[:20]
+            raise PointsError(f'{what} {i} ({shown}) must be two numbers "x, y" (exactly two numbers, got {len(row)}).')
+        points[i - 1] = [_coordinate(c, f"{what} {i}") for c in row]
+        if not np.abs(points[i - 1]).max() <= max_abs:
+            x, y = points[i - 1]
+            raise PointsError(f"{what} {i} ({x:g}, {y:g}) is too far out: keep |x| and |y| ≤ {max_abs:g}.")
+    return points
+
+
+def _blank(cell) -> bool:
+    return (
+        cell is None or (isinstance(cell, str) and not cell.strip()) or (isinstance(cell, float) and math.isnan(cell))
+    )
+
+
+def _coordinate(cell, where: str) -> float:
+    """A number from a table cell or a text field (text must look like a decimal number, never evaluated)."""
+    if isinstance(cell, str):
+        text = cell.strip()
+        if not _NUMBER.match(text):
+            shown = text if len(text) <= 20 else text[:20] + "…"
+            raise PointsError(f"{where}: {shown!r} must be a number.")
+        return float(text)
+    if isinstance(cell, bool | np.bool_) or not isinstance(cell, int | float | np.integer | np.floating):
+        raise PointsError(f"{where}: {cell!r} must be a number.")
+    return float(cell)
+
+
 def points_to_csv(points: np.ndarray, labels: np.ndarray | None = None) -> str:
     """The inverse of `parse_points` (6 significant digits), e.g. to show drawn points as text."""
     labels = np.zeros(len(points), dtype=int) if labels is None else labels

@@ -177,9 +177,10 @@ def test_strokes_and_typed_points(corners):
     assert typed.tolist() == [[0.0, 0.0]] * 5 + [[1.5, -0.5]] * 5
     for bad, message in [
         ("", "Type guide points"),
-        ("1, 2, 3", "must be two numbers"),
-        ("a, b", "must be two numbers"),
-        ("1, 1e9", "within ±50"),
+        ("1, 2, 3", "Guide point 1 .* must be two numbers"),
+        ("0, 0; a, b", "Guide point 2: 'a' must be a number"),
+        ("1, 1e9", r"too far out: keep \|x\| and \|y\| ≤ 50"),
+        ("1, nan", "'nan' must be a number"),
         (";".join(["0,0"] * 51), "At most 50"),
     ]:
         with pytest.raises(ValueError, match=message):

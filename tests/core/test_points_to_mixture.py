@@ -18,6 +18,7 @@ from core.points_to_mixture import (
     points_to_mixture,
     points_to_rows,
     strokes_to_points,
+    typed_points,
 )
 from tests.core.test_mixture import assert_within_rounding
 
@@ -85,6 +86,33 @@ def test_csv_is_never_evaluated():
     for field in ("1_000", "0x1p3", "(1)", "1+1", "infinity", "１"):
         with pytest.raises(PointsError, match="is not a number"):
             parse_points(f"0, {field}\n")
+
+
+# ---------------------------------------------------------------------------- typed points and table rows
+def test_typed_points_read_text_and_tables_alike():
+    """One reader for typed "x, y; x, y" text and table rows (list, Gradio dict), blank rows skipped."""
+    want = [[0.0, 0.0], [1.5, -0.5]]
+    for value in ("0, 0; 1.5, -0.5", "(0, 0)\n(1.5, -0.5)\n", [[0, 0], ["1.5", "-0.5"], [None, ""]]):
+        np.testing.assert_array_equal(typed_points(value, 5), want)
+    np.testing.assert_array_equal(typed_points({"data": [[0, 0], [1.5, -0.5]], "headers": ["x", "y"]}, 5), want)
+    assert typed_points("", 5).shape == typed_points(None, 5).shape == typed_points([], 5).shape == (0, 2)
+
+
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("1, 2, 3", r"Point 1 \(1, 2, 3\) must be two numbers .* \(exactly two numbers, got 3\)"),
+        ("0, 0; 1, abc", "Point 2: 'abc' must be a number"),
+        ("0, 1_000", "'1_000' must be a number"),
+        ([[0, True]], "True must be a number"),
+        ("60, 0", "too far out"),
+        (";".join(["0,0"] * 6), "At most 5 points"),
+        (3.0, "must be a table"),
+    ],
+)
+def test_typed_points_refuse_with_the_point_at_fault(value, message):
+    with pytest.raises(PointsError, match=message):
+        typed_points(value, 5)
 
 
 # ---------------------------------------------------------------------------- few points: one Gaussian each
