@@ -41,6 +41,15 @@ def gaussian_log_prob(x: np.ndarray, std: float) -> np.ndarray:
     return -0.5 * (x**2).sum(1) / std**2 - 2 * np.log(std) - LOG_2PI
 
 
+def prior_mismatch(mixture: GaussianMixture, alpha: float, sigma: float, n: int = 20_000, seed: int = 7):
+    """Monte Carlo KL(p_t ‖ N(0, σ_t² I)) in nats, with its standard error, for p_t the mixture diffused to
+    (α, σ): how far the prior every sampler starts from is from the true p_t (exact p_t, n draws, fixed seed)."""
+    pt = mixture.diffused(alpha, sigma)
+    x = pt.sample(n, np.random.default_rng(seed))
+    diff = pt.log_prob(x) - gaussian_log_prob(x, sigma)
+    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(n))
+
+
 def pf_ode_log_likelihood(
     mixture: GaussianMixture,
     x,

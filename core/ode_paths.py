@@ -52,6 +52,24 @@ def common_range(processes, sigma_min: float = 0.002, sigma_max: float = 80.0) -
     return sigma_min, sigma_max
 
 
+def placement_nodes(a: ForwardProcess, b: ForwardProcess, placement: str, steps: int) -> np.ndarray:
+    """`steps` decreasing σ̃ nodes inside the range both processes carry (σ̃ ∈ [0.002, 80] at most), placed by
+    one of NODE_PLACEMENTS: Karras ρ = 7 (EDM eq. 5), uniformly in λ = -log σ̃ (DPM-Solver), or uniformly in
+    process a's own time t (nodes below the range dropped; if none is left, the top node alone)."""
+    lo, hi = common_range([a, b])
+    if placement == "karras":
+        return karras_nodes(steps, lo, hi)
+    if placement == "logsnr":
+        return np.geomspace(hi, lo, steps)
+    if placement != "uniform":
+        raise ValueError(f"unknown node placement {placement!r}; choose one of {', '.join(NODE_PLACEMENTS)}")
+    t_hi = float(a.t_from_sigma_tilde(hi))
+    t_lo = 0.0 if a.discrete else a.t_min
+    t = np.linspace(t_hi, t_lo, steps + 1)[:-1]
+    st = np.asarray(a.sigma_tilde(t), dtype=np.float64)
+    return st[st >= lo] if np.any(st >= lo) else np.array([hi])
+
+
 def flow_nodes(n: int, sigma_max: float = 80.0) -> np.ndarray:
     """The σ̃ = t/(1 - t) of n flow-matching times uniform in t from t(σ_max) = σ_max/(1 + σ_max) down to
     (but without) t = 0: the flow's own uniform grid, started where VP and EDM can also start."""
@@ -199,6 +217,18 @@ def start_state(grid: Grid, z: np.ndarray) -> np.ndarray:
     return grid.sigma[0] * z
 
 
+def endpoint_error(samples: np.ndarray, exact: np.ndarray) -> float:
+    """Mean Euclidean distance between each sample and its exact ODE endpoint from the same start."""
+    return float(np.linalg.norm(samples - exact, axis=1).mean())
+
+
+def solver_error(mixture: GaussianMixture, grid: Grid, x_start: np.ndarray, exact: np.ndarray, sampler="ddim"):
+    """`endpoint_error` of DDIM η = 0 ("ddim") or Euler in the process's own time ("euler") on `grid` from
+    x_start, against exact endpoints already solved from that start."""
+    run = run_ddim if sampler == "ddim" else run_flow_euler
+    return endpoint_error(run(mixture, grid, x_start)[-1], exact)
+
+
 def ode_error(mixture: GaussianMixture, process: ForwardProcess, grid: Grid, z: np.ndarray, sampler="ddim"):
     """(samples, mean distance to the exact ODE solution from the same start) of DDIM η = 0 ("ddim") or
     Euler in the process's own time ("euler") on `grid`."""
@@ -206,7 +236,7 @@ def ode_error(mixture: GaussianMixture, process: ForwardProcess, grid: Grid, z: 
     run = run_ddim if sampler == "ddim" else run_flow_euler
     samples = run(mixture, grid, x_start)[-1]
     exact = exact_endpoint(mixture, process, float(grid.t[0]), x_start)
-    return samples, float(np.linalg.norm(samples - exact, axis=1).mean())
+    return samples, endpoint_error(samples, exact)
 
 
 # ---------------------------------------------------------------------------- straightness

@@ -14,7 +14,8 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from core.datasets import load_preset
-from core.likelihood import gaussian_log_prob, pf_ode_log_likelihood
+from core.likelihood import gaussian_log_prob, pf_ode_log_likelihood, prior_mismatch
+from core.mixture import GaussianMixture
 from core.models import ExactDenoiser, Marginal
 from core.processes import make_process
 from tests.core.test_mixture import assert_within_rounding
@@ -124,3 +125,13 @@ def test_song_eq39_in_vp_time_agrees():
 
     ours = pf_ode_log_likelihood(mixture, x / process.alpha(t0), sigma_min=float(process.sigma_tilde(t0)))
     np.testing.assert_allclose(ours.log_prob - 2 * np.log(process.alpha(t0)), exact, atol=1e-4)
+
+
+@pytest.mark.parametrize("alpha,sigma", [(0.3, 0.9), (0.05, 1.0), (1.0, 80.0)])
+def test_prior_mismatch_is_the_closed_form_kl_between_two_gaussians(alpha, sigma):
+    """One isotropic component N(0, v I) diffused to (α, σ) is N(0, (α² v + σ²) I); its KL to N(0, σ² I) in 2D is
+    r - 1 - log r with r = (α² v + σ²)/σ². The Monte Carlo estimate lies within 4 standard errors of it."""
+    v = 2.0
+    kl, se = prior_mismatch(GaussianMixture([1.0], [[0.0, 0.0]], [v * np.eye(2)]), alpha, sigma)
+    r = (alpha**2 * v + sigma**2) / sigma**2
+    assert abs(kl - (r - 1 - np.log(r))) <= 4 * se + 1e-12

@@ -16,7 +16,10 @@ import pytest
 from core.datasets import load_preset
 from core.mixture import GaussianMixture
 from core.ode_paths import (
+    NODE_PLACEMENTS,
     common_range,
+    endpoint_error,
+    exact_endpoint,
     exact_path,
     flow_nodes,
     grid_at,
@@ -24,10 +27,13 @@ from core.ode_paths import (
     lambda_curve,
     ode_error,
     placement_grid,
+    placement_nodes,
     relative_time,
     run_ddim,
     run_flow_euler,
     same_nodes,
+    solver_error,
+    start_state,
     straightness,
 )
 from core.processes import make_process
@@ -177,3 +183,26 @@ def test_flow_paths_are_not_straighter_than_vp_paths_here(ring8):
     print(f"\n(length / chord, turning) {measured}")
     assert measured["flow"][0] > 1.15 * measured["vp"][0]
     assert measured["flow"][1] > 1.5 * measured["vp"][1]
+
+
+@pytest.mark.parametrize("placement", list(NODE_PLACEMENTS))
+def test_placement_nodes_decrease_inside_the_common_range(placement):
+    a, b = make_process("vp"), make_process("edm")
+    lo, hi = common_range([a, b])
+    nodes = placement_nodes(a, b, placement, 12)
+    assert np.all(np.diff(nodes) < 0) and nodes[0] <= hi * (1 + 1e-12) and nodes[-1] >= lo * (1 - 1e-12)
+    if placement != "uniform":
+        assert len(nodes) == 12 and nodes[0] == pytest.approx(hi) and nodes[-1] == pytest.approx(lo)
+    with pytest.raises(ValueError, match="unknown node placement"):
+        placement_nodes(a, b, "random", 12)
+
+
+def test_solver_error_is_ode_error_against_the_same_exact_endpoints(ring8):
+    process = make_process("vp")
+    grid = placement_grid(process, "karras", 8)
+    z = np.random.default_rng(2).standard_normal((50, 2))
+    samples, error = ode_error(ring8, process, grid, z)
+    exact = samples - np.array([[3.0, 4.0]])  # endpoints 5 away: the error is the mean distance
+    assert endpoint_error(samples, exact) == pytest.approx(5.0)
+    x_start = start_state(grid, z)
+    assert solver_error(ring8, grid, x_start, exact_endpoint(ring8, process, float(grid.t[0]), x_start)) == error
