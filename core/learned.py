@@ -40,6 +40,7 @@ import numpy as np
 
 from core.dataspec import canonical, is_preset, load_data
 from core.mixture import GaussianMixture
+from core.mixture import plot_box as plot_box  # the error map covers the tabs' plot box
 from core.processes import DiscreteVP
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "learned"
@@ -424,14 +425,6 @@ def density_levels(mixture: GaussianMixture, alpha: float, sigma: float, masses=
     pt = mixture.diffused(alpha, sigma)
     logp = pt.log_prob(pt.sample(n, np.random.default_rng(2024)))
     return [float(np.quantile(logp, 1 - m)) for m in masses]
-
-
-def plot_box(mixture: GaussianMixture, margin: float = 0.15) -> tuple[float, float, float, float]:
-    """The square box the error map covers (the same as demos.plotting.plot_box, which draws it)."""
-    x0, x1, y0, y1 = mixture.bounds(3.0)
-    half = 0.5 * max(x1 - x0, y1 - y0) * (1 + margin)
-    cx, cy = 0.5 * (x0 + x1), 0.5 * (y0 + y1)
-    return cx - half, cx + half, cy - half, cy + half
 
 
 def near_far_error(model, mixture: GaussianMixture, alpha: float, sigma: float, box, n: int = 80) -> dict:

@@ -301,6 +301,15 @@ class GaussianMixture:
         return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
 
 
+def plot_box(mixture: GaussianMixture, margin: float = 0.15) -> tuple[float, float, float, float]:
+    """The square box (xmin, xmax, ymin, ymax) around the 3-std `bounds`, widened by `margin`: the fixed view
+    of every tab's plots and the region the learned model's error map covers."""
+    x0, x1, y0, y1 = mixture.bounds(3.0)
+    half = 0.5 * max(x1 - x0, y1 - y0) * (1 + margin)
+    cx, cy = 0.5 * (x0 + x1), 0.5 * (y0 + y1)
+    return cx - half, cx + half, cy - half, cy + half
+
+
 def _exp_shifted(ell: np.ndarray):
     """In place ℓ ← exp(ℓ - max_k ℓ) over axis 0; returns (max, Σ_k exp(ℓ - max)), so that
     logsumexp = max + log Σ and softmax = ℓ / Σ."""
