@@ -136,7 +136,8 @@ def _range_summary(v: dict[str, float]) -> str:
         "Realism at t₀ = 0.3 / how much closer to the guide than a fresh sample at t₀ = 0.3 / at t₀ = 0.6: "
         f"{rows}. On DDPM's linear-β chain t₀ = 0.3 is realistic for {realistic} of {len(SD_STROKES)} strokes, "
         f"and by t₀ = 0.6 (α = 0.16) {forgot} of {len(SD_STROKES)} have forgotten their guide: the useful "
-        "range starts lower and ends earlier than the paper's (its images used a VE SDE)."
+        "range starts lower and ends earlier than the paper's on this chain (the paper gives SDEdit for VE and VP "
+        "SDEs alike; where a t₀ falls in noise depends on the schedule)."
     )
 
 

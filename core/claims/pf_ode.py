@@ -261,9 +261,13 @@ CLAIMS = [
     ),
     Claim(
         key="one_ode_every_schedule",
-        paper="Kingma et al. 2021 (VDM), Sec. 5; Karras et al. 2022 (EDM), Sec. 3-4",
-        claim="The noise schedule only changes how time is spent along one ODE: given the same σ̃ = σ/α, every "
-        "process yields the same samples.",
+        paper="Kingma et al. 2021 (VDM), Sec. 5; Karras et al. 2022 (EDM), Sec. 3-4; Song et al. 2021a (DDIM), "
+        "Sec. 4.3",
+        claim="The noise schedule only changes how time is spent along one ODE: VDM shows the continuous-time "
+        "loss depends on the schedule only through its end points, EDM writes the ODE for any σ(t) and scale "
+        "s(t), and DDIM is Euler's method for it in x/α with σ̃ = σ/α as time. Consequence tested here: DDIM "
+        "on the same σ̃ nodes yields the same samples under every process (a sampler stepping in each "
+        "process's own time would not).",
         method="ring8, 500 particles, seed 0, DDIM η = 0 (Euler in σ̃) on 10 Karras σ̃ nodes in [0.002, 80] for VP, "
         "sub-VP, EDM and flow from the same scaled noise; DDPM and IDDPM cosine on the nearest integer timesteps "
         "(σ̃ ∈ [0.01, 80]); relative deviation max|x̃ - x̃_VP| / max(1, |x̃|) over the nodes. Holds if < 1e-10.",
