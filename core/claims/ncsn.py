@@ -12,8 +12,12 @@ from core.models import ExactDenoiser
 from core.processes import make_process
 from core.samplers.registry import run_sampler
 
-SEEDS = (0, 1, 2)
+SEEDS = tuple(range(12))  # one run's share scatters by about 0.01 (2,000 particles); the mean's SE is 0.003-0.004
 N = 2000
+TRUTH = 0.2  # the weight of the mode at (-5, -5)
+OFF = 0.2  # plain Langevin "gets the weight wrong": its mean share is off the truth by more than this
+RIGHT = 0.05  # annealed Langevin "recovers it": its mean share is within this of the truth
+N_SE = 3.0  # ... each by more than 3 standard errors of the seed mean
 
 
 def _runs():
@@ -39,23 +43,44 @@ def measure() -> dict[str, float]:
     return out
 
 
+def _stats(v: dict[str, float], method: str) -> tuple[float, float, float, float]:
+    """(mean, standard error, min, max) over SEEDS of one method's share of the 0.2 mode."""
+    vals = np.array([v[f"{method}_seed{s}"] for s in SEEDS])
+    return float(vals.mean()), float(vals.std(ddof=1) / np.sqrt(len(vals))), float(vals.min()), float(vals.max())
+
+
 def verdict(v: dict[str, float]) -> str:
-    """Holds if plain Langevin is off the true 0.2 by more than 0.2 and both annealed runs are within 0.05."""
-    plain_wrong = all(abs(v[f"plain_seed{s}"] - 0.2) > 0.2 for s in SEEDS)
-    annealed_right = all(abs(v[f"{m}_seed{s}"] - 0.2) < 0.05 for m in ("toy", "alg1") for s in SEEDS)
+    """On the seed means: holds if plain Langevin's share is off the true 0.2 by more than OFF and both annealed
+    runs are within RIGHT of it, each with a margin of N_SE standard errors; fails otherwise. (Single runs
+    scatter: one Algorithm 1 run in about 12 lands outside 0.05, around a bias of +0.02-0.03.)"""
+    mean, se, _, _ = _stats(v, "plain")
+    plain_wrong = abs(mean - TRUTH) - N_SE * se > OFF
+    annealed_right = all(abs(m - TRUTH) + N_SE * e < RIGHT for m, e, _, _ in (_stats(v, "toy"), _stats(v, "alg1")))
     return HOLDS if plain_wrong and annealed_right else FAILS
 
 
 def summary(v: dict[str, float]) -> str:
-    def span(m):
-        vals = [v[f"{m}_seed{s}"] for s in SEEDS]
-        return f"{min(vals):.2f}-{max(vals):.2f}"
+    def cell(m):
+        mean, se, lo, hi = _stats(v, m)
+        return f"{mean:.3f} ± {se:.3f} (bias {mean - TRUTH:+.3f}; runs {lo:.2f}-{hi:.2f})"
 
     return (
-        f"Share of the 0.2 mode (truth 0.20): plain Langevin {span('plain')}, annealed (toy: σ 20 → 1, ε = 0.1) "
-        f"{span('toy')}, annealed (Algorithm 1: ε = 2e-5) {span('alg1')}. Plain Langevin keeps the start's ½ / ½: "
-        "near each mode the score does not depend on the weights, and little mass crosses the gap between the modes."
+        f"Share of the 0.2 mode (truth 0.20), mean ± standard error over seeds {SEEDS[0]}-{SEEDS[-1]}: plain "
+        f"Langevin {cell('plain')}, annealed (toy: σ 20 → 1, ε = 0.1) {cell('toy')}, annealed (Algorithm 1: "
+        f"ε = 2e-5) {cell('alg1')}. Plain Langevin keeps the start's ½ / ½: near each mode the score does not "
+        "depend on the weights, and little mass crosses the gap between the modes."
     )
+
+
+def mode_shares(method: str = "plain") -> dict[str, float]:
+    """The shipped (assets/claims.json) seed-mean shares of ncsn_fig3's two modes after `method` ("plain",
+    "toy" or "alg1"), light mode first, with the truth: {"light", "heavy", "true_light", "true_heavy"}. For the
+    tabs' notes (e.g. the Reverse tab's "plain Langevin ends at 0.49 / 0.51, truth 0.20 / 0.80")."""
+    from core.claims import shipped
+
+    values = shipped()["ncsn_fig3_annealing"]["values"]
+    light, _, _, _ = _stats(values, method)
+    return {"light": light, "heavy": 1 - light, "true_light": TRUTH, "true_heavy": 1 - TRUTH}
 
 
 CLAIMS = [
@@ -64,9 +89,10 @@ CLAIMS = [
         paper="Song & Ermon 2019 (NCSN), Sec. 3.2 and Fig. 3",
         claim="Langevin dynamics on the data score recovers the modes but not their relative weights; annealed "
         "Langevin over decreasing noise levels recovers the weights.",
-        method="ncsn_fig3 = 0.2·N((-5,-5), I) + 0.8·N((5,5), I), 2,000 particles from U[-8, 8]², seeds 0, 1, 2; plain: "
+        method="ncsn_fig3 = 0.2·N((-5,-5), I) + 0.8·N((5,5), I), 2,000 particles from U[-8, 8]², seeds 0-11; plain: "
         "ε = 0.1, 1000 steps; annealed: 10 levels × 100 steps (σ 20 → 1, ε = 0.1, and Algorithm 1's ε = 2e-5); "
-        "exact perturbed score N(μ, (1 + σ²) I).",
+        "exact perturbed score N(μ, (1 + σ²) I). Holds if plain Langevin's mean share is off 0.2 by more than "
+        "0.2 and both annealed means are within 0.05 of it, each by 3 standard errors.",
         measure=measure,
         verdict=verdict,
         summary=summary,

@@ -60,3 +60,15 @@ def test_board_verdict_is_the_registry_verdict():
         assert verdict == claim.expected, f"{key}: shipped {verdict!r}, registered {claim.expected!r}"
         card = board.split(f'id="claim-{key}"', 1)[1].split('<div class="card"', 1)[0]
         assert f">{escape(claim.expected)}</span>" in card, f"{key}: the board's card does not show {claim.expected!r}"
+
+
+def test_note_helpers_read_the_shipped_numbers():
+    """What the tabs' notes quote outside the claim lines comes from assets/claims.json, never typed in."""
+    from core.claims.ncsn import SEEDS, mode_shares
+
+    values = shipped()["ncsn_fig3_annealing"]["values"]
+    plain = mode_shares("plain")
+    assert plain["light"] == pytest.approx(sum(values[f"plain_seed{s}"] for s in SEEDS) / len(SEEDS), rel=1e-12)
+    assert plain["light"] + plain["heavy"] == pytest.approx(1.0, abs=1e-12)
+    assert (plain["true_light"], plain["true_heavy"]) == (0.2, 0.8)
+    assert f"{plain['light']:.3f}" in shipped()["ncsn_fig3_annealing"]["summary"]
