@@ -51,10 +51,10 @@ largest of 200 exact sample sets was 3.5–4.0 units on ring8, ring8_wide, grid2
 
 
 # ---------------------------------------------------------------------------- table rows
-OUR_ROWS = list(race.OURS)
+OUR_ROWS = [r for r in race.RACERS.values() if not r.diffusers]
 """The race's racers: a registry sampler with its process, grid and parameters; NFE per run, budget and order
-come from the registry (`core.samplers.spec.SamplerSpec`)."""
-DIFFUSERS_ROWS = list(race.DIFFUSERS)
+come from the registry (`core.samplers.spec.SamplerSpec`), and a new registry entry gets a row by itself."""
+DIFFUSERS_ROWS = [r for r in race.RACERS.values() if r.diffusers]
 """diffusers rows at each scheduler's own default timestep spacing, as in the race."""
 
 

@@ -40,7 +40,7 @@ from core.metrics import data_noise_floor, mmd2
 from core.mixture import GaussianMixture
 from core.models import ExactDenoiser
 from core.processes import make_process
-from core.samplers.registry import get_sampler, run_sampler
+from core.samplers.registry import SAMPLERS, get_sampler, run_sampler
 from core.samplers.spec import SamplerSpec
 
 SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "race_curves.json"
@@ -164,7 +164,21 @@ DIFFUSERS = [
     Racer("d_lms", "diffusers LMS", "diffusers:LMSDiscrete", params=LINSPACE),
 ]
 """diffusers rows with each scheduler's own default timestep spacing (what a diffusers user gets)."""
-RACERS = {r.id: r for r in [*OURS, *DIFFUSERS]}
+
+
+def registry_racers(raced) -> list[Racer]:
+    """A racer at its registry defaults (process, grid, parameters) for every registered sampler that none of
+    `raced` runs, so that a new registry entry races without an edit here. Adaptive solvers (their NFE follows
+    a tolerance) and oracle samplers (they use the exact mixture beyond x̂₀) do not race."""
+    taken = {r.sampler for r in raced}
+    return [
+        Racer(key, spec.title, key, spec.default_process, spec.default_grid)
+        for key, spec in SAMPLERS.items()
+        if key not in taken and spec.nfe is not None and not spec.oracle
+    ]
+
+
+RACERS = {r.id: r for r in [*OURS, *DIFFUSERS, *registry_racers([*OURS, *DIFFUSERS])]}
 REFERENCE = Racer("reference", REFERENCE_LABEL, "ddpm", params={"variance": "beta_tilde"})
 
 

@@ -96,7 +96,9 @@ SAMPLERS: dict[str, SamplerSpec] = {
             default_steps=20,
             stochastic=True,
             kind="SDE",
-            note="Cov[x₀ | x_t] comes from the mixture's Hessian, not from a model call: one evaluation per step.",
+            oracle=True,
+            note="Cov[x₀ | x_t] comes from the mixture's Hessian, not from a model call: one evaluation per step "
+            "(a learned model takes it from central differences, 4 more).",
         ),
         SamplerSpec(
             "analytic_dpm",
@@ -106,6 +108,8 @@ SAMPLERS: dict[str, SamplerSpec] = {
             default_steps=20,
             stochastic=True,
             kind="SDE",
+            oracle=True,
+            note="The variance of each step from the exact mixture's mean score norm (Bao et al. 2022, eq. 7).",
         ),
         SamplerSpec(
             "euler_maruyama",

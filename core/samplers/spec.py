@@ -103,6 +103,8 @@ class SamplerSpec:
       (DDIM η = 0, EDM without churn); `order` applies only then;
     * `grid_role`: what the sampler takes from the time grid: "steps" (one step per node), "levels" (Langevin
       steps at each positive noise level, NCSN Algorithm 1) or "floor" (only the smallest positive level);
+    * `oracle`: the sampler uses the exact mixture beyond x̂₀ (its Hessian, its mean score norm), which no
+      trained model gives, so comparisons at equal NFE (the race) leave it out;
     * `note`: one sentence a table or tab can show beside the title."""
 
     key: str
@@ -122,6 +124,7 @@ class SamplerSpec:
     budget_param: str | None = None
     noise_free: Callable[[dict], bool] | None = None
     grid_role: str = "steps"
+    oracle: bool = False
     note: str = ""
 
     def __post_init__(self):

@@ -4,6 +4,7 @@ claims (core/claims/race.py), asserted by tests/core/test_claims.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -15,7 +16,7 @@ from core.datasets import PRESETS, load_preset
 from core.grids import make_grid
 from core.models import ExactDenoiser
 from core.processes import make_process
-from core.samplers.registry import run_sampler
+from core.samplers.registry import SAMPLERS, run_sampler
 
 BUDGETS = (4, 6, 10, 20, 50)
 
@@ -43,6 +44,26 @@ def test_each_racer_spends_at_most_its_budget_and_one_more_step_would_exceed_it(
             grid = make_grid(make_process(racer.process, mixture), racer.grid, more)
             bigger = run_sampler(racer.sampler, ExactDenoiser(mixture), grid, 5, 0, racer.configure(budget, mixture)[1])
             assert bigger.nfe > budget, (rid, budget, run.steps)
+
+
+def test_a_new_registry_entry_races_without_an_edit_here(monkeypatch):
+    """Every registered sampler races (adaptive and oracle ones excepted), and a new entry (here DDIM under
+    another key, as a distilled student would be) gets a racer at its registry defaults."""
+    raced = {r.sampler for r in R.RACERS.values()}
+    left = {k for k, s in SAMPLERS.items() if s.nfe is None or s.oracle}
+    assert raced == set(SAMPLERS) - left and left == {"pf_adaptive", "optimal_gaussian", "analytic_dpm"}
+    assert R.registry_racers(R.RACERS.values()) == []
+    student = dataclasses.replace(SAMPLERS["ddim"], key="student", title="A student")
+    monkeypatch.setitem(SAMPLERS, "student", student)
+    (racer,) = R.registry_racers(R.RACERS.values())
+    assert (racer.id, racer.label, racer.process, racer.grid, racer.order) == (
+        "student",
+        "A student",
+        "ddpm",
+        "leading",
+        1,
+    )
+    assert racer.configure(20, None) == (20, {"eta": 0.0, "sigma_hat": False})
 
 
 def test_racers_that_cannot_run_within_the_budget_say_so():

@@ -54,6 +54,9 @@ def test_every_sampler_declares_its_facts():
         assert (spec.kind == "ODE") == spec.deterministic(), key  # at the default parameters
         assert (spec.nfe is None) == (key == "pf_adaptive"), key
         assert (spec.kind == "Langevin") == (spec.grid_role != "steps") == (spec.budget_param is not None), key
+    assert SAMPLERS["annealed_langevin"].describe(10, {"steps_per_level": 7}) == "10 noise levels × 7 Langevin steps"
+    assert SAMPLERS["langevin"].describe(10) == "1000 Langevin steps of ε = 0.1 on the data score"
+    assert SAMPLERS["ddim"].describe(10) is None
 
 
 @pytest.mark.parametrize("key", sorted(OURS))
