@@ -13,6 +13,7 @@ from scipy.stats import chi
 
 from core import ncsn
 from core.claims import all_claims, shipped
+from core.claims.ncsn import SEEDS, N
 from core.datasets import load_preset
 from core.metrics import mode_tv
 from core.mixture import GaussianMixture
@@ -214,8 +215,8 @@ def test_fig3_claim_reproduced_by_this_modules_samplers():
     alg1 = ncsn.geometric_sigmas(s1, ncsn.gamma_for(s1, 0.01, 10), 10)
     toy = ncsn.geometric_sigmas(20.0, ncsn.gamma_for(20.0, 1.0, 10), 10)
     values = {}
-    for seed in (0, 1, 2):
-        x_init = np.random.default_rng(100 + seed).uniform(-8, 8, (2000, 2))
+    for seed in SEEDS:
+        x_init = np.random.default_rng(100 + seed).uniform(-8, 8, (N, 2))
         rng = np.random.default_rng([seed, 7])
         plain = ncsn.plain_langevin(mixture, x_init, 0.1, 10, 100, rng).frames[-1]
         values[f"plain_seed{seed}"] = ncsn.mode_shares(plain, mixture)[0]
@@ -228,6 +229,6 @@ def test_fig3_claim_reproduced_by_this_modules_samplers():
     if ours is None:
         pytest.skip("assets/claims.json has no ncsn_fig3_annealing yet")
     for method in ("plain", "toy", "alg1"):
-        mine = np.mean([values[f"{method}_seed{s}"] for s in (0, 1, 2)])
-        theirs = np.mean([ours[f"{method}_seed{s}"] for s in (0, 1, 2)])
+        mine = np.mean([values[f"{method}_seed{s}"] for s in SEEDS])
+        theirs = np.mean([ours[f"{method}_seed{s}"] for s in SEEDS])
         assert abs(mine - theirs) < 0.03, (method, mine, theirs)
