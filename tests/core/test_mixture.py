@@ -28,7 +28,7 @@ from scipy.special import logsumexp
 
 import core.mixture as mixture_module
 from core.datasets import PRESETS, load_preset
-from core.mixture import GaussianMixture, Mixture1D, MixtureError
+from core.mixture import GaussianMixture, Mixture1D, MixtureError, plot_box
 
 RTOL = 1e-6  # the issue's bound on closed form vs autograd; agreement is ~1e-12 in practice
 PRESET_KEYS = sorted(PRESETS)
@@ -413,6 +413,19 @@ def test_bounds_hold_every_component():
         slack = ROUNDING * (np.abs(mix.means) + 3 * sd)  # μ ± 3σ rounds by ε·(|μ| + 3σ)
         assert np.all(mix.means - 3 * sd >= np.array([xmin, ymin]) - slack)
         assert np.all(mix.means + 3 * sd <= np.array([xmax, ymax]) + slack)
+
+
+def test_min_variance_and_plot_box():
+    """σ_min² is the smallest variance along any direction of any component (the smaller root of each 2×2
+    covariance's characteristic polynomial); the plot box is square and holds the 3-std bounds."""
+    for key in PRESET_KEYS:
+        mix = load_preset(key)
+        a, b, c = mix.covs[:, 0, 0], mix.covs[:, 0, 1], mix.covs[:, 1, 1]
+        roots = 0.5 * (a + c) - np.sqrt(0.25 * (a - c) ** 2 + b**2)
+        assert mix.min_variance == pytest.approx(roots.min(), rel=1e-9)
+        x0, x1, y0, y1 = plot_box(mix)
+        bx0, bx1, by0, by1 = mix.bounds(3.0)
+        assert x1 - x0 == pytest.approx(y1 - y0) and x0 < bx0 and x1 > bx1 and y0 < by0 and y1 > by1
 
 
 # ---------------------------------------------------------------------------- scale
