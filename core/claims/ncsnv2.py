@@ -4,9 +4,10 @@ scores of our mixtures (core/ncsn.py). Technique 3 (noise conditioning s(x, σ) 
 about training a network and have nothing to measure with exact scores.
 
 Common settings: particles start uniform over the data's 3-sd square (NCSN Fig. 3's U[-8, 8]² on ncsn_fig3),
-σ_L = 0.01, ε = 2e-5 and T = 100 steps per level (NCSN's), L = 10 levels, 2,000 particles, seeds 0-2
-(numbers are means over the seeds). Mode TV = ½ Σ_k |share of samples whose likeliest component is k − π_k|;
-with 2,000 particles its seed-to-seed spread is about 0.01, so MARGIN = 0.02 separates settings.
+σ_L = 0.01, ε = 2e-5 and T = 100 steps per level (NCSN's), L = 10 levels, 2,000 particles, seeds 0-7
+(numbers are means over the seeds, with standard errors). Mode TV = ½ Σ_k |share of samples whose likeliest
+component is k − π_k|; with 2,000 particles one run scatters by about 0.01, so a difference counts if it exceeds
+MARGIN = 0.02 and 3 standard errors.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from core.claims import DEPENDS, FAILS, HOLDS, NOT_APPLICABLE, Claim
 
-N, SEEDS = 2000, (0, 1, 2)
+N, SEEDS = 2000, tuple(range(8))
 SIGMA_L, EPS, T, LEVELS = 0.01, 2e-5, 100, 10
 MARGIN = 0.02  # mode-TV difference that counts (2 × the seed-to-seed spread at 2,000 particles)
 SIGMA1_PRESETS = ("ncsn_fig3", "four_corners", "guidance_collapse")
@@ -38,15 +39,22 @@ def annealed(key: str, sigma_1: float, n_levels: int = LEVELS, eps: float = EPS,
         x = ncsn.annealed_langevin(mixture, x0, sigmas, eps, steps, np.random.default_rng([seed, 2])).frames[-1]
         tvs.append(ncsn.tv(ncsn.mode_shares(x, mixture), mixture.weights))
         units.append(floor.in_units(mmd2(x, mixture, data_bandwidth(key))))
-    tvs = np.array(tvs)
-    se = float(tvs.std(ddof=1) / np.sqrt(len(tvs))) if len(tvs) > 1 else 0.0
+    tvs, units = np.array(tvs), np.array(units)
     return {
         "tv": float(tvs.mean()),
-        "tv_se": se,
+        "tv_se": float(tvs.std(ddof=1) / np.sqrt(len(tvs))),
         "tv_min": float(tvs.min()),
         "tv_max": float(tvs.max()),
-        "mmd2_units": float(np.mean(units)),
+        "mmd2_units": float(units.mean()),
+        "mmd2_units_se": float(units.std(ddof=1) / np.sqrt(len(units))),
     }
+
+
+def _exceeds(v: dict[str, float], a: str, b: str, stat: str = "tv", margin: float = MARGIN) -> bool:
+    """v[a.stat] - v[b.stat] > max(margin, 3 standard errors of the difference) (the SEs combined as if
+    independent: the runs share their seeds, so this overstates the noise)."""
+    se = float(np.hypot(v[f"{a}.{stat}_se"], v[f"{b}.{stat}_se"]))
+    return v[f"{a}.{stat}"] - v[f"{b}.{stat}"] > max(margin, 3 * se)
 
 
 # ---------------------------------------------------------------------------- Technique 1
@@ -59,7 +67,8 @@ def measure_sigma1() -> dict[str, float]:
         rule = ncsn.sigma1_rule(load_data(key))
         out[f"{key}.rule_sigma1"] = rule
         for name, factor in (("rule", 1.0), ("quarter", 0.25), ("tenth", 0.1)):
-            out[f"{key}.tv_{name}"] = annealed(key, factor * rule)["tv"]
+            res = annealed(key, factor * rule)
+            out[f"{key}.{name}.tv"], out[f"{key}.{name}.tv_se"] = res["tv"], res["tv_se"]
     return out
 
 
@@ -68,8 +77,7 @@ def verdict_sigma1(v: dict[str, float]) -> str:
     DEPENDS: rule/10 is worse everywhere, rule/4 is not (the rule is safe but larger than needed);
     FAILS: even rule/10 is as good as the rule somewhere."""
     worse = {
-        name: all(v[f"{k}.tv_{name}"] > v[f"{k}.tv_rule"] + MARGIN for k in SIGMA1_PRESETS)
-        for name in ("quarter", "tenth")
+        name: all(_exceeds(v, f"{k}.{name}", f"{k}.rule") for k in SIGMA1_PRESETS) for name in ("quarter", "tenth")
     }
     if not worse["tenth"]:
         return FAILS
@@ -77,17 +85,22 @@ def verdict_sigma1(v: dict[str, float]) -> str:
 
 
 def summary_sigma1(v: dict[str, float]) -> str:
+    def tv(k, name):
+        return f"{v[f'{k}.{name}.tv']:.3f} ± {v[f'{k}.{name}.tv_se']:.3f}"
+
     parts = [
-        f"{k}: σ_1 = {v[f'{k}.rule_sigma1']:.2f} → TV {v[f'{k}.tv_rule']:.3f}; "
-        f"÷4 → {v[f'{k}.tv_quarter']:.3f}; ÷10 → {v[f'{k}.tv_tenth']:.3f}"
+        f"{k}: σ_1 = {v[f'{k}.rule_sigma1']:.2f} → TV {tv(k, 'rule')}; ÷4 → {tv(k, 'quarter')}; ÷10 → {tv(k, 'tenth')}"
         for k in SIGMA1_PRESETS
     ]
-    return "Mode TV of annealed Langevin (mean of 3 seeds). " + " · ".join(parts) + "."
+    return (
+        f"Mode TV of annealed Langevin, mean ± standard error over seeds {SEEDS[0]}-{SEEDS[-1]}. "
+        + " · ".join(parts)
+        + "."
+    )
 
 
 # ---------------------------------------------------------------------------- Technique 2
 GAMMA_LEVELS = (3, 10, 30)  # with the same σ_1, σ_L and 1,000 steps in all: T = 333, 100, 33
-GAMMA_SEEDS = tuple(range(8))
 GAMMA_DIMS = (10, 3072)  # a small dimension where the criterion has a solution, and CIFAR-10's 32 × 32 × 3
 OVERLAP_TARGET = 0.5  # "≈ 0.5"
 
@@ -129,7 +142,7 @@ def measure_gamma() -> dict[str, float]:
         rule = ncsn.sigma1_rule(load_data(key))
         for n_levels in GAMMA_LEVELS:
             gamma = ncsn.gamma_for(rule, SIGMA_L, n_levels)
-            res = annealed(key, rule, n_levels, steps=1000 // n_levels, seeds=GAMMA_SEEDS)
+            res = annealed(key, rule, n_levels, steps=1000 // n_levels, seeds=SEEDS)
             out[f"{key}.L{n_levels}.gamma"] = gamma
             out[f"{key}.L{n_levels}.overlap"] = ncsn.shell_overlap(gamma, 2)
             for stat in ("tv", "tv_se", "tv_min", "tv_max"):
@@ -140,10 +153,7 @@ def measure_gamma() -> dict[str, float]:
 def _coarse_worse(v: dict[str, float], key: str) -> bool:
     """The premise (neighbouring levels must overlap): L = 3 leaves the mode weights worse than L = 30, by more
     than MARGIN and 3 standard errors of the difference."""
-    coarse, fine = f"{key}.L{GAMMA_LEVELS[0]}", f"{key}.L{GAMMA_LEVELS[-1]}"
-    diff = v[f"{coarse}.tv"] - v[f"{fine}.tv"]
-    se = float(np.hypot(v[f"{coarse}.tv_se"], v[f"{fine}.tv_se"]))
-    return diff > max(MARGIN, 3 * se)
+    return _exceeds(v, f"{key}.L{GAMMA_LEVELS[0]}", f"{key}.L{GAMMA_LEVELS[-1]}")
 
 
 def verdict_gamma(v: dict[str, float]) -> str:
@@ -171,7 +181,7 @@ def summary_gamma(v: dict[str, float]) -> str:
         f"{v['min_overlap_D2']:.4f} for every γ, so it selects no γ (it has a solution from D = "
         f"{v['first_dim_with_solution']:.0f} on: γ = {v['gamma_D10']:.2f} at D = 10, {v['gamma_D3072']:.2f} at "
         f"D = 3072, CIFAR-10). Its premise, that neighbouring levels must overlap, measured with the same σ_1, "
-        f"σ_L = 0.01 and 1,000 steps in all (mode TV, mean ± SE (range) over seeds 0-{GAMMA_SEEDS[-1]}): "
+        f"σ_L = 0.01 and 1,000 steps in all (mode TV, mean ± SE (range) over seeds 0-{SEEDS[-1]}): "
         + " · ".join(parts)
         + "."
     )
@@ -194,19 +204,20 @@ def measure_eps() -> dict[str, float]:
             out[f"{key}.T{steps}.eps_rule"] = eps_rule
             for name, eps in (("paper", EPS), ("rule", eps_rule)):
                 res = annealed(key, rule, eps=eps, steps=steps)
-                out[f"{key}.T{steps}.{name}.tv"] = res["tv"]
-                out[f"{key}.T{steps}.{name}.mmd2_units"] = res["mmd2_units"]
+                for stat in ("tv", "tv_se", "mmd2_units", "mmd2_units_se"):
+                    out[f"{key}.T{steps}.{name}.{stat}"] = res[stat]
     return out
 
 
 def _rule_better(v, key, steps) -> bool:
     p, r = f"{key}.T{steps}.paper", f"{key}.T{steps}.rule"
-    return v[f"{r}.mmd2_units"] < v[f"{p}.mmd2_units"] - 2 and v[f"{r}.tv"] <= v[f"{p}.tv"] + MARGIN
+    return _exceeds(v, p, r, "mmd2_units", margin=2.0) and not _exceeds(v, r, p)
 
 
 def verdict_eps(v: dict[str, float]) -> str:
-    """HOLDS if the rule's ε beats the paper's fixed ε = 2e-5 (MMD² lower by > 2 floor units, mode TV not
-    worse) at every T on every preset; FAILS if it beats it nowhere; DEPENDS otherwise."""
+    """HOLDS if the rule's ε beats the paper's fixed ε = 2e-5 (MMD² lower by more than 2 floor units and 3
+    standard errors, mode TV not worse beyond MARGIN and 3 standard errors) at every T on every preset; FAILS if
+    it beats it nowhere; DEPENDS otherwise."""
     wins = [_rule_better(v, key, steps) for key in PRESETS for steps in EPS_STEPS]
     return HOLDS if all(wins) else (FAILS if not any(wins) else DEPENDS)
 
@@ -217,11 +228,14 @@ def summary_eps(v: dict[str, float]) -> str:
         for steps in EPS_STEPS:
             p, r = f"{key}.T{steps}.paper", f"{key}.T{steps}.rule"
             parts.append(
-                f"{key}, T = {steps}: ε = 2e-5 → TV {v[f'{p}.tv']:.3f}, MMD² {v[f'{p}.mmd2_units']:+.0f} u; "
-                f"rule ε = {v[f'{key}.T{steps}.eps_rule']:.2g} → TV {v[f'{r}.tv']:.3f}, "
-                f"MMD² {v[f'{r}.mmd2_units']:+.0f} u"
+                f"{key}, T = {steps}: ε = 2e-5 → TV {v[f'{p}.tv']:.3f} ± {v[f'{p}.tv_se']:.3f}, MMD² "
+                f"{v[f'{p}.mmd2_units']:+.0f} ± {v[f'{p}.mmd2_units_se']:.0f} u; rule ε = "
+                f"{v[f'{key}.T{steps}.eps_rule']:.2g} → TV {v[f'{r}.tv']:.3f} ± {v[f'{r}.tv_se']:.3f}, MMD² "
+                f"{v[f'{r}.mmd2_units']:+.0f} ± {v[f'{r}.mmd2_units_se']:.0f} u"
             )
-    return " · ".join(parts) + " (u = noise-floor units)."
+    return (
+        f"Mean ± standard error over seeds {SEEDS[0]}-{SEEDS[-1]}: " + " · ".join(parts) + " (u = noise-floor units)."
+    )
 
 
 CLAIMS = [
@@ -231,7 +245,7 @@ CLAIMS = [
         claim="Choose σ_1 as large as the largest Euclidean distance between data points; a smaller σ_1 "
         "cannot move mass between distant modes, so the mode weights come out wrong.",
         method="Annealed Langevin (NCSN Algorithm 1, exact scores), L = 10 geometric levels from σ_1 to 0.01, "
-        "T = 100, ε = 2e-5, 2,000 particles uniform over the data's 3-sd square, seeds 0-2; σ_1 = the largest "
+        "T = 100, ε = 2e-5, 2,000 particles uniform over the data's 3-sd square, seeds 0-7; σ_1 = the largest "
         "pairwise distance of 10,000 exact samples (the rule), a quarter and a tenth of it; presets "
         "ncsn_fig3, four_corners, guidance_collapse; mode TV against the true weights.",
         measure=measure_sigma1,
@@ -264,7 +278,7 @@ CLAIMS = [
         claim="Choose T as large as the budget allows, then the ε that brings eq. (4), the variance ratio "
         "s_T²/σ_i² after T steps, closest to 1.",
         method="Annealed Langevin, L = 10 levels from σ_1 = the rule's to 0.01, T = 5 and 100, ε = 2e-5 (NCSN's) "
-        "vs ε from eq. (4) (NCSN's step convention: NCSNv2's ε is half of it), 2,000 particles, seeds 0-2, "
+        "vs ε from eq. (4) (NCSN's step convention: NCSNv2's ε is half of it), 2,000 particles, seeds 0-7, "
         "presets ncsn_fig3 and four_corners; MMD² in noise-floor units and mode TV.",
         measure=measure_eps,
         verdict=verdict_eps,
