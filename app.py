@@ -15,7 +15,7 @@ import gradio as gr
 
 from core.dataspec import is_preset, load_data
 from core.mixture import MixtureError
-from demos import guidance, plotting, your_data
+from demos import guidance, kit, plotting, your_data
 from demos.data_input import data_update
 from demos.inputs import user_facing
 from demos.sharing import values_from_query, wanted_tab
@@ -43,26 +43,19 @@ def build_app() -> gr.Blocks:
         with gr.Tabs() as tabs:
             handles = [module.build() for module in TABS]
 
-        load_targets = [c for _, controls, outputs in handles for c in (*controls, *outputs)]
+        load_targets = [c for module, handle in zip(TABS, handles) for c in load_components(module, handle)]
 
         def on_load(request: gr.Request):
             """One load handler reads the URL and returns the tab, its controls and its figures together
-            (two load handlers would race, and a plot drawn in a hidden tab is stuck at 700 px)."""
+            (two load handlers would race, and a plot drawn in a hidden tab is stuck at 700 px). Only the tab
+            the link names is drawn; the others draw themselves when first shown."""
             query = dict(request.query_params) if request is not None else {}
             wanted = wanted_tab(query, [m.TAB_ID for m in TABS])
-            updates = []
-            for module, (_, controls, outputs) in zip(TABS, handles):
-                if module.TAB_ID != wanted:
-                    updates += [gr.skip()] * (len(controls) + len(outputs))
-                    continue
-                try:
-                    updates += module.load(values_from_query(module.CONTROLS, query))
-                except (ValueError, MixtureError) as err:
-                    gr.Warning(f"The link's settings were not valid ({err}); showing the defaults.")
-                    updates += module.load([c.default for c in module.CONTROLS])
+            module, handle = next((m, h) for m, h in zip(TABS, handles) if m.TAB_ID == wanted)
             # select a tab only when the link names one: a visitor who clicked a tab while the page was loading
             # keeps it (the first tab is shown anyway)
-            return [gr.Tabs(selected=wanted) if "tab" in query else gr.skip(), *updates]
+            updates = {tabs: gr.Tabs(selected=wanted)} if "tab" in query else {}
+            return {**updates, **link_updates(module, handle, query)}
 
         demo.load(user_facing(on_load), None, [tabs, *load_targets], api_visibility="private")
         use_everywhere(handles)
@@ -70,22 +63,51 @@ def build_app() -> gr.Blocks:
     return demo
 
 
+def load_components(module, handle) -> list:
+    """The components a page load may set in a tab."""
+    if hasattr(module, "SPEC"):
+        return list(kit.loads_to(module.SPEC, handle))
+    _, controls, outputs = handle
+    return [*controls, *outputs]
+
+
+def link_updates(module, handle, query: dict) -> dict:
+    """The tab's controls and figures for a link, by component (each bad value dropped alone)."""
+    if hasattr(module, "SPEC"):
+        return kit.load_updates(module.SPEC, handle, kit.from_query(module.SPEC, query))
+    components = load_components(module, handle)
+    try:
+        return dict(zip(components, module.load(values_from_query(module.CONTROLS, query))))
+    except (ValueError, MixtureError) as err:
+        gr.Warning(f"The link's settings were not valid ({err}); showing the defaults.")
+        return dict(zip(components, module.load([c.default for c in module.CONTROLS])))
+
+
 def use_everywhere(handles) -> None:
     """ "Use in all tabs" (Your data tab): select the user's mixture in every tab's data control (the control
     named `preset`) and clear that tab's main figure, so the tab draws itself anew with it when next shown
-    (sharing.on_first_show). A tab that cannot take the mixture (guidance needs two classes) is left as is."""
+    (the kit's first show). A tab whose spec does not accept the mixture (guidance needs two classes) is left
+    as is."""
     targets = []
-    for module, (_, controls, outputs) in zip(TABS, handles):
+    for module, handle in zip(TABS, handles):
+        if hasattr(module, "SPEC"):
+            if any(c.kind == "data" for c in module.SPEC.controls):
+                name = next(c.name for c in module.SPEC.controls if c.kind == "data")
+                main = handle.outputs[module.SPEC.views[0].outputs[0]]
+                targets.append((module.SPEC.accepts, handle.controls[name], main))
+            continue
         names = [c.name for c in module.CONTROLS]
         if module is not your_data and "preset" in names:
-            targets.append((module, controls[names.index("preset")], outputs[0]))
+            _, controls, outputs = handle
+            accepts = (lambda m: len(m.classes) > 1) if module is guidance else (lambda m: True)
+            targets.append((accepts, controls[names.index("preset")], outputs[0]))
 
     def select_everywhere(spec):
-        two_classes = len(load_data(spec).classes) > 1
-        updates = []
-        for module, dropdown, _ in targets:
-            usable = two_classes or module is not guidance  # guidance needs two classes
-            updates += [with_choice(dropdown, spec), None] if usable else [gr.skip(), gr.skip()]
+        mixture = load_data(spec)
+        updates = {}
+        for accepts, dropdown, plot in targets:
+            if accepts(mixture):
+                updates.update({dropdown: with_choice(dropdown, spec), plot: None})
         gr.Info("Your mixture is selected in every tab that can use it; each tab redraws when you open it.")
         return updates
 
@@ -104,11 +126,16 @@ def with_choice(dropdown: gr.Dropdown, spec: str) -> gr.Dropdown:
 
 
 def share_workers(demo: gr.Blocks) -> None:
-    """Put every Python event in one concurrency group of CONCURRENCY workers. Gradio's limit is per event
-    (default_concurrency_limit), so ten tabs would otherwise run up to ten heavy requests at once on two
-    cores; client-side (JS-only) events never reach the queue and are left alone."""
+    """Put every Python event in one concurrency group of CONCURRENCY workers (Gradio's limit is per event,
+    so ten tabs would otherwise run up to ten heavy requests at once on two cores), except trainings: they
+    run in their own group of one (kit.HEAVY), so two trainings can never hold both workers while every other
+    tab waits behind them. Client-side (JS-only) events never reach the queue and are left alone."""
     for fn in demo.fns.values():
-        if fn.fn is not None:
+        if fn.fn is None:
+            continue
+        if fn.concurrency_id == kit.HEAVY:
+            fn.concurrency_limit = 1
+        else:
             fn.concurrency_id = COMPUTE
             fn.concurrency_limit = CONCURRENCY
 

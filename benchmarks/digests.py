@@ -19,6 +19,7 @@ import sys
 
 import numpy as np
 
+from demos import kit
 from demos.tabs import tab_modules
 
 
@@ -61,9 +62,13 @@ def tab_digests(module) -> list[str]:
     lines = []
     settings = [("(defaults)", {})] + list(getattr(module, "SCENES", {}).items())
     for scene, overrides in settings:
-        values = [overrides.get(c.name, c.default) for c in module.CONTROLS]
         try:
-            outputs = module.load(values)
+            if hasattr(module, "SPEC"):  # a tab on the kit: its controls' values, then its outputs by name
+                values = kit.drop_invalid(module.SPEC, module.SPEC.scene(scene) if overrides else {})
+                outputs = [*values.values(), *kit.draw(module.SPEC, module.SPEC.validate(values)).values()]
+                outputs.append(module.SPEC.note(scene if overrides else None))
+            else:
+                outputs = module.load([overrides.get(c.name, c.default) for c in module.CONTROLS])
         except Exception as err:  # a scene the tab refuses is itself a finding
             lines.append(f"{module.TAB_ID}\t{scene}\t-\terror {type(err).__name__}: {err}")
             continue

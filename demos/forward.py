@@ -3,7 +3,6 @@ schedule, a picture noised the same way and the prior-mismatch meter KL(p_t ‖ 
 
 from __future__ import annotations
 
-import reprlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,11 +11,8 @@ import plotly.graph_objects as go
 
 from core.dataspec import data_title, load_data
 from core.processes import PROCESSES, make_process
-from demos import plotting
-from demos.data_input import data_dropdown, data_spec
-from demos.inputs import choice, number
-from demos.inputs import seed as check_seed
-from demos.sharing import Control, as_bool, as_float, as_int, drop_invalid, keep_relative
+from demos import kit, plotting
+from demos.inputs import user_facing
 
 TAB_ID = "forward"
 N_PARTICLES = 1500
@@ -82,13 +78,29 @@ def time_info(process_key: str) -> str:
     return f"t = 0 is clean data; t = {hi:g} is pure noise"
 
 
+PROCESS_CHOICES = [(make_process(k).name, k) for k in PROCESSES]
 CONTROLS = [
-    Control("preset", "ring8"),
-    Control("process", "ddpm"),
-    Control("t", 250.0, as_float),
-    Control("show_score", True, as_bool),
-    Control("seed", 0, as_int),
-    Control("fixed_axes", False, as_bool),
+    kit.Control("preset", "data", "ring8", label="Data"),
+    kit.Control(
+        "process",
+        "choice",
+        "ddpm",
+        label="Forward process",
+        choices=tuple((make_process(k).name, k) for k in PROCESSES),
+    ),
+    kit.Control(
+        "t",
+        "float",
+        250.0,
+        label="t (process time)",
+        range_of=lambda values: time_range(values.get("process", "ddpm")),
+        depends_on=("process",),
+        help_of=lambda values: time_info(values.get("process", "ddpm")),
+        noun=lambda values: f"t for {values.get('process', 'ddpm')}",
+    ),
+    kit.Control("show_score", "bool", True, label="Show score arrows"),
+    kit.Control("seed", "seed", 0, label="Seed"),
+    kit.Control("fixed_axes", "bool", False, label="Fixed axes", help="one view for every t (VE's growth shows)"),
 ]
 
 
@@ -110,18 +122,10 @@ def _coefficients(process_key: str, t: float, mixture) -> tuple[float, float]:
     return float(p.alpha(t)), float(p.sigma(t))
 
 
-def _flag(value, label: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{label} must be true or false, got {reprlib.repr(value)}.")
-    return bool(value)
-
-
 def _validate(preset, process, t, show_score, seed, fixed_axes=False):
-    preset = data_spec(preset)
-    process = choice(process, PROCESSES, "process")
-    lo, hi, _ = time_range(process)
-    t = number(t, lo, hi, f"t for {process}")
-    return preset, process, t, _flag(show_score, "Show score"), check_seed(seed), _flag(fixed_axes, "Fixed axes")
+    """The controls checked by their spec (the t range of the chosen process), in CONTROLS order."""
+    values = SPEC.validate(dict(zip(SPEC.names, (preset, process, t, show_score, seed, fixed_axes))))
+    return tuple(values[name] for name in SPEC.names)
 
 
 def _box(preset: str, process: str, t: float, fixed_axes: bool):
@@ -334,32 +338,6 @@ def _nats(value: float, se: float) -> str:
     return f"{value:.3g} ± {2 * se:.2g} nats"
 
 
-def _check(values: list) -> None:
-    _validate(*values)
-
-
-def _dependent_default(i: int, values: list):
-    """t's default in the chosen process's range (250 of DDPM's 999 ↔ the same place of another range)."""
-    if CONTROLS[i].name == "t":
-        process = values[1] if values[1] in PROCESSES else "ddpm"
-        return keep_relative(CONTROLS[i].default, time_range("ddpm"), time_range(process))
-    return CONTROLS[i].default
-
-
-def load(values: list, note: str = SCENE_NOTE_DEFAULT) -> list:
-    """Updates for the tab's controls and outputs from a full list of control values (URL, scene, reset):
-    each invalid value is dropped alone, with a warning naming it; the t slider gets the chosen process's
-    range together with its value, and the range State the process (demos/sharing.py, issue 19)."""
-    import gradio as gr
-
-    values = drop_invalid(CONTROLS, values, _check, _dependent_default)
-    figures = forward_view(*values)
-    process = values[1]
-    lo, hi, step = time_range(process)
-    t = gr.Slider(minimum=lo, maximum=hi, step=step, value=values[2], info=time_info(process))
-    return [values[0], process, t, *values[3:], *figures, note, process]
-
-
 def forward_view(preset, process, t, show_score=True, seed=0, fixed_axes=False):
     """Everything the tab shows, for one setting: (main figure, schedule, picture, mismatch text)."""
     preset, process, t, show_score, seed, fixed_axes = _validate(preset, process, t, show_score, seed, fixed_axes)
@@ -373,120 +351,81 @@ def forward_view(preset, process, t, show_score=True, seed=0, fixed_axes=False):
 
 def warm_up() -> None:
     """Build the default view once: plotly's first figures of each kind cost ~150 ms extra."""
-    forward_view(*[c.default for c in CONTROLS])
+    forward_view(**SPEC.defaults())
 
 
-def build():
-    """Lay out the tab; returns (tab, controls, outputs) for the app's URL loader."""
+SPEC = kit.Tab(
+    id=TAB_ID,
+    title="Forward diffusion",
+    controls=CONTROLS,
+    views=[kit.View(forward_view, ("main", "schedule", "picture", "mismatch"), api_name="forward")],
+    scenes=SCENES,
+    scene_notes=SCENE_NOTES,
+    default_note=SCENE_NOTE_DEFAULT,
+)
+
+
+def layout(ui: kit.UI) -> None:
     import gradio as gr
 
     from demos import export
-    from demos.inputs import user_facing
-    from demos.sharing import (
-        KEYS_HINT,
-        RESIZE_JS,
-        clear_link_on_change,
-        link_js,
-        mirror_slider,
-        on_first_show,
-        page_setup,
-        play_js,
-        range_switch,
-        stop_js,
-    )
+    from demos.sharing import KEYS_HINT
 
-    with gr.Tab("Forward diffusion", id=TAB_ID) as tab:
-        page_setup(gr)
-        with gr.Row():
-            with gr.Column(scale=1, min_width=260):
-                scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
-                preset = data_dropdown(gr)
-                process = gr.Dropdown(
-                    [(make_process(k).name, k) for k in PROCESSES], value="ddpm", label="Forward process"
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            ui.scene_picker()
+            for name in ("preset", "process", "show_score", "fixed_axes", "seed"):
+                ui.control(name)
+            ui.link_row()
+            with gr.Accordion("Export for slides", open=False):
+                ui.parts["gif"], ui.parts["csv"], ui.parts["files"] = export.controls(gr, csv_label="Particles as CSV")
+        with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
+            ui.note()
+            ui.plot("main", elem_classes=["rr-square"])
+            with gr.Row():
+                ui.control("t", scale=4, elem_classes=["rr-step"])
+                ui.parts["play"] = gr.Button(
+                    "Play", size="sm", scale=1, min_width=70, variant="primary", elem_classes=["rr-play"]
                 )
-                show_score = gr.Checkbox(True, label="Show score arrows")
-                fixed_axes = gr.Checkbox(False, label="Fixed axes", info="one view for every t (VE's growth shows)")
-                seed_box = gr.Number(0, label="Seed", precision=0, minimum=0)
-                with gr.Row():
-                    link_btn = gr.Button("Link to this view", size="sm")
-                    reset = gr.Button("Reset", size="sm")
-                link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
-                with gr.Accordion("Export for slides", open=False):
-                    gif_btn, csv_btn, files = export.controls(gr, csv_label="Particles as CSV")
-            with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
-                note = gr.Markdown(SCENE_NOTE_DEFAULT, elem_classes=["scene-note"])
-                main = export.plot(gr, "fwd-main", show_label=False, elem_classes=["rr-square"])
-                lo, hi, step = time_range("ddpm")
-                with gr.Row():
-                    t = gr.Slider(
-                        lo,
-                        hi,
-                        value=250,
-                        step=step,
-                        label="t (process time)",
-                        info=time_info("ddpm"),
-                        scale=4,
-                        elem_classes=["rr-step"],
-                    )
-                    play = gr.Button(
-                        "Play", size="sm", scale=1, min_width=70, variant="primary", elem_classes=["rr-play"]
-                    )
-                    stop = gr.Button("Stop", size="sm", scale=1, min_width=70, elem_classes=["rr-stop"])
-                gr.Markdown(KEYS_HINT, elem_classes=["rr-keys"])
-            with gr.Column(scale=2, min_width=280):
-                schedule = export.plot(gr, "fwd-schedule", label="Schedule")
-                picture = gr.Image(label="The same noise on a picture", height=220, interactive=False, buttons=[])
-                mismatch = gr.Markdown()
-        gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-        range_of = gr.Textbox("ddpm", visible=False)  # the process the t slider's range was made for (sharing.py)
-        play_status = gr.Textbox(visible=False)
-        t_mirror = mirror_slider(gr, t)
-        gr.api(user_facing(forward_data), api_name="forward_data")
+                ui.parts["stop"] = gr.Button("Stop", size="sm", scale=1, min_width=70, elem_classes=["rr-stop"])
+            gr.Markdown(KEYS_HINT, elem_classes=["rr-keys"])
+        with gr.Column(scale=2, min_width=280):
+            ui.plot("schedule", label="Schedule")
+            ui.output(
+                "picture", gr.Image(label="The same noise on a picture", height=220, interactive=False, buttons=[])
+            )
+            ui.output("mismatch", gr.Markdown())
+    gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    ui.parts["play_status"] = gr.Textbox(visible=False)
+    gr.api(user_facing(forward_data), api_name="forward_data")
 
-    controls = [preset, process, t, show_score, seed_box, fixed_axes]
-    outputs = [main, schedule, picture, mismatch]
-    all_outputs = [*outputs, note, range_of]
-    view = user_facing(forward_view)
 
-    def on_scene(name, *values):
-        if name not in SCENES:
-            return [gr.skip()] * (len(controls) + len(all_outputs))
-        return load([SCENES[name].get(c.name, v) for c, v in zip(CONTROLS, values)], SCENE_NOTES[name])
+def build() -> kit.UI:
+    """The tab from its spec, plus what only it has: Play / Stop and the exports."""
+    import gradio as gr
 
-    def on_reset():
-        return [None, *load([c.default for c in CONTROLS])]
+    from demos.sharing import play_js, stop_js
+
+    ui = kit.build(SPEC, layout)
+    controls, p = ui.inputs(), ui.parts
+    view_outputs = [ui.outputs[n] for n in SPEC.views[0].outputs]
 
     def finish(*args):
         *values, status = args
         if status == "interrupted":
-            return [gr.skip()] * (1 + len(outputs))
-        return (gr.Slider(value=values[2]), *forward_view(*values))
+            return [gr.skip()] * (1 + len(view_outputs))
+        values = dict(zip(SPEC.names, values))
+        return (gr.Slider(value=values["t"]), *forward_view(**values))
 
-    for c in (preset, show_score, seed_box, fixed_axes):
-        c.input(view, controls, outputs, trigger_mode="always_last", api_visibility="private")
-    t.input(view, controls, outputs, trigger_mode="always_last", api_name="forward")
-    process.input(
-        user_facing(range_switch(time_range, forward_view, 1, 2, time_info)),
-        [preset, process, t_mirror, show_score, seed_box, fixed_axes, range_of],
-        [t, range_of, *outputs],
-        api_visibility="private",
-    )
-    scene_inputs = [scene, preset, process, t_mirror, show_score, seed_box, fixed_axes]  # not t: its range changes
-    scene.input(user_facing(on_scene), scene_inputs, [*controls, *all_outputs], api_visibility="private")
-    reset.click(user_facing(on_reset), None, [scene, *controls, *all_outputs], api_visibility="private")
-    play.click(user_facing(play_view), controls, main, api_visibility="private").then(
+    main_id = f"{TAB_ID}-main"
+    p["play"].click(user_facing(play_view), controls, ui.outputs["main"], api_visibility="private").then(
         user_facing(finish),
-        [*controls, play_status],
-        [t, *outputs],
-        js=play_js("fwd-main", 2, len(controls)),
+        [*controls, p["play_status"]],
+        [ui.controls["t"], *view_outputs],
+        js=play_js(main_id, SPEC.names.index("t"), len(controls)),
         api_visibility="private",
     )
-    stop.click(None, js=stop_js("fwd-main"), api_visibility="private")
-    gif_btn.click(user_facing(gif_export), controls, files, api_visibility="private")
-    csv_btn.click(user_facing(csv_export), controls, files, api_visibility="private")
-    link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
-    clear_link_on_change(controls, link, scene, reset)
-    first_show = on_first_show(TAB_ID, view, [c.name for c in CONTROLS], len(outputs))
-    tab.select(first_show, [*controls, main], outputs, api_visibility="private")
-    tab.select(None, None, None, js=RESIZE_JS, api_visibility="private")
-    return tab, controls, all_outputs
+    p["stop"].click(None, js=stop_js(main_id), api_visibility="private")
+    p["gif"].click(user_facing(gif_export), controls, p["files"], api_visibility="private")
+    p["csv"].click(user_facing(csv_export), controls, p["files"], api_visibility="private")
+    return ui

@@ -489,6 +489,7 @@ def build():
 
     from demos import export
     from demos.inputs import latest_only, user_facing
+    from demos.kit import HEAVY
     from demos.sharing import RESIZE_JS, clear_link_on_change, link_js, on_first_show
 
     d = {c.name: c.default for c in CONTROLS}
@@ -576,12 +577,12 @@ def build():
         refresh, controls, panel, api_visibility="private"
     )
     scene.input(user_facing(on_scene), [scene, *controls], [*controls, *outputs], api_visibility="private")
-    train.click(panel_view, controls, panel, api_name="classifier", concurrency_limit=1)
+    train.click(panel_view, controls, panel, api_name="classifier", concurrency_id=HEAVY, concurrency_limit=1)
     heat_t.input(refresh, controls, panel, trigger_mode="always_last", api_visibility="private")
     train_steps.input(refresh, controls, panel, trigger_mode="always_last", api_visibility="private")
     with tab:
         gr.api(user_facing(guidance_data), api_name="guidance_data")
-        gr.api(user_facing(classifier_data), api_name="classifier_data", concurrency_limit=1)
+        gr.api(user_facing(classifier_data), api_name="classifier_data", concurrency_id=HEAVY, concurrency_limit=1)
     link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
     clear_link_on_change(controls, link, scene)
     first_show = on_first_show(TAB_ID, view, NAMES, len(outputs))

@@ -452,9 +452,9 @@ def test_forward_play_from_clean_data_to_noise(browser, app_url):
     try:
         app.wait_for_view(TABS[0], "t = 0.6 ")
         _click(app, "Play")
-        wait_until(lambda: _playing(app, "fwd-main"), "Play to start")
+        wait_until(lambda: _playing(app, "forward-main"), "Play to start")
         seen = set()
-        while _playing(app, "fwd-main"):
+        while _playing(app, "forward-main"):
             seen.add(app.titles()[0])
             time.sleep(0.2)
         assert len(seen) >= 5, f"Play showed {len(seen)} frames"

@@ -17,7 +17,7 @@ from PIL import Image
 
 from core.datasets import PRESETS
 from core.processes import PROCESSES
-from demos import ddim_table, forward, guidance, reverse
+from demos import ddim_table, forward, guidance, kit, reverse
 
 BUDGET = 1_500_000  # bytes of figure JSON per update (all the figures one event returns)
 PRESET_KEYS = sorted(PRESETS)
@@ -189,10 +189,10 @@ def test_keep_relative_moves_t_to_the_same_place_of_the_new_range():
 def test_links_drop_only_the_bad_value():
     """A link with one bad value keeps the others (issue 20): t=5000 on VE is dropped, VE and smiley stay;
     t falls back to the default's place in VE's range."""
-    values = forward.load(["smiley", "ve", 5000.0, True, 0, False])
-    assert values[0] == "smiley" and values[1] == "ve"
-    assert values[2].value == pytest.approx(0.25, abs=0.005)
-    assert "Smiley" in values[len(forward.CONTROLS)].layout.title.text
+    values = kit.drop_invalid(forward.SPEC, dict(preset="smiley", process="ve", t=5000.0))
+    assert values["preset"] == "smiley" and values["process"] == "ve"
+    assert values["t"] == pytest.approx(0.25, abs=0.005)
+    assert "Smiley" in kit.draw(forward.SPEC, values)["main"].layout.title.text
     from demos.sharing import as_int, values_from_query
 
     assert as_int("1e3") == 1000 and as_int("20.0") == 20
