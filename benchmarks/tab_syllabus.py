@@ -12,7 +12,7 @@ BUDGET = 0.100  # seconds: the interactive budget of new tabs
 def cases(worst: bool) -> list:
     from benchmarks.app import Case
     from core.claims import shipped
-    from demos import syllabus
+    from demos import kit, syllabus
 
     def cold():
         shipped.cache_clear()
@@ -26,7 +26,7 @@ def cases(worst: bool) -> list:
         Case("syllabus · first paint: map + board (cold: reads claims.json)", syllabus.TAB_ID, first_paint,
              reset=cold, budget=BUDGET),
         Case("syllabus · page load: the programme radio (load)", syllabus.TAB_ID,
-             lambda: tuple(syllabus.load([c.default for c in syllabus.CONTROLS])[1:]), budget=BUDGET),
+             lambda: kit.draw(syllabus.SPEC, syllabus.SPEC.defaults()), budget=BUDGET),
         Case("syllabus · programme radio (EleutherAI, cache miss)", syllabus.TAB_ID,
              lambda: syllabus.syllabus_view("eleuther"), reset=syllabus._map_html.cache_clear, budget=BUDGET),
     ]  # fmt: skip

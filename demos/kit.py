@@ -19,7 +19,6 @@ named in the spec.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import math
 import reprlib
@@ -123,6 +122,8 @@ class Control:
         value = self.default if value is None else value
         info = kwargs.pop("info", self.help_of({}) if self.help_of is not None else self.help or None)
         label = kwargs.pop("label", self.label or self.name)
+        if self.kind == "data" and self.widget == "textbox":
+            return gr.Textbox(value, label=label, info=info, max_length=MAX_TEXT, **kwargs)
         if self.kind == "data":
             from demos.data_input import data_dropdown
 
@@ -179,16 +180,18 @@ class Control:
 @dataclass(frozen=True)
 class View:
     """A pure function of the controls (called with them by name) and the outputs it fills, in the order it
-    returns them. `triggers`: the controls whose change recomputes it (None: all of the view's inputs);
-    `inputs`: the controls it reads (None: all). `api_name` names its endpoint. `heavy`: it may train a model;
-    it runs alone in its own queue (`app.share_workers`)."""
+    returns them. `triggers`: the controls whose change recomputes it (None: all of the view's inputs; (): none,
+    the tab wires its own events); `inputs`: the controls it reads (None: all). `api_name` names its endpoint
+    (None: no endpoint). `heavy`: it may train a model; it runs alone in its own queue (`app.share_workers`)
+    and never on a load."""
 
     fn: Callable
     outputs: tuple[str, ...]
-    api_name: str
+    api_name: str | None
     triggers: tuple[str, ...] | None = None
     inputs: tuple[str, ...] | None = None
     heavy: bool = False
+    follows: bool = False  # runs on any change of its triggers (a load's too), so a load leaves it to that
 
 
 @dataclass
@@ -342,24 +345,6 @@ def _call(view: View, values: dict, names=None):
     return out if len(view.outputs) > 1 else (out,)
 
 
-def endpoint(tab: Tab, view: View):
-    """The view as a function of its controls by name, with the spec's defaults, for Gradio's API page and
-    `gradio_client` (every endpoint callable with no arguments)."""
-    names = list(view.inputs or tab.names)
-    defaults = tab.defaults()
-
-    @functools.wraps(view.fn)
-    def run(*args, **kwargs):
-        values = {**defaults, **_by_name(names, args), **kwargs}
-        out = _call(view, values)
-        return out if len(out) > 1 else out[0]
-
-    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    params = [inspect.Parameter(n, kind, default=defaults[n]) for n in names]
-    run.__signature__ = inspect.Signature(params)
-    return run
-
-
 def build(tab: Tab, layout: Callable[[UI], None]):
     """Lay out and wire a tab: `layout(ui)` places the parts; returns the UI (components by name) for the app's
     page load and for the tab's own events."""
@@ -393,14 +378,12 @@ def build(tab: Tab, layout: Callable[[UI], None]):
         runner = user_facing(_view_runner(view, view_inputs))
         triggers = [n for n in (view.triggers or view_inputs) if not any(n in c.depends_on for c in ranged)]
         for k, name in enumerate(triggers):
-            api = dict(api_name=view.api_name) if k == 0 else dict(api_visibility="private")
+            named = k == 0 and view.api_name is not None
+            api = dict(api_name=view.api_name) if named else dict(api_visibility="private")
             if view.heavy:
                 api.update(concurrency_id=HEAVY, concurrency_limit=1)
-            ui.controls[name].input(
-                runner, [ui.controls[n] for n in view_inputs], outputs, trigger_mode="always_last", **api
-            )
-        if not triggers:  # a view no control triggers (e.g. a training button's) still gets its endpoint
-            gr.api(user_facing(endpoint(tab, view)), api_name=view.api_name)
+            event = ui.controls[name].change if view.follows else ui.controls[name].input
+            event(runner, [ui.controls[n] for n in view_inputs], outputs, trigger_mode="always_last", **api)
 
     # a control that changes a slider's range: one event sets the slider (range and value) and every view
     for c in ranged:
@@ -538,11 +521,16 @@ def _slider(gr, c: Control, values: dict):
     return gr.Slider(minimum=lo, maximum=hi, step=step, value=values[c.name], **extra)
 
 
+def drawn_on_load(view: View) -> bool:
+    """A training runs when asked, and a view that follows its controls' changes draws itself after a load."""
+    return not (view.heavy or view.follows)
+
+
 def draw(tab: Tab, values: dict) -> dict:
-    """Every output a load draws, by name, for checked values (a training view runs when asked, never here)."""
+    """Every output a load draws, by name, for checked values."""
     out = {}
     for view in tab.views:
-        if not view.heavy:
+        if drawn_on_load(view):
             out.update(zip(view.outputs, _call(view, values)))
     return out
 
@@ -555,7 +543,7 @@ def loads_to(tab: Tab, ui: UI):
     """Every component a load sets: the controls, the views' outputs, the scene note and the range boxes."""
     yield from ui.inputs()
     for view in tab.views:
-        if not view.heavy:
+        if drawn_on_load(view):
             yield from (ui.outputs[n] for n in view.outputs)
     if "note" in ui.parts:
         yield ui.parts["note"]
@@ -578,7 +566,7 @@ def load_updates(tab: Tab, ui: UI, values: dict, note: str | None = None) -> dic
         if c.depends_on:
             out[component] = _slider(gr, c, values)
             out[ui.parts[f"range:{c.name}"]] = _range_key(c, values)
-        elif c.kind == "data":
+        elif c.kind == "data" and c.widget != "textbox":
             out[component] = data_update(gr, values[c.name], c.presets)
         else:
             out[component] = values[c.name]

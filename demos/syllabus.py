@@ -15,7 +15,7 @@ from functools import lru_cache
 from html import escape
 
 from core import syllabus as data
-from demos.sharing import Control
+from demos import kit
 
 TAB_ID = "syllabus"
 TITLE = "Syllabus & claims"
@@ -37,7 +37,17 @@ TAB_TITLES = {
     "data": "Your data",
 }
 
-CONTROLS = [Control("programme", ALL)]
+CONTROLS = [
+    kit.Control(
+        "programme",
+        "choice",
+        ALL,
+        label="Programme",
+        help="follow one reading group",
+        choices=tuple(PROGRAMME_CHOICES),
+        widget="radio",
+    )
+]
 SCENES = {f"{p.short}: {p.name}": dict(programme=p.key) for p in data.PROGRAMMES}
 
 INTRO = """**Start here.** The programmes of five reading groups (EleutherAI, Hi! PARIS, Harvard, Skoltech, FIDLE)
@@ -107,9 +117,10 @@ def _text(s: str) -> str:
 
 
 def tab_title(tab_id: str) -> str:
-    """The tab button's name: the module's TITLE if it has one, else TAB_TITLES, else the id."""
+    """The tab button's name: the tab spec's title (or the module's TITLE), else TAB_TITLES, else the id."""
     try:
-        title = getattr(_served().get(tab_id), "TITLE", None)
+        spec = getattr(_served().get(tab_id), "SPEC", None)
+        title = spec.title if spec is not None else getattr(_served().get(tab_id), "TITLE", None)
     except ImportError:
         title = None
     return title or TAB_TITLES.get(tab_id, tab_id)
@@ -259,19 +270,9 @@ def board_html(tabs: set[str] | None = None) -> str:
     return f'<div class="syl">{BOARD_HEADING}<div class="cards">{"".join(cards)}</div></div>'
 
 
-def syllabus_view(programme: str = ALL) -> tuple[str]:
-    from demos.inputs import choice
-
-    programme = choice(programme, [k for _, k in PROGRAMME_CHOICES], "programme")
-    return (syllabus_html(programme),)
-
-
-def load(values: list) -> list:
-    """The URL sets the programme radio only: the map follows by the radio's change event. (As an output of
-    the page load the map would be dimmed until the shared queue reaches the load, seconds on a busy app.)"""
-    from demos.inputs import choice
-
-    return [choice(values[0], [k for _, k in PROGRAMME_CHOICES], "programme")]
+def syllabus_view(programme: str = ALL) -> str:
+    """The syllabus map of one programme (or of all topics), as HTML."""
+    return syllabus_html(SPEC.validate({"programme": programme})["programme"])
 
 
 def warm_up() -> None:
@@ -279,26 +280,27 @@ def warm_up() -> None:
     syllabus_view(ALL)
 
 
-def build():
+# The URL sets the programme radio only: the map follows by the radio's change event (`follows`). As an output
+# of the page load the map would be dimmed until the shared queue reaches the load, seconds on a busy app.
+SPEC = kit.Tab(
+    id=TAB_ID,
+    title=TITLE,
+    controls=CONTROLS,
+    views=[kit.View(syllabus_view, ("map",), api_name="syllabus", follows=True)],
+    scenes=SCENES,
+)
+
+
+def layout(ui: kit.UI) -> None:
     import gradio as gr
 
-    from demos.inputs import user_facing
-    from demos.sharing import clear_link_on_change, link_js
+    gr.Markdown(INTRO)
+    ui.control("programme")
+    ui.output("map", gr.HTML(syllabus_html(ALL), css_template=CSS, js_on_load=None, padding=False))
+    gr.HTML(board_html(), css_template=CSS, js_on_load=None, padding=False)
+    gr.Markdown(NOTES)
+    ui.link_row()
 
-    with gr.Tab(TITLE, id=TAB_ID) as tab:
-        gr.Markdown(INTRO)
-        programme = gr.Radio(PROGRAMME_CHOICES, value=ALL, label="Programme", info="follow one reading group")
-        syllabus_map = gr.HTML(syllabus_html(ALL), css_template=CSS, js_on_load=None, padding=False)
-        gr.HTML(board_html(), css_template=CSS, js_on_load=None, padding=False)
-        gr.Markdown(NOTES)
-        with gr.Row():
-            link_btn = gr.Button("Link to this view", size="sm", scale=0, min_width=180)
-            link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False, scale=3)
 
-    controls = [programme]
-    programme.change(
-        user_facing(syllabus_view), controls, syllabus_map, trigger_mode="always_last", api_name="syllabus"
-    )
-    link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
-    clear_link_on_change(controls, link)
-    return tab, controls, []
+def build() -> kit.UI:
+    return kit.build(SPEC, layout)

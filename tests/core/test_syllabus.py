@@ -8,6 +8,7 @@ import pytest
 
 from core import syllabus
 from core.claims import all_claims
+from demos import kit
 from demos.sharing import values_from_query
 from demos.tabs import tab_modules
 
@@ -113,8 +114,12 @@ def test_scene_opens_its_tab_with_valid_settings(query):
     controls = {c.name: c for c in module.CONTROLS}
     unknown = sorted(set(settings) - set(controls))
     assert not unknown, f"{query}: {unknown} are not controls of {tab} ({sorted(controls)})"
-    for name, text in settings.items():
-        controls[name].parse(text)  # values_from_query would silently fall back to the default
+    parsed = {name: controls[name].parse(text) for name, text in settings.items()}  # a link would drop these
+    if hasattr(module, "SPEC"):  # every value valid as given (a link would drop an invalid one), every view drawn
+        values = kit.drop_invalid(module.SPEC, parsed)
+        assert {name: values[name] for name in parsed} == parsed, f"{query}: the tab drops a value"
+        assert all(v is not None for v in kit.draw(module.SPEC, module.SPEC.validate(values)).values())
+        return
     values = values_from_query(module.CONTROLS, {"tab": tab, **settings})
     updates = module.load(values)  # raises ValueError (shown as a warning by the app) if the tab refuses
     assert len(updates) >= len(module.CONTROLS)
