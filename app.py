@@ -15,7 +15,7 @@ import gradio as gr
 
 from core.dataspec import is_preset, load_data
 from core.mixture import MixtureError
-from demos import guidance, kit, plotting, your_data
+from demos import guidance, kit, plotting
 from demos.data_input import data_update
 from demos.inputs import user_facing
 from demos.sharing import values_from_query, wanted_tab
@@ -84,20 +84,22 @@ def link_updates(module, handle, query: dict) -> dict:
 
 
 def use_everywhere(handles) -> None:
-    """ "Use in all tabs" (Your data tab): select the user's mixture in every tab's data control (the control
-    named `preset`) and clear that tab's main figure, so the tab draws itself anew with it when next shown
-    (the kit's first show). A tab whose spec does not accept the mixture (guidance needs two classes) is left
-    as is."""
+    """ "Use in all tabs" (the Your data tab's `use` button): select the user's mixture in every other tab's
+    data control and clear that tab's main figure, so the tab draws itself anew with it when next shown (the
+    kit's first show). A tab whose spec does not accept the mixture (guidance needs two classes) is left as is."""
+    source = next(h for h in handles if isinstance(h, kit.UI) and "use" in h.parts)
     targets = []
     for module, handle in zip(TABS, handles):
-        if hasattr(module, "SPEC"):
-            if any(c.kind == "data" for c in module.SPEC.controls):
-                name = next(c.name for c in module.SPEC.controls if c.kind == "data")
+        if handle is source:
+            continue
+        if isinstance(handle, kit.UI):
+            data = [c for c in module.SPEC.controls if c.kind == "data"]
+            if data:
                 main = handle.outputs[module.SPEC.views[0].outputs[0]]
-                targets.append((module.SPEC.accepts, handle.controls[name], main))
+                targets.append((module.SPEC.accepts, handle.controls[data[0].name], main))
             continue
         names = [c.name for c in module.CONTROLS]
-        if module is not your_data and "preset" in names:
+        if "preset" in names:
             _, controls, outputs = handle
             accepts = (lambda m: len(m.classes) > 1) if module is guidance else (lambda m: True)
             targets.append((accepts, controls[names.index("preset")], outputs[0]))
@@ -111,9 +113,9 @@ def use_everywhere(handles) -> None:
         gr.Info("Your mixture is selected in every tab that can use it; each tab redraws when you open it.")
         return updates
 
-    your_data.HANDLES["use"].click(
+    source.parts["use"].click(
         user_facing(select_everywhere),
-        your_data.HANDLES["spec"],
+        source.outputs["canonical"],
         [c for _, dropdown, plot in targets for c in (dropdown, plot)],
         api_visibility="private",
     )

@@ -40,12 +40,19 @@ from core.points_to_mixture import (
     points_to_rows,
     strokes_to_points,
 )
-from demos import plotting
-from demos.sharing import Control
+from demos import kit, plotting
 
 TAB_ID = "data"
 DEFAULT_SPEC = canonical("gmm:1,-1.6,-0.6,0.5,0.18,30,0;1,1.4,-0.9,0.3,0.3,0,1;0.6,0,1.3,0.6,0.15,-20,1")
-CONTROLS = [Control("spec", DEFAULT_SPEC)]
+CONTROLS = [
+    kit.Control(
+        "spec",
+        "data",
+        DEFAULT_SPEC,
+        label="Data spec (copy it, or paste one and press Enter)",
+        widget="textbox",
+    )
+]
 SCENES: dict = {}  # the presets dropdown is this tab's way to start from something
 COLUMNS = ["weight", "mean x", "mean y", "std ∥", "std ⊥", "angle °", "class"]
 BOX = 4.0  # the drawing canvas is the square [-BOX, BOX]²
@@ -286,93 +293,94 @@ def points_mixture(points_csv: str = "0, 0", width: float = DEFAULT_WIDTH, max_c
     return {**your_data(spec), "points": len(pts)}
 
 
-def load(values: list) -> list:
-    """Updates for the tab's control (the spec box) and outputs from a link's values."""
-    fig, rows, message, spec = data_view(values[0])
-    return [spec, fig, rows, message, spec]
-
-
 def warm_up() -> None:
     data_view(DEFAULT_SPEC)
 
 
 # ---------------------------------------------------------------------------- layout and events
-HANDLES: dict = {}  # {"use": the "Use in all tabs" button, "spec": the State holding the canonical spec}
+# The spec box is the tab's one control (what a link carries); the table, the drawing and the points each make a
+# spec through the tab's own events. Its view has no trigger of its own: a spec is read on Enter or when the
+# box loses focus, not on every keystroke.
+SPEC = kit.Tab(
+    id=TAB_ID,
+    title="Your data",
+    controls=CONTROLS,
+    views=[kit.View(data_view, ("preview", "table", "message", "canonical"), api_name=None, triggers=())],
+    check=lambda values: {**values, "spec": data_view(values["spec"])[3]},  # a preset written out as gmm:
+)
 
 
-def build():
-    """Lay out the tab; returns (tab, controls, outputs). controls[0] is the spec text box."""
+def layout(ui: kit.UI) -> None:
     import gradio as gr
 
     from demos.inputs import user_facing
-    from demos.sharing import RESIZE_JS, link_js, on_first_show
 
-    first_rows = table_rows(DEFAULT_SPEC)
-    with gr.Tab("Your data", id=TAB_ID) as tab:
-        with gr.Row():
-            with gr.Column(scale=1, min_width=280):
-                preset = gr.Dropdown(
-                    [(PRESETS[k].title, k) for k in PRESETS],
-                    value=None,
-                    label="Start from a preset",
-                    info="fills the table; edit it from there",
+    p = ui.parts
+    with gr.Row():
+        with gr.Column(scale=1, min_width=280):
+            p["preset"] = gr.Dropdown(
+                [(PRESETS[k].title, k) for k in PRESETS],
+                value=None,
+                label="Start from a preset",
+                info="fills the table; edit it from there",
+            )
+            with gr.Accordion("Draw", open=False):
+                p["sketch"] = gr.Sketchpad(
+                    type="numpy",
+                    image_mode="RGBA",
+                    canvas_size=(CANVAS_PX, CANVAS_PX),
+                    fixed_canvas=True,
+                    brush=gr.Brush(colors=list(CLASS_COLORS), default_size=6, color_mode="fixed"),
+                    layers=False,
+                    transforms=(),
+                    format="png",
+                    label=f"Canvas = [-{BOX:g}, {BOX:g}]²; brush colour = class (blue 0, red 1, green 2, purple 3)",
                 )
-                with gr.Accordion("Draw", open=False):
-                    sketch = gr.Sketchpad(
-                        type="numpy",
-                        image_mode="RGBA",
-                        canvas_size=(CANVAS_PX, CANVAS_PX),
-                        fixed_canvas=True,
-                        brush=gr.Brush(colors=list(CLASS_COLORS), default_size=6, color_mode="fixed"),
-                        layers=False,
-                        transforms=(),
-                        format="png",
-                        label=f"Canvas = [-{BOX:g}, {BOX:g}]²; brush colour = class (blue 0, red 1, green 2, purple 3)",
-                    )
-                    draw_btn = gr.Button("Make a mixture from the drawing", size="sm")
-                with gr.Accordion("Paste or upload points", open=False):
-                    csv_box = gr.Textbox(
-                        label=f"Points: one `x, y` or `x, y, class` per line (≤ {MAX_POINTS:,} lines)",
-                        lines=5,
-                        max_length=MAX_CSV_CHARS,
-                        placeholder="-1.0, 0.5, 0\n1.2, -0.3, 1",
-                    )
-                    csv_file = gr.File(label="…or a CSV file (≤ 200 kB)", file_types=[".csv", ".txt"], height=90)
-                    points_btn = gr.Button("Make a mixture from the points", size="sm")
-                width = gr.Slider(*WIDTH_RANGE, value=DEFAULT_WIDTH, step=0.01, label="Width (std) of each point")
-                cap = gr.Slider(1, MAX_COMPONENTS, value=DEFAULT_CAP, step=1, label="At most this many components")
-                spec_box = gr.Textbox(
-                    DEFAULT_SPEC,
-                    label="Data spec (copy it, or paste one and press Enter)",
-                    lines=3,
-                    max_lines=8,
-                    max_length=MAX_SPEC_CHARS + 200,
-                    buttons=["copy"],
+                p["draw"] = gr.Button("Make a mixture from the drawing", size="sm")
+            with gr.Accordion("Paste or upload points", open=False):
+                p["csv_box"] = gr.Textbox(
+                    label=f"Points: one `x, y` or `x, y, class` per line (≤ {MAX_POINTS:,} lines)",
+                    lines=5,
+                    max_length=MAX_CSV_CHARS,
+                    placeholder="-1.0, 0.5, 0\n1.2, -0.3, 1",
                 )
-                message = gr.Markdown(summary(DEFAULT_SPEC))
-                use_btn = gr.Button("Use in all tabs", variant="primary")
-                link_btn = gr.Button("Link to this view", size="sm")
-                link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
-            with gr.Column(scale=2, min_width=320, elem_classes=["main-col"]):
-                preview = gr.Plot(show_label=False)
-                table = gr.Dataframe(
-                    first_rows,
-                    headers=COLUMNS,
-                    datatype="number",
-                    type="array",
-                    interactive=True,
-                    label="Components (edit a cell, or add a row)",
-                    max_height=380,
-                )
-        gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-        canonical_spec = gr.State(DEFAULT_SPEC)
-        gr.api(user_facing(your_data), api_name="your_data")
-        gr.api(user_facing(points_mixture), api_name="points_mixture")
+                p["csv_file"] = gr.File(label="…or a CSV file (≤ 200 kB)", file_types=[".csv", ".txt"], height=90)
+                p["points"] = gr.Button("Make a mixture from the points", size="sm")
+            p["width"] = gr.Slider(*WIDTH_RANGE, value=DEFAULT_WIDTH, step=0.01, label="Width (std) of each point")
+            p["cap"] = gr.Slider(1, MAX_COMPONENTS, value=DEFAULT_CAP, step=1, label="At most this many components")
+            ui.control("spec", lines=3, max_lines=8, buttons=["copy"])
+            ui.output("message", gr.Markdown(summary(DEFAULT_SPEC)))
+            p["use"] = gr.Button("Use in all tabs", variant="primary")
+            ui.link_row()
+        with gr.Column(scale=2, min_width=320, elem_classes=["main-col"]):
+            ui.plot("preview")
+            table = gr.Dataframe(
+                table_rows(DEFAULT_SPEC),
+                headers=COLUMNS,
+                datatype="number",
+                type="array",
+                interactive=True,
+                label="Components (edit a cell, or add a row)",
+                max_height=380,
+            )
+            ui.output("table", table)
+    gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    ui.output("canonical", gr.State(DEFAULT_SPEC))
+    gr.api(user_facing(your_data), api_name="your_data")
+    gr.api(user_facing(points_mixture), api_name="points_mixture")
 
-    HANDLES.clear()
-    HANDLES.update(use=use_btn, spec=canonical_spec)
-    controls = [spec_box]
-    outputs = [preview, table, message, canonical_spec]
+
+def build() -> kit.UI:
+    """The tab from its spec, plus its own ways to make a spec: Enter in the box, the table, a preset, a
+    drawing, points. Each answers with the spec box and every output; a refusal keeps the last valid mixture.
+    `ui.parts["use"]` (the "Use in all tabs" button) and `ui.outputs["canonical"]` serve app.use_everywhere."""
+    import gradio as gr
+
+    from demos.inputs import user_facing
+
+    ui = kit.build(SPEC, layout)
+    p, out, spec_box = ui.parts, ui.outputs, ui.controls["spec"]
+    canonical_spec = out["canonical"]
     skip = gr.skip
 
     def refused(err: Exception, keep: str):
@@ -405,8 +413,8 @@ def build():
             spec = spec_from_points(pts, labels, w, k)
         except DataSpecError as err:
             return skip(), skip(), skip(), refused(err, current), skip()
-        out = show(spec)
-        return (*out[:3], f"Drawing: {len(pts):,} points → " + out[3].lstrip("✓ "), out[4])
+        shown = show(spec)
+        return (*shown[:3], f"Drawing: {len(pts):,} points → " + shown[3].lstrip("✓ "), shown[4])
 
     def on_points(text, file, w, k, current):
         try:
@@ -415,27 +423,26 @@ def build():
             spec = spec_from_points(pts, labels, w, k)
         except (DataSpecError, OSError) as err:
             return skip(), skip(), skip(), refused(err, current), skip()
-        out = show(spec)
-        return (*out[:3], f"Points: {len(pts):,} → " + out[3].lstrip("✓ "), out[4])
+        shown = show(spec)
+        return (*shown[:3], f"Points: {len(pts):,} → " + shown[3].lstrip("✓ "), shown[4])
 
-    updates = [spec_box, preview, table, message, canonical_spec]
+    updates = [spec_box, out["preview"], out["table"], out["message"], canonical_spec]
     private = dict(api_visibility="private")
     spec_box.submit(user_facing(on_spec), [spec_box, canonical_spec], updates, **private)
     spec_box.blur(user_facing(on_spec), [spec_box, canonical_spec], updates, **private)
-    table.input(user_facing(on_table), [table, canonical_spec], updates, trigger_mode="always_last", **private)
-    preset.input(user_facing(on_preset), [preset, canonical_spec], updates, **private)
-    draw_btn.click(user_facing(on_draw), [sketch, width, cap, canonical_spec], updates, **private)
-    points_btn.click(user_facing(on_points), [csv_box, csv_file, width, cap, canonical_spec], updates, **private)
-    # the link carries the spec box, which shows the canonical spec after every valid change
-    link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), **private)
-    for c in (spec_box, table, preset):
-        c.input(None, None, link, js="() => ''", **private)  # a stale link never stays shown
-    for b in (draw_btn, points_btn):
-        b.click(None, None, link, js="() => ''", **private)
-    use_btn.click(
-        lambda spec: f"{summary(spec)} Selected in every tab's data control.", canonical_spec, message, **private
+    out["table"].input(
+        user_facing(on_table), [out["table"], canonical_spec], updates, trigger_mode="always_last", **private
     )
-    first_show = on_first_show(TAB_ID, user_facing(data_outputs), ["spec"], len(outputs))
-    tab.select(first_show, [spec_box, preview], outputs, **private)
-    tab.select(None, None, None, js=RESIZE_JS, **private)
-    return tab, controls, outputs
+    p["preset"].input(user_facing(on_preset), [p["preset"], canonical_spec], updates, **private)
+    p["draw"].click(user_facing(on_draw), [p["sketch"], p["width"], p["cap"], canonical_spec], updates, **private)
+    points_inputs = [p["csv_box"], p["csv_file"], p["width"], p["cap"], canonical_spec]
+    p["points"].click(user_facing(on_points), points_inputs, updates, **private)
+    # the link carries the spec box, which shows the canonical spec after every valid change
+    for c in (out["table"], p["preset"]):
+        c.input(None, None, p["link"], js="() => ''", **private)  # a stale link never stays shown
+    for b in (p["draw"], p["points"]):
+        b.click(None, None, p["link"], js="() => ''", **private)
+    p["use"].click(
+        lambda spec: f"{summary(spec)} Selected in every tab's data control.", canonical_spec, out["message"], **private
+    )
+    return ui

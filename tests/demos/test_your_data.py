@@ -12,6 +12,7 @@ import pytest
 from core.datasets import PRESETS, load_preset
 from core.dataspec import MAX_COMPONENTS, DataSpecError, canonical, decode, load_data
 from core.points_to_mixture import MAX_CSV_CHARS
+from demos import kit
 from demos import your_data as yd
 
 BUDGET = 1_500_000
@@ -97,10 +98,13 @@ def test_data_view_writes_a_preset_out_and_refuses_bad_specs():
         yd.data_view(None)
 
 
-def test_load_returns_the_spec_box_then_the_outputs():
-    out = yd.load([yd.DEFAULT_SPEC])
-    assert out[0] == out[4] == yd.DEFAULT_SPEC and out[2] == yd.table_rows(yd.DEFAULT_SPEC)
-    assert out[3].startswith("✓ **3 components**")
+def test_a_link_sets_the_spec_box_to_the_canonical_spec_and_draws_every_output():
+    values = yd.SPEC.validate(kit.drop_invalid(yd.SPEC, {"spec": "ring8"}))
+    assert values["spec"] == yd.spec_from_preset("ring8")  # a preset is written out as gmm:
+    out = kit.draw(yd.SPEC, yd.SPEC.validate({"spec": yd.DEFAULT_SPEC}))
+    assert out["canonical"] == yd.DEFAULT_SPEC and out["table"] == yd.table_rows(yd.DEFAULT_SPEC)
+    assert out["message"].startswith("✓ **3 components**")
+    assert kit.drop_invalid(yd.SPEC, {"spec": "gmm:nonsense"}) == {"spec": yd.DEFAULT_SPEC}
 
 
 def test_api_functions():
