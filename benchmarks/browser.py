@@ -487,6 +487,9 @@ def brief(m: Measurement) -> str:
     ok = m.ok()
     text = f"first {ms_range([e.first_ms for e in ok])} ms, all {ms_range([e.all_ms for e in ok])} ms, "
     text += f"{kb([e.body_bytes for e in ok])} kB/event ({', '.join(f'{e.body_bytes / 1024:.0f}' for e in ok)})"
+    if ok:
+        e = sorted(ok, key=lambda e: e.all_ms)[len(ok) // 2]
+        text += f", plots {e.changed}/{e.redrawn}/{e.plots}"
     if len(ok) < len(m.events):
         text += f", {len(m.events) - len(ok)} without a change"
     return text + (f"; ERROR {m.error}" if m.error else "")
