@@ -263,9 +263,9 @@ def drop_invalid(tab: Tab, given: dict) -> dict:
             values[c.name] = c.default_for(values)
             continue
         trial = {**values, c.name: given[c.name]}
-        for later in tab.controls[i + 1 :]:
-            trial[later.name] = later.default_for(trial)
         try:
+            for later in tab.controls[i + 1 :]:  # a later default may depend on this value (t's range)
+                trial[later.name] = later.default_for(trial)
             tab.validate(trial)
             values[c.name] = given[c.name]
         except ValueError as err:
