@@ -57,6 +57,8 @@ class Result:
 
 
 def defaults(module) -> list:
+    if hasattr(module, "SPEC"):
+        return list(module.SPEC.defaults().values())
     return [c.default for c in module.CONTROLS]
 
 
@@ -66,9 +68,11 @@ def with_values(module, **overrides) -> list:
 
 def build_cases(worst: bool) -> list[Case]:
     from core import metrics
-    from demos import ddim_table, forward, guidance, reverse
+    from demos import ddim_table, forward, guidance, kit, reverse
 
     def tail(module, start, stop=None):  # `load(values)` returns control updates, the figures, then states
+        if hasattr(module, "SPEC"):  # a tab on the kit: what a load draws, in its views' order
+            return lambda: tuple(kit.draw(module.SPEC, module.SPEC.validate(module.SPEC.defaults())).values())
         return lambda: tuple(module.load(defaults(module))[start:stop])
 
     cases = [
@@ -177,6 +181,13 @@ def tab_cases(worst: bool) -> list[Case]:
     return found
 
 
+def view_components(module, handle) -> list:
+    """The output components of a tab in the order its views return them (a kit tab: view by view)."""
+    if hasattr(module, "SPEC"):
+        return [handle.outputs[name] for view in module.SPEC.views for name in view.outputs]
+    return handle[2]
+
+
 def serialise(components, outputs) -> tuple[bytes, int]:
     """What the server does with a view's outputs: each component's postprocess, then JSON for the update.
     Returns (update JSON, bytes of figure JSON in it)."""
@@ -280,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         module.warm_up()
     print(f"warm-up of every tab (as at start-up): {time.perf_counter() - t0:.1f} s\n")
     with gr.Blocks():
-        outputs = {m.TAB_ID: m.build()[2] for m in app.TABS}
+        outputs = {m.TAB_ID: view_components(m, m.build()) for m in app.TABS}
 
     width = 64
     header = f"{'callback (server side, incl. serialisation)':<{width}}{'median':>9}{'budget':>8}{'':>6}{'view':>8}"

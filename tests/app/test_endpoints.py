@@ -98,6 +98,18 @@ def test_view_api_lists_the_endpoints_and_no_helpers(client):
         assert "seed" in given and "seed_value" not in given, f"{name} takes {sorted(given)}"
 
 
+def test_every_endpoint_answers_a_call_with_no_arguments(client):
+    """Issue 26.11: every endpoint the API page lists takes its defaults when called with nothing at all."""
+    named = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    required = {
+        name: [p["parameter_name"] for p in info["parameters"] if not p["parameter_has_default"]]
+        for name, info in named.items()
+    }
+    assert {k: v for k, v in required.items() if v} == {}, "endpoints with required arguments"
+    for name in named:
+        assert client.predict(api_name=name) is not None, name
+
+
 # ---------------------------------------------------------------------------- /forward
 def test_forward_endpoint(client):
     main, schedule, picture, text = client.predict("smiley", "ve", 0.6, True, 0, api_name="/forward")
