@@ -6,6 +6,7 @@ import numpy as np
 
 from core.claims import DEPENDS, FAILS, HOLDS, Claim
 from core.evaluate import mmd_units
+from core.metrics import data_noise_floor
 
 SEEDS = tuple(range(8))
 GOOD = 3.0  # floor units: "good samples" = a seed mean within this of exact sampling's 0
@@ -48,6 +49,7 @@ def measure_dpm() -> dict[str, float]:
         _cell(v, f"sharp_{nfe}_diffusers", "diffusers:DPMSolverMultistep", "ring8", "ddpm", "leading", nfe)
         _cell(v, f"logsnr_{nfe}_dpm", "dpmpp_2m", "ring8", "ddpm", "logsnr", nfe)
         _cell(v, f"logsnr_{nfe}_ddim", "ddim", "ring8", "ddpm", "logsnr", nfe)
+    v["floor_relative_se"] = data_noise_floor("ring8", "mmd2", 2000).relative_se
     return v
 
 
@@ -85,7 +87,8 @@ def summary_dpm(v: dict[str, float]) -> str:
         f"{_u(v, 'sharp_20_dpm')} (diffusers {_u(v, 'sharp_10_diffusers')} / {_u(v, 'sharp_20_diffusers')}) vs "
         f"DDIM {_u(v, 'sharp_10_ddim')} / {_u(v, 'sharp_20_ddim')}. Log-SNR grid: 2M {_u(v, 'logsnr_10_dpm')} / "
         f"{_u(v, 'logsnr_20_dpm')} vs DDIM {_u(v, 'logsnr_10_ddim')} / {_u(v, 'logsnr_20_ddim')} (2M at 20 NFE "
-        f"within {GOOD:g} units of exact: {_good(v, 'logsnr_20_dpm')} at 3 standard errors). The leading grid's last "
+        f"within {GOOD:g} units of exact: {_good(v, 'logsnr_20_dpm')} at 3 standard errors; the floor unit itself "
+        f"is uncertain by ± {v['floor_relative_se']:.0%}). The leading grid's last "
         "jump to t = 0 makes 2M's extrapolation overshoot."
     )
 

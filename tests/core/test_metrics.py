@@ -77,3 +77,43 @@ def test_exact_samples_score_zero_on_average_and_shifted_samples_do_not(ring):
     floor = noise_floor(ring, "mmd2", 500, h)
     shifted = ring.sample(500, rng) + np.array([0.5, 0.0])  # the components' std is 0.5
     assert floor.in_units(mmd2(shifted, ring, h)) > 8  # measured ≈ 17
+
+
+# ---------------------------------------------------------------------------- the noise floors themselves
+def test_shipped_floors_cover_every_preset_and_reproduce():
+    """assets/noise_floors.json (python -m core.metrics --write) holds every preset × metric × shipped count over
+    200 exact sets, and a sample of cells recomputes (same seed): the values are stored to 10 significant
+    digits, so the recomputation agrees to that rounding, relative to the value."""
+    from core.datasets import PRESETS
+    from core.dataspec import data_bandwidth, load_data
+    from core.metrics import FLOOR_REPEATS, METRICS, SHIPPED_COUNTS, shipped_floors
+
+    floors = shipped_floors()
+    assert floors, "run `python -m core.metrics --write`"
+    for spec in PRESETS:
+        for metric in METRICS:
+            assert set(floors[spec][metric]) == {str(n) for n in SHIPPED_COUNTS}, (spec, metric)
+    for spec, metric, n in (("ring8_soft", "mmd2", 500), ("moons", "mode_tv", 500), ("grid25", "nll", 500)):
+        now = noise_floor(load_data(spec), metric, n, data_bandwidth(spec), FLOOR_REPEATS)
+        mean, sd, sd_se = floors[spec][metric][str(n)]
+        assert now.sd == pytest.approx(sd, rel=1e-8) and now.mean == pytest.approx(mean, rel=1e-8, abs=1e-12)
+        assert now.sd_se == pytest.approx(sd_se, rel=1e-3)
+
+
+def test_every_floor_uses_at_least_100_exact_sets():
+    """Shipped presets at the app's counts: 200 sets; anything else (here a count we do not ship): 100."""
+    from core.metrics import FLOOR_REPEATS, ON_DEMAND_REPEATS, data_noise_floor
+
+    assert data_noise_floor("ring8", "mmd2", 2000).repeats == FLOOR_REPEATS == 200
+    assert data_noise_floor("ring8_soft", "mode_tv", 300).repeats == ON_DEMAND_REPEATS == 100
+
+
+def test_floor_standard_error_matches_its_spread_over_seeds(ring):
+    """The sd's standard error (delta method) against the scatter of the sd itself over 24 independent floors of
+    100 sets each (n = 200 points): the two agree within the accuracy of a 24-sample sd (±30 % at 2 SE)."""
+    h = 0.4
+    floors = [noise_floor(ring, "mmd2", 200, h, repeats=100, seed=s) for s in range(24)]
+    spread = np.std([f.sd for f in floors], ddof=1)
+    predicted = np.mean([f.sd_se for f in floors])
+    assert 0.7 < spread / predicted < 1.3
+    assert all(0.03 < f.relative_se < 0.2 for f in floors)
