@@ -14,8 +14,9 @@ def cases(worst: bool) -> list:
     from benchmarks.app import WORK_CAP_BUDGET, Case
     from core import metrics
     from demos import inpainting as tab
+    from demos import kit
 
-    d = {c.name: c.default for c in tab.CONTROLS}
+    d = tab.SPEC.defaults()
     inp = [d[n] for n in tab.INPAINT_NAMES]
     sde = [d[n] for n in tab.SDEDIT_NAMES]
 
@@ -74,9 +75,9 @@ def cases(worst: bool) -> list:
             budget=REPAINT_BUDGET,
         ),
         Case(
-            "inpaint · page load / scene (load, both halves)",
+            "inpaint · page load / scene (both halves, by the kit)",
             tab.TAB_ID,
-            lambda: tuple(tab.load([c.default for c in tab.CONTROLS])[-7:-1]),
+            lambda: tuple(kit.draw(tab.SPEC, tab.SPEC.validate(kit.drop_invalid(tab.SPEC, d))).values()),
             budget=REPAINT_BUDGET,
         ),
     ]

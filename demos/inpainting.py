@@ -17,10 +17,10 @@ from core import conditional as C
 from core.claims import note
 from core.dataspec import data_bandwidth, load_data
 from core.metrics import data_noise_floor, mmd2
-from demos import plotting
-from demos.data_input import data_dropdown, data_spec
-from demos.inputs import MAX_PARTICLES, MAX_WORK, check_superseded, choice, number, seed
-from demos.sharing import Control, as_float, as_int
+from core.mixture import MixtureError
+from demos import kit, plotting
+from demos.data_input import data_spec
+from demos.inputs import MAX_PARTICLES, MAX_WORK, check_superseded, user_facing
 
 TAB_ID = "inpaint"
 TITLE = "Inpainting & SDEdit"
@@ -38,21 +38,42 @@ EARLIER = {1: 0.331, 2: 0.285, 5: 0.247, 10: 0.218}
 METHOD_COLORS = {"exact": "#111827", "naive": "#dc2626", "repaint": "#2563eb", "reference": "#16a34a"}
 PAPER_T0 = (0.3, 0.6)
 
+STROKE_CHOICES = (
+    ("a square", "square"),
+    ("a line", "line"),
+    ("a shifted copy of the data", "shifted"),
+    ("a scaled copy of the data", "scaled"),
+    ("points I type", "typed"),
+)
+
+
+def _x1_bounds(values: dict) -> tuple[float, float, float]:
+    """The x₁ slider's range on the chosen data (the default data's while the data is not valid)."""
+    try:
+        lo, hi = x1_range(data_spec(values.get("preset", "four_corners")))
+    except (ValueError, MixtureError):
+        lo, hi = x1_range("four_corners")
+    return lo, hi, 0.05
+
+
 CONTROLS = [
-    Control("preset", "four_corners"),
-    Control("x1", 2.0, as_float),
-    Control("resamplings", 5, as_int),
-    Control("jump", 1, as_int),
-    Control("steps", 50, as_int),
-    Control("particles", 2000, as_int),
-    Control("seed", 0, as_int),
-    Control("stroke", "square"),
-    Control("points", "0, 0; 1, -1; -1.5, 0.5"),
-    Control("t0", 0.3, as_float),
-    Control("sd_steps", 50, as_int),
+    kit.Control("preset", "data", "four_corners", label="Data"),
+    kit.Control("x1", "float", 2.0, label="Known x₁", noun="Known x₁", range_of=_x1_bounds, depends_on=("preset",)),
+    kit.Control("resamplings", "int", 5, label="Resamplings U (RePaint)", noun="Resamplings U", lo=1, hi=MAX_U, step=1),
+    kit.Control("jump", "int", 1, label="Jump length j", noun="Jump length j", lo=1, hi=MAX_JUMP, step=1),
+    kit.Control("steps", "int", 50, label="DDPM steps", noun="Steps", lo=5, hi=MAX_INPAINT_STEPS, step=1),
+    kit.Control("particles", "int", 2000, label="Particles", noun="Particles", lo=200, hi=MAX_PARTICLES, step=100),
+    kit.Control("seed", "seed", 0, label="Seed"),
+    kit.Control("stroke", "choice", "square", label="Guide stroke", noun="stroke", choices=STROKE_CHOICES),
+    kit.Control("points", "text", "0, 0; 1, -1; -1.5, 0.5", label="Guide points (x, y; x, y; …)", noun="Guide points"),
+    # the t₀ slider's values are T0_SLIDER (each one precomputed): its range is the check's
+    kit.Control("t0", "float", 0.3, label="SDEdit t₀", noun="t₀", lo=0.02, hi=1.0, step=0.02),
+    kit.Control(
+        "sd_steps", "int", 50, label="SDEdit steps on [0, t₀]", noun="SDEdit steps", lo=5, hi=MAX_SD_STEPS, step=1
+    ),
 ]
-INPAINT_NAMES = [c.name for c in CONTROLS[:7]]
-SDEDIT_NAMES = ["preset", "stroke", "points", "t0", "sd_steps", "seed"]
+INPAINT_NAMES = ["preset", "x1", "resamplings", "jump", "steps", "particles", "seed"]  # the /inpaint endpoint's
+SDEDIT_NAMES = ["preset", "stroke", "points", "t0", "sd_steps", "seed"]  # the /sdedit endpoint's
 
 SCENES = {
     "RePaint U = 10 vs naive (x₁ = 2)": dict(preset="four_corners", x1=2.0, resamplings=10, jump=1, steps=50),
@@ -109,14 +130,9 @@ def x1_range(spec: str) -> tuple[float, float]:
     return math.floor(lo * 10) / 10, math.ceil(hi * 10) / 10
 
 
-def _validate_inpaint(preset, x1, resamplings, jump, steps, particles, seed_value):
-    preset = data_spec(preset)
-    lo, hi = x1_range(preset)
-    x1 = number(x1, lo, hi, "Known x₁")
-    resamplings = number(resamplings, 1, MAX_U, "Resamplings U", integer=True)
-    jump = number(jump, 1, MAX_JUMP, "Jump length j", integer=True)
-    steps = number(steps, 5, MAX_INPAINT_STEPS, "Steps", integer=True)
-    particles = number(particles, 200, MAX_PARTICLES, "Particles", integer=True)
+def _inpaint_rules(values: dict) -> dict:
+    """Inpainting's cross-control rules: j below the steps, and the work cap."""
+    resamplings, jump, steps, particles = (values[n] for n in ("resamplings", "jump", "steps", "particles"))
     if jump >= steps:
         raise ValueError(f"Jump length j must be smaller than the number of steps ({steps}); got {jump}.")
     nfe = C.schedule_nfe(steps, resamplings, jump)
@@ -126,19 +142,42 @@ def _validate_inpaint(preset, x1, resamplings, jump, steps, particles, seed_valu
             f"× {particles:,} particles that exceeds this shared app's cap of {MAX_WORK:,}. "
             "Use fewer particles, steps or resamplings."
         )
-    return preset, x1, resamplings, jump, steps, particles, seed(seed_value)
+    return values
 
 
-def _validate_sdedit(preset, stroke, points, t0, sd_steps, seed_value):
-    preset = data_spec(preset)
-    stroke = choice(stroke, C.STROKES, "stroke")
-    if stroke == "typed":
-        C.parse_points(points)
-    else:
-        points = ""
-    t0 = round(number(t0, 0.01, 1.0, "t₀"), 6)  # 0.36000000000000004 from a slider's arithmetic is 0.36
-    sd_steps = number(sd_steps, 5, MAX_SD_STEPS, "SDEdit steps", integer=True)
-    return preset, stroke, points, t0, sd_steps, seed(seed_value)
+def _sdedit_rules(values: dict) -> dict:
+    """SDEdit's: typed guide points must read; t₀ as the slider means it (0.36000000000000004 is 0.36)."""
+    if values["stroke"] == "typed":
+        C.parse_points(values["points"])
+    return {**values, "t0": round(values["t0"], 6)}
+
+
+def _check(values: dict) -> dict:
+    return _sdedit_rules(_inpaint_rules(values))
+
+
+def _checked(names: list[str], given: dict, rules) -> dict:
+    """The controls one half reads, each checked by its spec (in CONTROLS order), then that half's rules."""
+    values = dict(given)
+    for name in names:
+        values[name] = SPEC.control(name).check(values[name], values)
+    return rules(values)
+
+
+def _validate_inpaint(preset, x1, resamplings, jump, steps, particles, seed):
+    given = dict(zip(INPAINT_NAMES, (preset, x1, resamplings, jump, steps, particles, seed)))
+    values = _checked(INPAINT_NAMES, given, _inpaint_rules)
+    return tuple(values[n] for n in INPAINT_NAMES)
+
+
+def _validate_sdedit(preset, stroke, points, t0, sd_steps, seed):
+    """The SDEdit key: the points count only for the typed stroke (the others draw their own guide)."""
+    values = _checked(
+        SDEDIT_NAMES, dict(zip(SDEDIT_NAMES, (preset, stroke, points, t0, sd_steps, seed))), _sdedit_rules
+    )
+    if values["stroke"] != "typed":
+        values["points"] = ""
+    return tuple(values[n] for n in SDEDIT_NAMES)
 
 
 # ---------------------------------------------------------------------------- inpainting
@@ -383,9 +422,9 @@ def inpaint_text(resamplings, jump, out: dict) -> str:
     )
 
 
-def inpaint_view(preset, x1, resamplings, jump, steps, particles, seed_value, progress=None):
+def inpaint_view(preset, x1, resamplings, jump, steps, particles, seed, progress=None):
     """(inpainting figure, U curve, numbers markdown) for one setting."""
-    key = _validate_inpaint(preset, x1, resamplings, jump, steps, particles, seed_value)
+    key = _validate_inpaint(preset, x1, resamplings, jump, steps, particles, seed)
     if progress is not None:
         progress(0.0, desc="Inpainting: naive, RePaint, the reference and the U curve")
     return _inpaint_outputs(*key)
@@ -545,9 +584,9 @@ def sdedit_text(t0, scores, curves) -> str:
     )
 
 
-def sdedit_view(preset, stroke, points, t0, sd_steps, seed_value, progress=None):
+def sdedit_view(preset, stroke, points, t0, sd_steps, seed, progress=None):
     """(SDEdit figure, realism/faithfulness curves, numbers markdown)."""
-    key = _validate_sdedit(preset, stroke, points, t0, sd_steps, seed_value)
+    key = _validate_sdedit(preset, stroke, points, t0, sd_steps, seed)
     if progress is not None:
         progress(0.0, desc="SDEdit: every t₀ of the slider, once")
     return _sdedit_outputs(*key)
@@ -598,158 +637,88 @@ def sdedit_data(
 
 
 # ---------------------------------------------------------------------------- the tab
-def tab_view(*values, progress=None):
-    """Both halves of the tab for a full list of control values."""
-    v = dict(zip([c.name for c in CONTROLS], values))
-    return (
-        *inpaint_view(*[v[n] for n in INPAINT_NAMES], progress=progress),
-        *sdedit_view(*[v[n] for n in SDEDIT_NAMES], progress=progress),
-    )
-
-
-def _check(values: list) -> None:
-    v = dict(zip([c.name for c in CONTROLS], values))
-    _validate_inpaint(*[v[n] for n in INPAINT_NAMES])
-    _validate_sdedit(*[v[n] for n in SDEDIT_NAMES])
-
-
-def _default(i: int, values: list):
-    """x₁'s default inside the chosen data's range."""
-    if CONTROLS[i].name == "x1":
-        try:
-            lo, hi = x1_range(data_spec(values[0]))
-        except ValueError:
-            return CONTROLS[i].default
-        return float(min(max(CONTROLS[i].default, lo), hi))
-    return CONTROLS[i].default
-
-
-def load(values: list, scene_note: str = SCENE_NOTE_DEFAULT) -> list:
-    """Updates for the controls (x₁'s slider with the data's range) and the outputs."""
-    import gradio as gr
-
-    from demos.data_input import data_update
-    from demos.sharing import drop_invalid
-
-    values = drop_invalid(CONTROLS, values, _check, _default)
-    figures = tab_view(*values)
-    lo, hi = x1_range(values[0])
-    updates = list(values)
-    updates[0] = data_update(gr, values[0])
-    updates[1] = gr.Slider(minimum=lo, maximum=hi, value=values[1])
-    updates[8] = gr.Textbox(value=values[8], visible=values[7] == "typed")
-    return [*updates, *figures, scene_note]
+SPEC = kit.Tab(
+    id=TAB_ID,
+    title=TITLE,
+    controls=CONTROLS,
+    views=[
+        kit.View(
+            inpaint_view,
+            ("main", "curve", "text"),
+            api_name="inpaint",
+            inputs=tuple(INPAINT_NAMES),
+            triggers=("x1", "resamplings", "jump", "steps", "particles", "seed"),
+        ),
+        # the typed points redraw on Enter (build), not on every key
+        kit.View(
+            sdedit_view,
+            ("sd_main", "sd_curve", "sd_text"),
+            api_name="sdedit",
+            inputs=tuple(SDEDIT_NAMES),
+            triggers=("t0", "sd_steps", "stroke", "seed"),
+        ),
+    ],
+    scenes=SCENES,
+    scene_notes=SCENE_NOTES,
+    default_note=SCENE_NOTE_DEFAULT,
+    check=_check,
+)
 
 
 def warm_up() -> None:
-    tab_view(*[c.default for c in CONTROLS])
+    kit.draw(SPEC, SPEC.defaults())
 
 
-def build():
+def layout(ui: kit.UI) -> None:
     import gradio as gr
 
-    from demos import export
-    from demos.inputs import latest_only, user_facing
-    from demos.sharing import CLEAR_JS, RESIZE_JS, clear_link_on_change, link_js, on_first_show
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            ui.scene_picker()
+            ui.control("preset")
+            gr.Markdown("**Inpainting**")
+            for name in ("resamplings", "jump", "steps", "particles"):
+                ui.control(name)
+            gr.Markdown("**SDEdit**")
+            ui.control("stroke")
+            ui.control("points", visible=False, max_lines=3)
+            ui.control("sd_steps")
+            ui.control("seed")
+            ui.link_row()
+        with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
+            ui.note()
+            ui.control("x1", elem_classes=["rr-step"])
+            ui.plot("main")
+            ui.output("text", gr.Markdown())
+            ui.plot("curve")
+            ui.control("t0")
+            with gr.Row():
+                ui.plot("sd_main", min_width=300)
+                ui.plot("sd_curve", min_width=300)
+            ui.output("sd_text", gr.Markdown())
+    gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    gr.api(user_facing(inpaint_data), api_name="inpaint_data")
+    gr.api(user_facing(sdedit_data), api_name="sdedit_data")
 
-    d = {c.name: c.default for c in CONTROLS}
-    with gr.Tab(TITLE, id=TAB_ID) as tab:
-        with gr.Row():
-            with gr.Column(scale=1, min_width=260):
-                scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
-                preset = data_dropdown(gr, d["preset"])
-                gr.Markdown("**Inpainting**")
-                resamplings = gr.Slider(1, MAX_U, value=d["resamplings"], step=1, label="Resamplings U (RePaint)")
-                jump = gr.Slider(1, MAX_JUMP, value=d["jump"], step=1, label="Jump length j")
-                steps = gr.Slider(5, MAX_INPAINT_STEPS, value=d["steps"], step=1, label="DDPM steps")
-                particles = gr.Slider(200, MAX_PARTICLES, value=d["particles"], step=100, label="Particles")
-                gr.Markdown("**SDEdit**")
-                stroke = gr.Dropdown(
-                    [
-                        ("a square", "square"),
-                        ("a line", "line"),
-                        ("a shifted copy of the data", "shifted"),
-                        ("a scaled copy of the data", "scaled"),
-                        ("points I type", "typed"),
-                    ],
-                    value=d["stroke"],
-                    label="Guide stroke",
-                )
-                points = gr.Textbox(
-                    d["points"], label="Guide points (x, y; x, y; …)", visible=False, max_lines=3, max_length=2000
-                )
-                sd_steps = gr.Slider(5, MAX_SD_STEPS, value=d["sd_steps"], step=1, label="SDEdit steps on [0, t₀]")
-                seed_box = gr.Number(d["seed"], label="Seed", precision=0, minimum=0)
-                with gr.Row():
-                    link_btn = gr.Button("Link to this view", size="sm")
-                    reset = gr.Button("Reset", size="sm")
-                link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
-            with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
-                scene_note = gr.Markdown(SCENE_NOTE_DEFAULT, elem_classes=["scene-note"])
-                x1 = gr.Slider(-X1_LIMIT, X1_LIMIT, value=d["x1"], step=0.05, label="Known x₁")
-                in_main = export.plot(gr, "inp-main", show_label=False)
-                in_text = gr.Markdown()
-                in_curve = export.plot(gr, "inp-curve", show_label=False)
-                t0 = gr.Slider(0.02, 1.0, value=d["t0"], step=0.02, label="SDEdit t₀")
-                with gr.Row():
-                    sd_main = export.plot(gr, "sde-main", show_label=False, min_width=300)
-                    sd_curve = export.plot(gr, "sde-curve", show_label=False, min_width=300)
-                sd_text = gr.Markdown()
-        gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
 
-    controls = [preset, x1, resamplings, jump, steps, particles, seed_box, stroke, points, t0, sd_steps]
-    by_name = dict(zip([c.name for c in CONTROLS], controls))
-    in_inputs = [by_name[n] for n in INPAINT_NAMES]
-    sd_inputs = [by_name[n] for n in SDEDIT_NAMES]
-    in_outputs, sd_outputs = [in_main, in_curve, in_text], [sd_main, sd_curve, sd_text]
-    outputs = [*in_outputs, *sd_outputs]
+def build() -> kit.UI:
+    """The tab from its spec, plus what only it has: the typed points (shown for the typed stroke, drawn on
+    Enter) and an x₁ range for API calls as wide as any data needs."""
+    import gradio as gr
 
-    def inpaint_handler(preset, x1, resamplings, jump, steps, particles, seed, progress=gr.Progress()):
-        return inpaint_view(preset, x1, resamplings, jump, steps, particles, seed, progress)
-
-    def sdedit_handler(preset, stroke, points, t0, sd_steps, seed, progress=gr.Progress()):
-        return sdedit_view(preset, stroke, points, t0, sd_steps, seed, progress)
-
-    def tab_handler(*values, progress=gr.Progress()):
-        return tab_view(*values, progress=progress)
-
-    inpaint = user_facing(latest_only(inpaint_handler, 3, INPAINT_NAMES))
-    sdedit = user_facing(latest_only(sdedit_handler, 3, SDEDIT_NAMES))
-    everything = user_facing(latest_only(tab_handler, 6, [c.name for c in CONTROLS]))
-
-    def on_preset(*values):
-        return load(list(values))
-
-    def on_stroke(*values):
-        return (gr.Textbox(visible=values[1] == "typed"), *sdedit_view(*values))
-
-    def on_scene(name, *values):
-        if name not in SCENES:
-            return [gr.skip()] * (len(controls) + len(outputs) + 1)
-        return load([SCENES[name].get(c.name, v) for c, v in zip(CONTROLS, values)], SCENE_NOTES[name])
-
-    def on_reset():
-        return [None, *load([c.default for c in CONTROLS])]
-
-    x1.input(inpaint, in_inputs, in_outputs, trigger_mode="always_last", api_name="inpaint")
-    for c in (resamplings, jump, steps, particles):
-        c.input(inpaint, in_inputs, in_outputs, trigger_mode="always_last", api_visibility="private")
-    t0.input(sdedit, sd_inputs, sd_outputs, trigger_mode="always_last", api_name="sdedit")
-    for c in (sd_steps,):
-        c.input(sdedit, sd_inputs, sd_outputs, trigger_mode="always_last", api_visibility="private")
-    points.submit(sdedit, sd_inputs, sd_outputs, trigger_mode="always_last", api_visibility="private")
-    stroke.input(user_facing(on_stroke), sd_inputs, [points, *sd_outputs], api_visibility="private")
-    seed_box.input(everything, controls, outputs, trigger_mode="always_last", api_visibility="private")
-    preset.input(user_facing(on_preset), controls, [*controls, *outputs, scene_note], api_visibility="private")
-    scene.input(user_facing(on_scene), [scene, *controls], [*controls, *outputs, scene_note], api_visibility="private")
-    reset.click(user_facing(on_reset), None, [scene, *controls, *outputs, scene_note], api_visibility="private")
-    with tab:  # inside the tab: gr.Tabs holds only gr.Tab children
-        gr.api(user_facing(inpaint_data), api_name="inpaint_data")
-        gr.api(user_facing(sdedit_data), api_name="sdedit_data")
-    link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
-    clear_link_on_change(controls, link, scene)
-    reset.click(None, None, link, js=CLEAR_JS, api_visibility="private")
-    first_show = on_first_show(TAB_ID, everything, [c.name for c in CONTROLS], len(outputs))
-    tab.select(first_show, [*controls, in_main], outputs, api_visibility="private")
-    tab.select(None, None, None, js=RESIZE_JS, api_visibility="private")
-    return tab, controls, [*outputs, scene_note]
+    ui = kit.build(SPEC, layout)
+    stroke, points = ui.controls["stroke"], ui.controls["points"]
+    sdedit = SPEC.views[1]
+    points.submit(
+        user_facing(kit._view_runner(sdedit, SDEDIT_NAMES)),
+        ui.inputs(SDEDIT_NAMES),
+        [ui.outputs[n] for n in sdedit.outputs],
+        trigger_mode="always_last",
+        api_visibility="private",
+    )
+    # `change`, not `input`: a scene, Reset or a link that sets the stroke shows or hides the box too
+    stroke.change(lambda s: gr.Textbox(visible=s == "typed"), stroke, points, api_visibility="private")
+    # an API call is judged by our own check against its data's range, not by the first data's (the page's
+    # loads narrow the slider to the data shown)
+    ui.controls["x1"].minimum, ui.controls["x1"].maximum = -X1_LIMIT, X1_LIMIT
+    return ui

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from core import conditional as C
-from demos import guidance, inpainting
+from demos import guidance, inpainting, kit
 
 BUDGET = 1_500_000  # bytes of figure JSON per update
-DEFAULTS = {c.name: c.default for c in inpainting.CONTROLS}
+DEFAULTS = inpainting.SPEC.defaults()
 
 
 def inp(**kw):
@@ -130,7 +130,7 @@ def test_inpaint_bad_input_is_a_readable_value_error(args, message):
     [
         (sde(stroke="circle"), r"Unknown stroke 'circle'"),
         (sde(stroke="typed", points="1, 2, 3"), r"must be two numbers"),
-        (sde(t0=0.0), r"t₀ must lie between 0\.01 and 1; got 0\."),
+        (sde(t0=0.01), r"t₀ must lie between 0\.02 and 1; got 0\.01\."),
         (sde(sd_steps=1000), r"SDEdit steps must lie between 5 and 200; got 1000\."),
     ],
 )
@@ -139,35 +139,48 @@ def test_sdedit_bad_input_is_a_readable_value_error(args, message):
         inpainting.sdedit_view(*args)
 
 
-def test_load_gives_every_control_and_output():
-    values = [c.default for c in inpainting.CONTROLS]
-    updates = inpainting.load(values)
-    assert len(updates) == len(inpainting.CONTROLS) + 7  # six figures / texts and the scene note
-    x1 = updates[1]
-    assert (x1.minimum, x1.maximum, x1.value) == (-2.9, 2.9, 2.0)
+def test_draw_gives_every_output_and_the_x1_slider_its_datas_range():
+    out = kit.draw(inpainting.SPEC, inpainting.SPEC.defaults())
+    assert list(out) == ["main", "curve", "text", "sd_main", "sd_curve", "sd_text"]
+    assert inpainting.SPEC.control("x1").bounds(dict(preset="four_corners")) == (-2.9, 2.9, 0.05)
 
 
-def test_load_drops_only_the_bad_value():
-    values = [c.default for c in inpainting.CONTROLS]
-    values[inpainting.INPAINT_NAMES.index("resamplings")] = 99
-    updates = inpainting.load(values)
-    assert updates[2] == 5 and updates[1].value == 2.0
+def test_the_t0_slider_is_the_checks_range_and_every_value_is_precomputed():
+    t0 = inpainting.SPEC.control("t0")
+    values = [round(t0.lo + k * t0.step, 2) for k in range(round((t0.hi - t0.lo) / t0.step) + 1)]
+    assert tuple(values) == inpainting.T0_SLIDER
 
 
-def test_load_on_other_data_moves_x1_into_its_range():
-    values = [c.default for c in inpainting.CONTROLS]
-    values[0], values[1] = "ncsn_fig3", 7.5
-    updates = inpainting.load(values)
+def test_links_drop_only_the_bad_value():
+    values = kit.drop_invalid(inpainting.SPEC, dict(resamplings=99, x1=2.0))
+    assert values["resamplings"] == 5 and values["x1"] == 2.0
+    values = kit.drop_invalid(inpainting.SPEC, dict(jump=30, steps=20, particles=300))
+    assert values["jump"] == 1 and values["steps"] == 20 and values["particles"] == 300
+
+
+def test_other_data_keeps_an_x1_inside_its_range():
+    values = kit.drop_invalid(inpainting.SPEC, dict(preset="ncsn_fig3", x1=7.5))
     lo, hi = inpainting.x1_range("ncsn_fig3")
-    assert lo <= updates[1].value <= hi and updates[1].value == 7.5
+    assert lo <= values["x1"] <= hi and values["x1"] == 7.5
+    values = kit.drop_invalid(inpainting.SPEC, dict(preset="moons", x1=7.5))  # out of the moons' range
+    lo, hi = inpainting.x1_range("moons")
+    assert lo <= values["x1"] <= hi
 
 
 @pytest.mark.parametrize("name", list(inpainting.SCENES))
 def test_every_scene_loads(name):
-    values = [inpainting.SCENES[name].get(c.name, c.default) for c in inpainting.CONTROLS]
-    updates = inpainting.load(values, inpainting.SCENE_NOTES[name])
-    assert updates[-1] == inpainting.SCENE_NOTES[name]
-    assert all(u is not None for u in updates[len(inpainting.CONTROLS) : -1])
+    values = inpainting.SPEC.validate(kit.drop_invalid(inpainting.SPEC, inpainting.SPEC.scene(name)))
+    for key, value in inpainting.SCENES[name].items():
+        assert values[key] == value, key
+    assert inpainting.SPEC.note(name) == inpainting.SCENE_NOTES[name]
+    assert all(v is not None for v in kit.draw(inpainting.SPEC, values).values())
+
+
+def test_typed_points_are_checked_only_for_the_typed_stroke():
+    spec = inpainting.SPEC
+    with pytest.raises(ValueError, match="must be two numbers"):
+        spec.validate({**spec.defaults(), "stroke": "typed", "points": "1, 2, 3"})
+    assert spec.validate({**spec.defaults(), "points": "1, 2, 3"})["points"] == "1, 2, 3"  # kept for later
 
 
 def test_data_endpoints_agree_with_the_view():
