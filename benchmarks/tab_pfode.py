@@ -14,6 +14,7 @@ SOLVE_BUDGET = 2.0
 
 def cases(worst: bool) -> list:
     from benchmarks.app import WORK_CAP_BUDGET, Case
+    from demos import kit
     from demos import pf_ode as tab
 
     d = {c.name: c.default for c in tab.CONTROLS}
@@ -69,9 +70,9 @@ def cases(worst: bool) -> list:
             repeats=3,
         ),
         Case(
-            "pfode · page load / scene (load)",
+            "pfode · page load / scene (by the kit)",
             tab.TAB_ID,
-            lambda: tuple(tab.load(values())[-4:]),
+            lambda: tuple(kit.draw(tab.SPEC, tab.SPEC.validate(kit.drop_invalid(tab.SPEC, d))).values()),
             budget=INTERACTIVE,
         ),
     ]

@@ -34,10 +34,10 @@ from core.ode_paths import (
     straightness,
 )
 from core.processes import PROCESSES, make_process
-from demos import plotting
-from demos.data_input import data_dropdown, data_spec
-from demos.inputs import check_superseded, choice, number, seed
-from demos.sharing import Control, as_float, as_int, drop_invalid
+from demos import kit, plotting
+from demos.data_input import data_spec
+from demos.inputs import check_superseded, number, seed, user_facing
+from demos.sharing import as_float
 
 TAB_ID = "pfode"
 LABEL = "PF-ODE & likelihood"
@@ -63,20 +63,101 @@ FLOW_TRIO = ("flow", "vp", "edm")
 PROCESS_COLORS = {"flow": "#16a34a", "vp": "#2563eb", "edm": "#9333ea", "subvp": "#0891b2", "ve": "#ea580c"}
 HEADERS_POINTS = ["x", "y"]
 
+
+class _Tolerance(kit.Control):
+    """The solver tolerance: a choice of numbers (a link's "1e-08" is read as a number, and a value within
+    rounding of a choice is that choice)."""
+
+    def parse(self, text: str):
+        return as_float(text)
+
+    def check(self, value, values=None):
+        rtol = number(value, 1e-10, 1e-2, "rtol")
+        if not any(math.isclose(rtol, r, rel_tol=1e-6) for r in RTOLS):
+            raise ValueError(f"rtol must be one of {', '.join(f'{r:g}' for r in RTOLS)}.")
+        return min(RTOLS, key=lambda r: abs(math.log(r / rtol)))
+
+
+class _Points(kit.Control):
+    """The points to solve: a table (text "x,y;x,y" in a link); none means samples of the data, which the
+    check writes out so that the table shows what is solved."""
+
+    def check(self, value, values=None):
+        pts = parse_points(value)
+        if pts is None:
+            values = values or {}
+            pts = sample_points(data_spec(values.get("preset", "ring8")), seed(values.get("seed", 0)))
+        return [list(p) for p in pts]
+
+    def component(self, gr, value=None, **kwargs):
+        return gr.Dataframe(
+            [list(p) for p in sample_points("ring8")],
+            headers=HEADERS_POINTS,
+            datatype=["number", "number"],
+            column_count=2,
+            type="array",
+            interactive=True,
+            label=self.label,
+            **kwargs,
+        )
+
+
 CONTROLS = [
-    Control("view", "likelihood"),
-    Control("preset", "ring8"),
-    Control("process", "vp"),
-    Control("process_b", "edm"),
-    Control("prior", "exact"),
-    Control("rtol", DEFAULT_RTOL, as_float),
-    Control("t", 0.5, as_float),  # position along the ODE, t/T: 0 = data, 1 = the prior
-    Control("steps", 10, as_int),
-    Control("grid", "karras"),
-    Control("seed", 0, as_int),
-    Control("points", ""),  # "x,y;x,y;…", empty: samples of the data
+    kit.Control(
+        "view", "choice", "likelihood", label="View", choices=tuple((v, k) for k, v in VIEWS.items()), widget="radio"
+    ),  # fmt: skip
+    kit.Control("preset", "data", "ring8", label="Data"),
+    kit.Control(
+        "process",
+        "choice",
+        "vp",
+        label="Process",
+        help="the PF-ODE's time (views 1 and 2)",
+        choices=tuple((make_process(k).name, k) for k in LIKELIHOOD_PROCESSES),
+    ),
+    kit.Control(
+        "process_b",
+        "choice",
+        "edm",
+        label="Second process",
+        help="given the same σ̃ nodes",
+        noun="second process",
+        choices=tuple((make_process(k).name, k) for k in PROCESSES),
+    ),
+    kit.Control(
+        "prior", "choice", "exact", label="Prior at T", choices=tuple((v, k) for k, v in PRIORS.items()), widget="radio"
+    ),  # fmt: skip
+    _Tolerance("rtol", "choice", DEFAULT_RTOL, label="Solver rtol = atol", choices=tuple((f"{r:g}", r) for r in RTOLS)),
+    # position along the ODE, t/T: 0 = data, 1 = the prior (each value a recorded time of the solve)
+    kit.Control(
+        "t",
+        "float",
+        0.5,
+        label="t / T along the ODE (0 = data, 1 = prior)",
+        noun="t / T",
+        lo=0.0,
+        hi=1.0,
+        step=1 / T_STEPS,
+    ),  # fmt: skip
+    kit.Control("steps", "int", 10, label="Steps", noun="Steps", lo=1, hi=MAX_STEPS, step=1),
+    kit.Control(
+        "grid",
+        "choice",
+        "karras",
+        label="Node placement",
+        noun="node placement",
+        choices=tuple((v, k) for k, v in NODE_PLACEMENTS.items()),
+        widget="radio",
+    ),  # fmt: skip
+    kit.Control("seed", "seed", 0, label="Seed"),
+    _Points(
+        "points",
+        "text",
+        "",
+        label=f"Your points (edit a cell, add rows; at most {MAX_POINTS}; |x|, |y| ≤ {MAX_COORD:g})",
+    ),
 ]
-NAMES = [c.name for c in CONTROLS]
+NAMES = [c.name for c in CONTROLS]  # the /pfode endpoint's arguments
 
 SCENES = {
     "Exact likelihood under VP": dict(view="likelihood", preset="ring8", process="vp", prior="exact"),
@@ -200,24 +281,17 @@ def grid_points(preset: str, side: int = GRID_SIDE) -> tuple[tuple[float, float]
     return tuple((round(float(a), 4), round(float(b), 4)) for b in ys for a in xs)
 
 
-def _validate(view, preset, process, process_b, prior, rtol, t, steps, grid, seed_value, points):
-    view = choice(view, VIEWS, "view")
-    preset = data_spec(preset)
-    process = choice(process, LIKELIHOOD_PROCESSES, "process")
-    process_b = choice(process_b, PROCESSES, "second process")
-    prior = choice(prior, PRIORS, "prior")
-    rtol = number(rtol, 1e-10, 1e-2, "rtol")
-    if not any(math.isclose(rtol, r, rel_tol=1e-6) for r in RTOLS):
-        raise ValueError(f"rtol must be one of {', '.join(f'{r:g}' for r in RTOLS)}.")
-    rtol = min(RTOLS, key=lambda r: abs(math.log(r / rtol)))
-    t = round(number(t, 0.0, 1.0, "t / T") * T_STEPS) / T_STEPS
-    steps = number(steps, 1, MAX_STEPS, "Steps", integer=True)
-    grid = choice(grid, NODE_PLACEMENTS, "node placement")
-    seed_value = seed(seed_value)
-    pts = parse_points(points)
-    if pts is None:
-        pts = sample_points(preset, seed_value)
-    return view, preset, process, process_b, prior, rtol, t, steps, grid, seed_value, pts
+def _check(values: dict) -> dict:
+    """t on the slider's grid of recorded times."""
+    return {**values, "t": round(values["t"] * T_STEPS) / T_STEPS}
+
+
+def _validate(view, preset, process, process_b, prior, rtol, t, steps, grid, seed, points):
+    values = SPEC.validate(
+        dict(zip(NAMES, (view, preset, process, process_b, prior, rtol, t, steps, grid, seed, points)))
+    )
+    *head, rows = (values[n] for n in NAMES)
+    return (*head, tuple(tuple(p) for p in rows))
 
 
 # ---------------------------------------------------------------------------- likelihood view
@@ -840,16 +914,16 @@ def _table(headers, rows):
     return pd.DataFrame(rows, columns=headers)
 
 
-def pfode_view(view, preset, process, process_b, prior, rtol, t, steps, grid, seed_value, points, progress=None):
+def pfode_view(view, preset, process, process_b, prior, rtol, t, steps, grid, seed, points, progress=None):
     """(main figure, side figure, table of numbers, summary) for one setting of the tab's controls."""
-    view, preset, process, process_b, prior, rtol, t, steps, grid, seed_value, pts = _validate(
-        view, preset, process, process_b, prior, rtol, t, steps, grid, seed_value, points
+    view, preset, process, process_b, prior, rtol, t, steps, grid, seed, pts = _validate(
+        view, preset, process, process_b, prior, rtol, t, steps, grid, seed, points
     )
     if view == "likelihood":
         return likelihood_view(preset, process, prior, rtol, t, pts, progress)
     if view == "schedules":
-        return schedules_view(preset, process, process_b, steps, grid, seed_value)
-    return flow_view(preset, steps, grid, seed_value)
+        return schedules_view(preset, process, process_b, steps, grid, seed)
+    return flow_view(preset, steps, grid, seed)
 
 
 VISIBLE = {
@@ -858,53 +932,28 @@ VISIBLE = {
     "flow": {"steps", "grid", "seed"},
 }
 
-
-def _points_rows(preset: str, seed_value, points) -> list[list]:
-    try:
-        pts = parse_points(points)
-    except ValueError:
-        pts = None
-    if pts is None:
-        pts = sample_points(preset, seed(seed_value) if isinstance(seed_value, (int, float)) else 0)
-    return [list(p) for p in pts]
-
-
-def control_updates(values: list) -> list:
-    """Control updates from a full list of values: each shown only in the views that use it."""
-    import gradio as gr
-
-    from demos.data_input import data_update
-
-    v = dict(zip(NAMES, values))
-    shown = VISIBLE.get(v["view"], set())
-    updates = []
-    for name in NAMES:
-        if name == "view":
-            updates.append(v["view"])
-        elif name == "preset":
-            updates.append(data_update(gr, v["preset"]))
-        elif name == "points":
-            updates.append(
-                gr.update(value=_points_rows(v["preset"], v["seed"], v["points"]), visible="points" in shown)
-            )
-        else:
-            updates.append(gr.update(value=v[name], visible=name in shown))
-    return updates
-
-
-def load(values: list, progress=None) -> list:
-    """Updates for the tab's controls and outputs from a full list of control values (URL, scene); a value
-    the tab refuses is replaced by its default alone, with a warning naming it."""
-    values = drop_invalid(CONTROLS, values, lambda v: _validate(*v))
-    outputs = pfode_view(*values, progress=progress)
-    return [*control_updates(values), *outputs]
+SPEC = kit.Tab(
+    id=TAB_ID,
+    title=LABEL,
+    controls=CONTROLS,
+    # a new data's samples replace the points first (build), so the data control is not a plain trigger
+    views=[
+        kit.View(
+            pfode_view,
+            ("main", "side", "table", "summary"),
+            api_name="pfode",
+            triggers=("t", "view", "process", "process_b", "prior", "rtol", "steps", "grid", "seed", "points"),
+        )
+    ],
+    scenes=SCENES,
+    check=_check,
+)
 
 
 def warm_up() -> None:
     """The default likelihood solves, and the other two views' defaults (a few seconds, once)."""
-    defaults = [c.default for c in CONTROLS]
     for view in VIEWS:
-        pfode_view(view, *defaults[1:])
+        pfode_view(**{**SPEC.defaults(), "view": view})
 
 
 LINK_JS = (
@@ -919,120 +968,80 @@ LINK_JS = (
 )
 
 
-def build():
-    """Lay out the tab; returns (tab, controls, outputs) for the app's URL loader."""
+def layout(ui: kit.UI) -> None:
     import gradio as gr
 
-    from demos.inputs import latest_only, user_facing
-    from demos.sharing import RESIZE_JS, on_first_show
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            ui.scene_picker()
+            ui.control("view")
+            ui.control("preset")
+            for name in ("process", "process_b", "prior", "rtol", "steps", "grid", "seed"):
+                ui.control(name, visible=name in VISIBLE["likelihood"])
+            # the link writes the points table as text (the kit's link would write the table object)
+            with gr.Row():
+                ui.parts["points_link_button"] = gr.Button("Link to this view", size="sm")
+                ui.parts["reset"] = gr.Button("Reset", size="sm")
+            ui.parts["points_link"] = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
+        with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
+            ui.output("summary", gr.Markdown())
+            ui.plot("main")
+            ui.control("t", elem_classes=["rr-step"])
+            ui.plot("side")
+            ui.output("table", gr.Dataframe(label="The numbers", interactive=False, wrap=True))
+            with gr.Group():
+                ui.control("points")
+                with gr.Row():
+                    ui.parts["samples"] = gr.Button("Samples of the data", size="sm")
+                    ui.parts["grid_points"] = gr.Button(f"A grid of points ({GRID_SIDE}×{GRID_SIDE})", size="sm")
+    gr.Markdown(notes_markdown(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
 
-    with gr.Tab(LABEL, id=TAB_ID) as tab:
-        with gr.Row():
-            with gr.Column(scale=1, min_width=260):
-                scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
-                view = gr.Radio([(v, k) for k, v in VIEWS.items()], value="likelihood", label="View")
-                preset = data_dropdown(gr)
-                process = gr.Dropdown(
-                    [(make_process(k).name, k) for k in LIKELIHOOD_PROCESSES],
-                    value="vp",
-                    label="Process",
-                    info="the PF-ODE's time (views 1 and 2)",
-                )
-                process_b = gr.Dropdown(
-                    [(make_process(k).name, k) for k in PROCESSES],
-                    value="edm",
-                    label="Second process",
-                    info="given the same σ̃ nodes",
-                    visible=False,
-                )
-                prior = gr.Radio([(v, k) for k, v in PRIORS.items()], value="exact", label="Prior at T")
-                rtol = gr.Dropdown([(f"{r:g}", r) for r in RTOLS], value=DEFAULT_RTOL, label="Solver rtol = atol")
-                steps = gr.Slider(1, MAX_STEPS, value=10, step=1, label="Steps", visible=False)
-                grid = gr.Radio(
-                    [(v, k) for k, v in NODE_PLACEMENTS.items()], value="karras", label="Node placement", visible=False
-                )
-                seed_box = gr.Number(0, label="Seed", precision=0, minimum=0, visible=False)
-                link_btn = gr.Button("🔗 Link to this view", size="sm")
-                link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
-            with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
-                summary = gr.Markdown()
-                main = gr.Plot(show_label=False)
-                t = gr.Slider(0, 1, value=0.5, step=1 / T_STEPS, label="t / T along the ODE (0 = data, 1 = prior)")
-                side = gr.Plot(show_label=False)
-                table = gr.Dataframe(label="The numbers", interactive=False, wrap=True)
-                with gr.Group():
-                    points = gr.Dataframe(
-                        [list(p) for p in sample_points("ring8")],
-                        headers=HEADERS_POINTS,
-                        datatype=["number", "number"],
-                        column_count=2,
-                        type="array",
-                        interactive=True,
-                        label=f"Your points (edit a cell, add rows; at most {MAX_POINTS}; |x|, |y| ≤ {MAX_COORD:g})",
-                    )
-                    with gr.Row():
-                        samples_btn = gr.Button("Samples of the data", size="sm")
-                        grid_btn = gr.Button(f"A grid of points ({GRID_SIDE}×{GRID_SIDE})", size="sm")
-        gr.Markdown(notes_markdown(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
 
-    controls = [view, preset, process, process_b, prior, rtol, t, steps, grid, seed_box, points]
-    outputs = [main, side, table, summary]
-    point_widgets = [samples_btn, grid_btn]
+def build() -> kit.UI:
+    """The tab from its spec, plus what only it has: controls shown only in the views that use them, the
+    points table (refilled with a new data's samples, two buttons, written as text in the link)."""
+    import gradio as gr
 
-    def compute(*values, progress=gr.Progress()):
-        return pfode_view(*values, progress=progress)
+    from demos.sharing import CLEAR_JS
 
-    view_fn = user_facing(latest_only(compute, len(outputs), NAMES))
+    ui = kit.build(SPEC, layout)
+    c, p = ui.controls, ui.parts
+    controls, outputs = ui.inputs(), [ui.outputs[n] for n in SPEC.views[0].outputs]
+    runner = user_facing(kit._view_runner(SPEC.views[0], NAMES))
+    private = dict(api_visibility="private")
+    buttons = [p["samples"], p["grid_points"]]
+    hideable = [n for n in NAMES if n not in ("view", "preset")]
 
-    def on_view(*values):
-        v = dict(zip(NAMES, values))
-        shown = VISIBLE.get(v["view"], set())
-        ups = [gr.update(visible=name in shown) for name in NAMES if name not in ("view", "preset")]
-        return [*ups, *[gr.update(visible="points" in shown) for _ in point_widgets]]
+    def on_view(view):
+        shown = VISIBLE.get(view, set())
+        return [gr.update(visible=n in shown) for n in hideable] + [gr.update(visible="points" in shown)] * 2
 
-    visibility_targets = [c for c, name in zip(controls, NAMES) if name not in ("view", "preset")]
+    def on_samples(preset, seed_value):
+        return [list(q) for q in sample_points(data_spec(preset), seed(seed_value))]
 
-    def on_preset(preset_value, seed_value):
+    def on_preset(preset, seed_value):
         try:
-            spec = data_spec(preset_value)
-            return [list(p) for p in sample_points(spec, seed(seed_value))]
+            return on_samples(preset, seed_value)
         except ValueError:
             return gr.skip()
 
-    def on_samples(preset_value, seed_value):
-        return [list(p) for p in sample_points(data_spec(preset_value), seed(seed_value))]
+    def on_grid(preset):
+        return [list(q) for q in grid_points(data_spec(preset))]
 
-    def on_grid(preset_value):
-        return [list(p) for p in grid_points(data_spec(preset_value))]
-
-    def on_scene(name, progress=gr.Progress()):
-        if name not in SCENES:
-            return [gr.skip()] * (len(controls) + len(outputs) + len(point_widgets) + 1)
-        values = [SCENES[name].get(c.name, c.default) for c in CONTROLS]
-        shown = VISIBLE[values[0]]
-        return [*load(values, progress=progress), *[gr.update(visible="points" in shown) for _ in point_widgets], ""]
-
-    private = dict(api_visibility="private")
-    t.input(view_fn, controls, outputs, trigger_mode="always_last", api_name="pfode")
-    for c in (process, process_b, prior, rtol, steps, grid, seed_box, points):
-        c.input(view_fn, controls, outputs, trigger_mode="always_last", **private)
-    view.input(on_view, controls, [*visibility_targets, *point_widgets], **private).then(
-        view_fn, controls, outputs, **private
+    # `change`: a scene, Reset or link that sets the view shows its controls too
+    c["view"].change(on_view, c["view"], [*(c[n] for n in hideable), *buttons], **private)
+    c["preset"].input(user_facing(on_preset), [c["preset"], c["seed"]], c["points"], **private).then(
+        runner, controls, outputs, **private
     )
-    # a link or scene sets the view without `input`: the point buttons follow it (they are not controls)
-    view.change(lambda v: [gr.update(visible=v == "likelihood") for _ in point_widgets], view, point_widgets, **private)
-    preset.input(user_facing(on_preset), [preset, seed_box], points, **private).then(
-        view_fn, controls, outputs, **private
+    p["samples"].click(user_facing(on_samples), [c["preset"], c["seed"]], c["points"], **private).then(
+        runner, controls, outputs, **private
     )
-    samples_btn.click(user_facing(on_samples), [preset, seed_box], points, **private).then(
-        view_fn, controls, outputs, **private
+    p["grid_points"].click(user_facing(on_grid), c["preset"], c["points"], **private).then(
+        runner, controls, outputs, **private
     )
-    grid_btn.click(user_facing(on_grid), preset, points, **private).then(view_fn, controls, outputs, **private)
-    for c in controls:
-        c.input(None, None, link, js="() => ''", **private)  # a stale link never stays shown
-    scene.input(user_facing(on_scene), scene, [*controls, *outputs, *point_widgets, link], **private)
-    link_btn.click(None, controls, link, js=LINK_JS, **private)
-    first_show = on_first_show(TAB_ID, view_fn, NAMES, len(outputs))
-    tab.select(first_show, [*controls, main], outputs, **private)
-    tab.select(None, None, None, js=RESIZE_JS, **private)
-    return tab, controls, outputs
+    link = p["points_link"]
+    p["points_link_button"].click(None, controls, link, js=LINK_JS, **private)
+    for component in [*controls, p["scene"]]:
+        component.input(None, None, link, js=CLEAR_JS, **private)  # a stale link never stays shown
+    p["reset"].click(None, None, link, js=CLEAR_JS, **private)
+    return ui

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from demos import pf_ode
+from demos import kit, pf_ode
 
 DEFAULTS = [c.default for c in pf_ode.CONTROLS]
 
@@ -147,16 +147,17 @@ def test_flow_view_reports_straightness_and_the_identities():
     assert len(side.data) == 4
 
 
-def test_load_and_scenes():
-    updates = pf_ode.load(DEFAULTS)
-    assert len(updates) == len(pf_ode.CONTROLS) + 4
+def test_scenes_and_links_by_the_kit():
+    spec = pf_ode.SPEC
     for name, scene in pf_ode.SCENES.items():
-        vals = [scene.get(c.name, c.default) for c in pf_ode.CONTROLS]
-        out = pf_ode.load(vals)
-        assert len(out) == len(pf_ode.CONTROLS) + 4, name
-    bad = pf_ode.load(values(rtol=5e-5, steps=3))  # one bad value drops only itself
-    assert bad[pf_ode.NAMES.index("rtol")]["value"] == pf_ode.DEFAULT_RTOL
-    assert bad[pf_ode.NAMES.index("steps")]["value"] == 3
+        v = spec.validate(kit.drop_invalid(spec, spec.scene(name)))
+        assert all(v[k] == value for k, value in scene.items()), name
+        assert list(kit.draw(spec, v)) == ["main", "side", "table", "summary"], name
+        assert v["points"] == [list(p) for p in pf_ode.sample_points(v["preset"], v["seed"])]  # shown in the table
+    bad = kit.drop_invalid(spec, dict(rtol=5e-5, steps=3))  # one bad value drops only itself
+    assert bad["rtol"] == pf_ode.DEFAULT_RTOL and bad["steps"] == 3
+    linked = spec.validate(kit.from_query(spec, {"rtol": "1e-05", "points": "1,2;3,4", "t": "0.537"}))
+    assert linked["rtol"] == 1e-5 and linked["points"] == [[1.0, 2.0], [3.0, 4.0]] and linked["t"] == 0.54
 
 
 def test_notes_cite_the_measured_claims():
