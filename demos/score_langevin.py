@@ -12,6 +12,7 @@ import base64
 import json
 import math
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -20,10 +21,8 @@ import plotly.graph_objects as go
 from core import ncsn
 from core.dataspec import data_bandwidth, load_data
 from core.metrics import data_noise_floor, mmd2
-from demos import plotting
-from demos.data_input import data_dropdown, data_spec
-from demos.inputs import MAX_PARTICLES, MAX_STEPS, MAX_WORK, check_superseded, choice, number, seed
-from demos.sharing import Control
+from demos import kit, plotting
+from demos.inputs import MAX_PARTICLES, MAX_STEPS, MAX_WORK, check_superseded, number
 
 TAB_ID = "langevin"
 TAB_LABEL = "Score & Langevin"
@@ -43,23 +42,97 @@ PLAIN_COLOR, ANNEALED_COLOR, TRUE_COLOR = plotting.PALETTE[1], plotting.PALETTE[
 PLAIN_PATH, ANNEALED_PATH = "rgba(127, 29, 29, 0.45)", "rgba(30, 58, 138, 0.45)"
 FLOOR_COLOR = "rgba(107, 114, 128, 0.18)"
 
+
+@dataclass(frozen=True)
+class LevelControl(kit.Control):
+    """The level shown: a whole number up to MAX_LEVELS, or None for the last level; shown at most L (the
+    slider's range is the run's levels: the tab's views set it)."""
+
+    def check(self, value, values=None):
+        return None if value is None else number(value, self.lo, self.hi, "Level shown", integer=True)
+
+    def parse(self, text: str):
+        return None if str(text).strip().lower() in ("", "none", "null") else super().parse(text)
+
+    def component(self, gr, value=None, **kwargs):
+        levels = 10
+        return gr.Slider(0, levels, value=levels, step=1, label=self.label, **kwargs)
+
+    def strategy(self, valid_only: bool = False):
+        from hypothesis import strategies as st
+
+        return st.one_of(st.none(), super().strategy(valid_only))
+
+
 CONTROLS = [
-    Control("preset", "ncsn_fig3"),
-    Control("init", "box"),
-    Control("sigma1", 20.0, float),
-    Control("levels", 10, int),
-    Control("gamma", 2.33, float),
-    Control("steps", 100, int),
-    Control("eps", 2e-5, float),
-    Control("plain_step", 0.1, float),
-    Control("particles", 1000, int),
-    Control("seed", 0, int),
-    Control("log_sigma", 0.0, float),
-    Control("frame", None, int),  # None: the last level
-    Control("paths", "level"),
+    kit.Control("preset", "data", "ncsn_fig3", label="Data"),
+    kit.Control(
+        "init",
+        "choice",
+        "box",
+        label="Initial particles",
+        choices=tuple(INIT_CHOICES),
+        widget="radio",
+        noun="initialisation",
+    ),  # fmt: skip
+    kit.Control(
+        "sigma1",
+        "float",
+        20.0,
+        label="σ₁ (largest noise level)",
+        lo=SIGMA1_RANGE[0],
+        hi=SIGMA1_RANGE[1],
+        step=0.01,
+        noun="σ₁",
+    ),  # fmt: skip
+    kit.Control("levels", "int", 10, label="Levels L", lo=1, hi=MAX_LEVELS, step=1, noun="Levels L"),
+    kit.Control(
+        "gamma",
+        "float",
+        2.33,
+        label="Ratio γ = σ(i−1)/σ(i)",
+        lo=GAMMA_RANGE[0],
+        hi=GAMMA_RANGE[1],
+        widget="number",
+        noun="Ratio γ",
+    ),  # fmt: skip
+    kit.Control("steps", "int", 100, label="Steps per level T", lo=1, hi=MAX_STEPS, step=1, noun="Steps per level T"),
+    kit.Control("eps", "float", 2e-5, label="ε (α_i = ε σ_i²/σ_L²)", lo=1e-12, hi=10.0, widget="number", noun="ε"),
+    kit.Control(
+        "plain_step",
+        "float",
+        0.1,
+        label="Plain Langevin step α",
+        lo=1e-8,
+        hi=10.0,
+        widget="number",
+        noun="Plain Langevin step",
+    ),  # fmt: skip
+    kit.Control("particles", "int", 1000, label="Particles", lo=10, hi=MAX_PARTICLES, step=10, noun="Particles"),
+    kit.Control("seed", "seed", 0, label="Seed"),
+    kit.Control(
+        "log_sigma",
+        "float",
+        0.0,
+        label="log₁₀ σ of the score field",
+        lo=LOG_SIGMA_RANGE[0],
+        hi=LOG_SIGMA_RANGE[1],
+        step=0.05,
+        noun="log₁₀ σ of the score field",
+    ),  # fmt: skip
+    LevelControl("frame", "int", None, label="Level shown", lo=0, hi=MAX_LEVELS, step=1),  # None: the last level
+    kit.Control(
+        "paths", "choice", "level", label="Paths", choices=tuple(PATH_CHOICES), widget="radio", noun="paths option"
+    ),  # fmt: skip
 ]
 NAMES = [c.name for c in CONTROLS]
 RUN_NAMES = NAMES[:10]  # the controls that define a run (the others only redraw)
+
+
+def _check(name: str, value):
+    """One control's own check (its spec's range, the same as its component's)."""
+    return CONTROLS[NAMES.index(name)].check(value)
+
 
 SCENES = {
     "NCSN Fig. 3: plain vs annealed Langevin": dict(),
@@ -123,16 +196,12 @@ NOTES = notes()
 
 # ---------------------------------------------------------------------------- validation
 def _validate_run(preset, init, sigma1, levels, gamma, steps, eps, plain_step, particles, seed_value):
-    preset = data_spec(preset)
-    init = choice(init, ncsn.INITS, "initialisation")
-    sigma1 = number(sigma1, *SIGMA1_RANGE, "σ₁")
-    levels = number(levels, 1, MAX_LEVELS, "Levels L", integer=True)
-    gamma = number(gamma, *GAMMA_RANGE, "Ratio γ")
-    steps = number(steps, 1, MAX_STEPS, "Steps per level T", integer=True)
-    eps = number(eps, 1e-12, 10.0, "ε")
-    plain_step = number(plain_step, 1e-8, 10.0, "Plain Langevin step")
-    particles = number(particles, 10, MAX_PARTICLES, "Particles", integer=True)
-    seed_value = seed(seed_value)
+    """A run's key: each control checked by its spec, then the tab's cross-control rules (work caps, σ_L,
+    Langevin's stability limits)."""
+    given = dict(zip(RUN_NAMES, (preset, init, sigma1, levels, gamma, steps, eps, plain_step, particles, seed_value)))
+    preset, init, sigma1, levels, gamma, steps, eps, plain_step, particles, seed_value = (
+        _check(n, v) for n, v in given.items()
+    )
     if levels * steps > MAX_TOTAL_STEPS:
         raise ValueError(
             f"L × T = {levels} × {steps} = {levels * steps:,} steps per method; this shared app allows "
@@ -169,10 +238,8 @@ def _validate_run(preset, init, sigma1, levels, gamma, steps, eps, plain_step, p
 
 
 def _validate_view(log_sigma, frame, paths, levels):
-    log_sigma = number(log_sigma, *LOG_SIGMA_RANGE, "log₁₀ σ of the score field")
-    frame = levels if frame is None else number(frame, 0, MAX_LEVELS, "Level shown", integer=True)
-    paths = choice(paths, PATHS, "paths option")
-    return log_sigma, min(frame, levels), paths
+    log_sigma, frame, paths = _check("log_sigma", log_sigma), _check("frame", frame), _check("paths", paths)
+    return log_sigma, levels if frame is None else min(frame, levels), paths
 
 
 # ---------------------------------------------------------------------------- rules (cached per data spec)
@@ -617,9 +684,7 @@ def frame_view(*values):
 
 def field_view(preset, log_sigma):
     """The score-field figure only."""
-    preset = data_spec(preset)
-    log_sigma = number(log_sigma, *LOG_SIGMA_RANGE, "log₁₀ σ of the score field")
-    return field_figure(preset, log_sigma)
+    return field_figure(_check("preset", preset), _check("log_sigma", log_sigma))
 
 
 def field_event(*values):
@@ -648,23 +713,23 @@ def langevin_view(*values, progress=None):
     )
 
 
-def load(values: list) -> list:
-    """Updates for the tab's controls and outputs from a full list of control values (URL, scene)."""
+def tab_view(progress=None, **values):
+    """The tab's main view by name: langevin_view's outputs and the level slider on the run's levels. A load
+    (no `progress`) shows the level it names; a control's change is a new run, shown at its last level."""
     import gradio as gr
 
-    from demos.data_input import data_update
+    values = [values[n] for n in NAMES]
+    if progress is not None:
+        values[NAMES.index("frame")] = None
+    out = langevin_view(*values, progress=progress)
+    levels = _check("levels", values[NAMES.index("levels")])
+    _, frame, _ = _validate_view(*values[10:], levels)
+    return (*out, gr.Slider(maximum=levels, value=frame))
 
-    figures = langevin_view(*values)
-    key = _validate_run(*values[:10])
-    _, frame, _ = _validate_view(values[10], values[11], values[12], key[3])
-    return [
-        data_update(gr, key[0]),
-        *key[1:],
-        values[10],
-        gr.Slider(maximum=key[3], value=frame),
-        values[12],
-        *figures,
-    ]
+
+def level_view(**values):
+    """The level slider's and the paths' view (frame_view by name)."""
+    return frame_view(*[values[n] for n in NAMES])
 
 
 def warm_up() -> None:
@@ -677,8 +742,7 @@ def gamma_after(sigma1, levels, sigma_l):
     """σ₁ or L moved: keep σ_L (of the last run), move γ. Returns (γ, level slider at the last level)."""
     import gradio as gr
 
-    s1 = number(sigma1, *SIGMA1_RANGE, "σ₁")
-    lv = number(levels, 1, MAX_LEVELS, "Levels L", integer=True)
+    s1, lv = _check("sigma1", sigma1), _check("levels", levels)
     return gamma_keeping(s1, float(sigma_l), lv), gr.Slider(maximum=lv, value=lv)
 
 
@@ -686,8 +750,7 @@ def preset_defaults(spec, levels, sigma_l):
     """A new data set: σ₁ from Technique 1, γ keeping σ_L, the plain step scaled to the data."""
     import gradio as gr
 
-    spec = data_spec(spec)
-    lv = number(levels, 1, MAX_LEVELS, "Levels L", integer=True)
+    spec, lv = _check("preset", spec), _check("levels", levels)
     s1 = float(f"{sigma1_rules(spec)[0]:.3g}")
     return s1, gamma_keeping(s1, float(sigma_l), lv), plain_step_for(spec), gr.Slider(maximum=lv, value=lv)
 
@@ -702,12 +765,11 @@ def eps_rule_value(sigma1, levels, gamma, steps):
     """The ε button: Technique 4's ε (eq. 4) for this T, γ and σ_L, at 3 significant digits."""
     import gradio as gr
 
-    lv = number(levels, 1, MAX_LEVELS, "Levels L", integer=True)
+    lv = _check("levels", levels)
     if lv < 2:
         raise ValueError("Technique 4 needs at least two levels: it is about the ratio γ between them.")
-    g = number(gamma, *GAMMA_RANGE, "Ratio γ")
-    t = number(steps, 1, MAX_STEPS, "Steps per level T", integer=True)
-    sl = sigma_l_of(number(sigma1, *SIGMA1_RANGE, "σ₁"), g, lv)
+    g, t = _check("gamma", gamma), _check("steps", steps)
+    sl = sigma_l_of(_check("sigma1", sigma1), g, lv)
     return float(f"{ncsn.eps_rule(t, g, sl):.3g}"), gr.Slider(maximum=lv, value=lv)
 
 
@@ -728,133 +790,127 @@ def play_tick(current, levels):
     return nxt, (gr.Timer(active=False) if nxt >= int(levels or 0) else gr.skip())
 
 
-# ---------------------------------------------------------------------------- layout
-def build():
-    """Lay out the tab; returns (tab, controls, outputs) for the app's URL loader."""
+# ---------------------------------------------------------------------------- the tab
+RUN_OUTPUTS = ("field", "plain", "annealed", "shares", "levels_plot", "metrics", "share", "data", "sigma_l")
+FRAME_OUTPUTS = ("plain", "annealed", "shares", "share")
+
+SPEC = kit.Tab(
+    id=TAB_ID,
+    title=TAB_LABEL,
+    controls=CONTROLS,
+    views=[
+        # σ₁, L and the data move other controls first (γ keeping σ_L; the data's rules): build() chains them
+        kit.View(
+            tab_view,
+            (*RUN_OUTPUTS, "frame_slider"),
+            api_name="langevin",
+            triggers=("gamma", "init", "steps", "eps", "plain_step", "particles", "seed"),
+        ),
+        kit.View(level_view, FRAME_OUTPUTS, api_name="langevin_level", triggers=("frame", "paths")),
+    ],
+    scenes=SCENES,
+    # no Tab.check: the kit drops a link's values one at a time, each judged with the later ones at their
+    # defaults, so a cross-control rule would drop a valid scene's σ₁ (judged with the default γ); the views
+    # refuse an invalid combination with a message instead
+)
+
+
+def layout(ui: kit.UI) -> None:
+    import gradio as gr
+
+    from demos.sharing import KEYS_HINT
+
+    d = SPEC.defaults()
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            ui.scene_picker()
+            ui.control("preset")
+            ui.control("init")
+            ui.control("sigma1")
+            ui.parts["sigma1_rule"] = gr.Button("σ₁ ← Technique 1 (largest distance)", size="sm")
+            for name in ("levels", "gamma", "steps", "eps"):
+                ui.control(name)
+            ui.parts["eps_rule"] = gr.Button("ε ← Technique 4 (eq. 4 for this T, γ)", size="sm")
+            for name in ("plain_step", "particles", "seed"):
+                ui.control(name)
+            ui.link_row()
+        with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
+            ui.output("metrics", gr.Markdown())
+            with gr.Row():
+                ui.plot("plain", min_width=300)
+                ui.plot("annealed", min_width=300)
+            ui.output("share", gr.Markdown())
+            with gr.Row():
+                ui.output("frame_slider", ui.control("frame", scale=4, elem_classes=["rr-step"]))
+                ui.parts["play"] = gr.Button(
+                    "Play", size="sm", scale=1, min_width=70, variant="primary", elem_classes=["rr-play"]
+                )
+                ui.parts["stop"] = gr.Button("Stop", size="sm", scale=1, min_width=70, elem_classes=["rr-stop"])
+            gr.Markdown(KEYS_HINT, elem_classes=["rr-keys"])
+            ui.control("paths")
+            with gr.Row():
+                ui.plot("shares", min_width=300)
+                ui.plot("levels_plot", min_width=300)
+            ui.plot("field")
+            ui.control("log_sigma")
+            with gr.Accordion("Numbers (JSON)", open=False):
+                ui.output("data", gr.JSON(label="Measured numbers"))
+    gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    ui.parts["timer"] = gr.Timer(0.7, active=False)
+    ui.output("sigma_l", gr.State(sigma_l_of(d["sigma1"], d["gamma"], d["levels"])))
+
+
+def build() -> kit.UI:
+    """The tab from its spec, plus what only it has: σ₁ and L keep σ_L by moving γ, a new data set takes its
+    rules' σ₁, γ and plain step, the two rule buttons, and Play on a server timer (one level per tick)."""
     import gradio as gr
 
     from demos.inputs import latest_only, user_facing
-    from demos.sharing import RESIZE_JS, link_js, on_first_show
 
-    d = {c.name: c.default for c in CONTROLS}
-    with gr.Tab(TAB_LABEL, id=TAB_ID) as tab:
-        with gr.Row():
-            with gr.Column(scale=1, min_width=260):
-                scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
-                preset = data_dropdown(gr, d["preset"])
-                init = gr.Radio(INIT_CHOICES, value=d["init"], label="Initial particles")
-                sigma1 = gr.Slider(*SIGMA1_RANGE, value=d["sigma1"], step=0.01, label="σ₁ (largest noise level)")
-                sigma1_btn = gr.Button("σ₁ ← Technique 1 (largest distance)", size="sm")
-                levels = gr.Slider(1, MAX_LEVELS, value=d["levels"], step=1, label="Levels L")
-                gamma = gr.Number(
-                    d["gamma"], label="Ratio γ = σ(i−1)/σ(i)", minimum=GAMMA_RANGE[0], maximum=GAMMA_RANGE[1]
-                )
-                steps = gr.Slider(1, MAX_STEPS, value=d["steps"], step=1, label="Steps per level T")
-                eps = gr.Number(d["eps"], label="ε (α_i = ε σ_i²/σ_L²)", minimum=0)
-                eps_btn = gr.Button("ε ← Technique 4 (eq. 4 for this T, γ)", size="sm")
-                plain_step = gr.Number(d["plain_step"], label="Plain Langevin step α", minimum=0)
-                particles = gr.Slider(100, MAX_PARTICLES, value=d["particles"], step=100, label="Particles")
-                seed_box = gr.Number(d["seed"], label="Seed", precision=0, minimum=0)
-                link_btn = gr.Button("🔗 Link to this view", size="sm")
-                link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
-            with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
-                metrics = gr.Markdown()
-                with gr.Row():
-                    plain_plot = gr.Plot(show_label=False, min_width=300)
-                    annealed_plot = gr.Plot(show_label=False, min_width=300)
-                share = gr.Markdown()
-                with gr.Row():
-                    frame = gr.Slider(0, d["levels"], value=d["levels"], step=1, label="Level shown", scale=4)
-                    play = gr.Button("▶ Play", size="sm", scale=1, min_width=70)
-                    stop = gr.Button("■ Stop", size="sm", scale=1, min_width=70)
-                paths = gr.Radio(PATH_CHOICES, value=d["paths"], label="Paths")
-                with gr.Row():
-                    bars = gr.Plot(show_label=False, min_width=300)
-                    curve = gr.Plot(show_label=False, min_width=300)
-                field = gr.Plot(show_label=False)
-                log_sigma = gr.Slider(
-                    *LOG_SIGMA_RANGE, value=d["log_sigma"], step=0.05, label="log₁₀ σ of the score field"
-                )
-                with gr.Accordion("Numbers (JSON)", open=False):
-                    data = gr.JSON(label="Measured numbers")
-        gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-        timer = gr.Timer(0.7, active=False)
-        sigma_l = gr.State(sigma_l_of(d["sigma1"], d["gamma"], d["levels"]))
-
-    controls = [
-        preset,
-        init,
-        sigma1,
-        levels,
-        gamma,
-        steps,
-        eps,
-        plain_step,
-        particles,
-        seed_box,
-        log_sigma,
-        frame,
-        paths,
-    ]
-    outputs = [field, plain_plot, annealed_plot, bars, curve, metrics, share, data, sigma_l]
-    frame_outputs = [plain_plot, annealed_plot, bars, share]
-
-    def langevin(*values, progress=gr.Progress()):
-        return langevin_view(*values, progress=progress)
-
-    view = user_facing(latest_only(langevin, len(outputs), NAMES))
-    frames = user_facing(latest_only(frame_view, len(frame_outputs), NAMES))
-    field_only = user_facing(latest_only(field_event, 1, NAMES))
+    ui = kit.build(SPEC, layout)
+    p, c = ui.parts, ui.controls
+    controls = ui.inputs()
+    run_outputs = [ui.outputs[n] for n in SPEC.views[0].outputs]
+    frame_outputs = [ui.outputs[n] for n in FRAME_OUTPUTS]
+    view = kit._view_runner(SPEC.views[0], NAMES)  # the same runner as the kit's: a newer run supersedes it
+    frames = user_facing(kit._view_runner(SPEC.views[1], NAMES))
     private = dict(api_visibility="private")
-    stop_timer = dict(fn=lambda: gr.Timer(active=False), inputs=None, outputs=timer, **private)
-    to_last = user_facing(lambda lv: gr.Slider(maximum=int(lv), value=int(lv)))
+    stop_timer = dict(fn=lambda: gr.Timer(active=False), inputs=None, outputs=p["timer"], **private)
 
-    for c in (preset, init, sigma1, levels, gamma, steps, eps, plain_step, particles, seed_box, scene):
-        c.input(**stop_timer)
-    for c in (sigma1_btn, eps_btn, stop):
-        c.click(**stop_timer)
-    for c in (frame, paths, log_sigma):
-        c.input(**stop_timer)
+    for component in [*controls, p["scene"], p["reset"]]:
+        (component.click if component is p["reset"] else component.input)(**stop_timer)
+    for button in (p["sigma1_rule"], p["eps_rule"], p["stop"]):
+        button.click(**stop_timer)
 
-    # a new run: the level slider goes to the new schedule's last level, then everything is drawn. The named
-    # endpoint is registered first: Gradio names the private events after the function too, and a later
-    # explicit api_name="langevin" would become "langevin_5"
-    gamma.input(to_last, levels, frame, trigger_mode="always_last", **private).then(
-        view, controls, outputs, api_name="langevin"
-    )
-    for c in (init, steps, plain_step, particles, seed_box):
-        c.input(to_last, levels, frame, trigger_mode="always_last", **private).then(view, controls, outputs, **private)
-    for c in (sigma1, levels):
-        c.input(
-            user_facing(gamma_after), [sigma1, levels, sigma_l], [gamma, frame], trigger_mode="always_last", **private
-        ).then(view, controls, outputs, **private)
-    eps.input(to_last, levels, frame, trigger_mode="always_last", **private).then(view, controls, outputs, **private)
-    preset.input(
-        user_facing(preset_defaults), [preset, levels, sigma_l], [sigma1, gamma, plain_step, frame], **private
-    ).then(view, controls, outputs, **private)
-    sigma1_btn.click(
-        user_facing(sigma1_rule_values), [preset, levels, sigma_l], [sigma1, gamma, frame], **private
-    ).then(view, controls, outputs, **private)
-    eps_btn.click(user_facing(eps_rule_value), [sigma1, levels, gamma, steps], [eps, frame], **private).then(
-        view, controls, outputs, **private
-    )
-    frame.input(frames, controls, frame_outputs, trigger_mode="always_last", api_name="langevin_level")
-    paths.input(frames, controls, frame_outputs, trigger_mode="always_last", **private)
-    log_sigma.input(field_only, controls, field, trigger_mode="always_last", api_name="langevin_field")
+    # a new run that first moves other controls: then the view, at the new run's last level
+    sigma_l = ui.outputs["sigma_l"]
+    for name in ("sigma1", "levels"):
+        c[name].input(
+            user_facing(gamma_after), [c["sigma1"], c["levels"], sigma_l], [c["gamma"], c["frame"]],
+            trigger_mode="always_last", **private,
+        ).then(user_facing(view), controls, run_outputs, **private)  # fmt: skip
+    c["preset"].input(
+        user_facing(preset_defaults), [c["preset"], c["levels"], sigma_l],
+        [c["sigma1"], c["gamma"], c["plain_step"], c["frame"]], **private,
+    ).then(user_facing(view), controls, run_outputs, **private)  # fmt: skip
+    p["sigma1_rule"].click(
+        user_facing(sigma1_rule_values), [c["preset"], c["levels"], sigma_l], [c["sigma1"], c["gamma"], c["frame"]],
+        **private,
+    ).then(user_facing(view), controls, run_outputs, **private)  # fmt: skip
+    p["eps_rule"].click(
+        user_facing(eps_rule_value), [c["sigma1"], c["levels"], c["gamma"], c["steps"]], [c["eps"], c["frame"]],
+        **private,
+    ).then(user_facing(view), controls, run_outputs, **private)  # fmt: skip
 
-    def on_scene(name):
-        if name not in SCENES:
-            return [gr.skip()] * (len(controls) + len(outputs))
-        return load([SCENES[name].get(c.name, c.default) for c in CONTROLS])
+    # the σ slider redraws the score field only (wired here: a one-output view of the kit returns a 1-tuple)
+    field = user_facing(latest_only(field_event, 1, NAMES))
+    c["log_sigma"].input(field, controls, ui.outputs["field"], trigger_mode="always_last", api_name="langevin_field")
 
-    scene.input(user_facing(on_scene), scene, [*controls, *outputs], **private)
-
-    play.click(play_start, [frame, levels], [timer, frame], **private).then(frames, controls, frame_outputs, **private)
-    timer.tick(play_tick, [frame, levels], [frame, timer], trigger_mode="once", **private).then(
+    # Play: one level per tick of a server timer, from the current level (from the start at the end)
+    p["play"].click(play_start, [c["frame"], c["levels"]], [p["timer"], c["frame"]], **private).then(
         frames, controls, frame_outputs, **private
     )
-    link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), **private)
-    first_show = on_first_show(TAB_ID, user_facing(langevin_view), NAMES, len(outputs))
-    tab.select(first_show, [*controls, field], outputs, **private)
-    tab.select(None, None, None, js=RESIZE_JS, **private)
-    return tab, controls, outputs
+    p["timer"].tick(
+        play_tick, [c["frame"], c["levels"]], [c["frame"], p["timer"]], trigger_mode="once", **private
+    ).then(frames, controls, frame_outputs, **private)
+    return ui

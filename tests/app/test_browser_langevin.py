@@ -95,15 +95,16 @@ def _settled_level(page, seconds: float) -> int | None:
 
 
 def test_play_runs_once_to_the_end_and_stop_stops_it(browser, app_url):
+    """Play from the keyboard (p, as on every tab with Play), from the button, and Stop from the keyboard (Esc)."""
     page = _open(browser, app_url, DESKTOP, "&frame=8", ready="step 800/1,000")
     try:
-        page.page.get_by_role("button", name="▶ Play").click()
+        page.page.keyboard.press("p")
         page.wait_for_view(TAB, "after level 10/10", ANNEALED)
         time.sleep(2.5)  # three more ticks' time: it must not wrap around or go on
         assert _level(page) == 10 and "after level 10/10" in page.titles()[ANNEALED]
-        page.page.get_by_role("button", name="▶ Play").click()  # at the end: from the start
+        page.page.get_by_role("button", name="Play", exact=True).click()  # at the end: from the start
         wait_until(lambda: _level(page) < 10, "Play to restart from level 0")
-        page.page.get_by_role("button", name="■ Stop").click()
+        page.page.keyboard.press("Escape")
         # Stop goes through the server queue: a tick already queued may still land (one level, measured
         # under load), but Play must not go on. Settled = unchanged over three ticks' time (0.7 s each).
         stopped = wait_until(

@@ -17,13 +17,13 @@ from hypothesis import strategies as st
 from core import ncsn
 from core.claims import all_claims, shipped
 from core.dataspec import load_data
+from demos import kit
 from demos import score_langevin as tab
 from demos.inputs import user_facing
 from demos.sharing import values_from_query
 
 BUDGET = 1_500_000  # bytes of figure JSON per update
 DEFAULTS = [c.default for c in tab.CONTROLS]
-N_OUT = 9
 
 
 def values(**overrides) -> list:
@@ -141,7 +141,7 @@ def test_sigma1_rule_reproduced_by_the_tab(preset):
     if result is None:
         pytest.skip("assets/claims.json has no ncsnv2_sigma1_rule yet")
     for name in tvs:
-        assert abs(tvs[name] - result["values"][f"{preset}.tv_{name}"]) < 0.04, (name, tvs, result["values"])
+        assert abs(tvs[name] - result["values"][f"{preset}.{name}.tv"]) < 0.04, (name, tvs, result["values"])
 
 
 def test_technique_numbers(default_view):
@@ -213,9 +213,14 @@ def test_eps_button_applies_technique_4():
 
 # ---------------------------------------------------------------------------- scenes, links, load
 def test_every_scene_loads():
-    for name, scene in tab.SCENES.items():
-        out = tab.load(values(**scene))
-        assert len(out) == len(tab.CONTROLS) + N_OUT, name
+    """Through the kit, as a scene loads: every control set (absent keys at their defaults), every view drawn,
+    the level slider at the scene's last level."""
+    outputs = {n for v in tab.SPEC.views for n in v.outputs}
+    for name in tab.SCENES:
+        values = tab.SPEC.validate(kit.drop_invalid(tab.SPEC, tab.SPEC.scene(name)))
+        out = kit.draw(tab.SPEC, values)
+        assert set(out) == outputs, name
+        assert out["frame_slider"].maximum == values["levels"] == out["frame_slider"].value, name
     scene = tab.SCENES["Five steps per level, ε from Technique 4"]
     sigma_l = tab.sigma_l_of(20.0, 2.33, 10)
     assert scene["eps"] == pytest.approx(ncsn.eps_rule(scene["steps"], 2.33, sigma_l), rel=0.05)
