@@ -15,6 +15,7 @@ from functools import lru_cache
 from html import escape
 
 from core import syllabus as data
+from core.claims import DEPENDS, FAILS, HOLDS, NOT_APPLICABLE
 from demos import kit
 
 TAB_ID = "syllabus"
@@ -58,23 +59,27 @@ Below, the **claims board**: what the papers claim, how we measured it here on e
 NOTES = """**How to read the board.** Each claim is registered once (`core/claims/`); the same entry drives its
 test, this board and the tabs' notes, so a number is never written twice. *Holds*: the numbers say what the
 paper says. *Depends on the data or grid*: it holds on some data or time grids and not on others. *Does not hold
-here*: on our exact 2D data the numbers say otherwise; a finding about the claim's scope, not a bug. The
+here*: on our exact 2D data the numbers say otherwise; a finding about the claim's scope, not a bug. *Not
+applicable in 2D*: a rule derived for high-dimensional data that cannot apply to our 2D points (its premise is
+measured instead). The
 numbers are precomputed by `python -m core.claims --write` into `assets/claims.json`, and a test recomputes
 them and checks the file."""
 
 BADGE = {  # verdict → (text, background, text colour)
-    "holds": ("holds", "#dcfce7", "#14532d"),
-    "depends on the data or grid": ("depends on the data or grid", "#fef3c7", "#78350f"),
-    "does not hold here": ("does not hold here", "#fee2e2", "#7f1d1d"),
+    HOLDS: (HOLDS, "#dcfce7", "#14532d"),
+    DEPENDS: (DEPENDS, "#fef3c7", "#78350f"),
+    FAILS: (FAILS, "#fee2e2", "#7f1d1d"),
+    NOT_APPLICABLE: (NOT_APPLICABLE, "#e0e7ff", "#312e81"),
     None: ("not measured yet", "#e5e7eb", "#374151"),
 }
 
 BOARD_HEADING = '<h2 id="claims-board" style="margin:18px 0 8px 0">Claims board</h2>'
 
 PLURAL = {
-    "holds": "hold",
-    "depends on the data or grid": "depend on the data or grid",
-    "does not hold here": "do not hold here",
+    HOLDS: "hold",
+    DEPENDS: "depend on the data or grid",
+    FAILS: "do not hold here",
+    NOT_APPLICABLE: "not applicable in 2D",
 }
 
 CSS = """
