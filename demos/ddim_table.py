@@ -17,10 +17,8 @@ from core.metrics import data_noise_floor, mmd2
 from core.models import ExactDenoiser
 from core.processes import DiscreteVP
 from core.samplers.registry import run_sampler
-from demos import plotting
-from demos.data_input import data_dropdown, data_spec
-from demos.inputs import check_superseded, choice, number, seed
-from demos.sharing import Control
+from demos import kit, plotting
+from demos.inputs import check_superseded
 
 TAB_ID = "ddim"
 STEPS = (10, 20, 50, 100, 1000)
@@ -99,21 +97,42 @@ SCENES = {
     "σ̂ at S = 1000": dict(preset="ring8", cell_steps=1000, cell_variant="σ̂"),
 }
 
+# particles and the cell's S are numbers offered as radio buttons (their values are checked in `_check`)
 CONTROLS = [
-    Control("preset", "ring8"),
-    Control("particles", 1000, int),
-    Control("seed", 0, int),
-    Control("cell_steps", 10, int),
-    Control("cell_variant", "η = 0.0"),
+    kit.Control("preset", "data", "ring8", label="Data"),
+    kit.Control(
+        "particles",
+        "int",
+        1000,
+        label="Particles per cell",
+        lo=min(PARTICLE_CHOICES),
+        hi=max(PARTICLE_CHOICES),
+        choices=PARTICLE_CHOICES,
+        noun="Particles",
+    ),
+    kit.Control("seed", "seed", 0, label="Seed"),
+    kit.Control(
+        "cell_steps", "int", 10, label="Cell: steps S", lo=min(STEPS), hi=max(STEPS), choices=STEPS, noun="Cell steps"
+    ),
+    kit.Control(
+        "cell_variant",
+        "choice",
+        "η = 0.0",
+        label="Cell: variance",
+        choices=tuple(VARIANTS),
+        widget="radio",
+        noun="variant",
+    ),
 ]
 
 
-def _validate(preset, particles, seed_value):
-    preset = data_spec(preset)
-    particles = number(particles, 100, 2000, "Particles", integer=True)
-    if particles not in PARTICLE_CHOICES:
+def _check(values: dict) -> dict:
+    """The table is cached per particle count, and has only its own columns S."""
+    if values["particles"] not in PARTICLE_CHOICES:
         raise ValueError(f"Particles must be one of {PARTICLE_CHOICES} for the table (it is cached per size).")
-    return preset, particles, seed(seed_value)
+    if values["cell_steps"] not in STEPS:
+        raise ValueError(f"Cell steps must be one of {STEPS}.")
+    return values
 
 
 _TABLES: OrderedDict = OrderedDict()
@@ -234,96 +253,78 @@ def paths_figure(preset: str, steps: int, seed_value: int, n: int = N_PATHS) -> 
     )
 
 
-def ddim_view(preset, particles, seed_value, cell_steps, cell_variant, progress=None):
+def ddim_view(preset, particles, seed, cell_steps, cell_variant, progress=None):
     """(table heatmap, table rows, selected cell's samples, η=0 vs η=1 paths with the cell's S)."""
-    preset, particles, seed_value = _validate(preset, particles, seed_value)
-    cell_steps = number(cell_steps, 10, 1000, "Cell steps", integer=True)
-    if cell_steps not in STEPS:
-        raise ValueError(f"Cell steps must be one of {STEPS}.")
-    cell_variant = choice(cell_variant, VARIANTS, "variant")
-    result = table(preset, particles, seed_value, progress)
+    given = dict(preset=preset, particles=particles, seed=seed, cell_steps=cell_steps, cell_variant=cell_variant)
+    v = SPEC.validate(given)
+    result = table(v["preset"], v["particles"], v["seed"], progress)
     units = result["units"]
-    i, j = list(VARIANTS).index(cell_variant), STEPS.index(cell_steps)
+    steps, variant = v["cell_steps"], v["cell_variant"]
+    i, j = list(VARIANTS).index(variant), STEPS.index(steps)
     return (
-        table_figure(units, particles),
+        table_figure(units, v["particles"]),
         table_rows(units),
-        cell_figure(preset, result["samples"][(cell_steps, cell_variant)], cell_steps, cell_variant, units[i, j]),
-        paths_figure(preset, cell_steps, seed_value),
+        cell_figure(v["preset"], result["samples"][(steps, variant)], steps, variant, units[i, j]),
+        paths_figure(v["preset"], steps, v["seed"]),
     )
 
 
-def load(values: list, progress=None) -> list:
-    return [*values, *ddim_view(*values, progress=progress)]
+SPEC = kit.Tab(
+    id=TAB_ID,
+    title="DDIM η tradeoff",
+    controls=CONTROLS,
+    views=[kit.View(ddim_view, ("heat", "rows", "cell", "paths"), api_name="ddim_table")],
+    scenes=SCENES,
+    check=_check,
+)
 
 
 def warm_up() -> None:
     """Compute the default table at start-up (it takes seconds; the first visitor should not wait)."""
-    ddim_view(*[c.default for c in CONTROLS])
+    ddim_view(**SPEC.defaults())
 
 
-def build():
+def _radio(ui: kit.UI, name: str):
+    """A number offered as radio buttons (the kit makes a number a slider)."""
     import gradio as gr
 
-    from demos.data_input import data_update
-    from demos.inputs import latest_only, user_facing
-    from demos.sharing import RESIZE_JS, link_js, on_first_show
+    c = SPEC.control(name)
+    ui.controls[name] = gr.Radio(list(c.choices), value=c.default, label=c.label)
+
+
+def layout(ui: kit.UI) -> None:
+    import gradio as gr
 
     headers = ["variance", *[f"S={s}" for s in STEPS]]
-    with gr.Tab("DDIM η tradeoff", id=TAB_ID) as tab:
-        with gr.Row():
-            with gr.Column(scale=1, min_width=260):
-                scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
-                preset = data_dropdown(gr)
-                particles = gr.Radio(list(PARTICLE_CHOICES), value=1000, label="Particles per cell")
-                seed_box = gr.Number(0, label="Seed", precision=0, minimum=0)
-                cell_steps = gr.Radio(list(STEPS), value=10, label="Cell: steps S")
-                cell_variant = gr.Radio(list(VARIANTS), value="η = 0.0", label="Cell: variance")
-                link_btn = gr.Button("Link to this view", size="sm")
-                link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
-            with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
-                heat = gr.Plot(show_label=False)
-                rows = gr.Dataframe(headers=headers, label="Our Table 1 (MMD² in noise-floor units)", interactive=False)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            ui.scene_picker()
+            ui.control("preset")
+            _radio(ui, "particles")
+            ui.control("seed")
+            _radio(ui, "cell_steps")
+            ui.control("cell_variant")
+            ui.link_row()
+        with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
+            ui.plot("heat")
+            ui.output("rows", gr.Dataframe(headers=headers, label="Our Table 1 (MMD² in noise-floor units)",
+                                           interactive=False))  # fmt: skip
+            gr.Dataframe(
+                [[k, *v] for k, v in PAPER_CIFAR10.items()],
+                headers=headers,
+                label="The paper's Table 1, CIFAR-10 half (FID), for comparison",
+                interactive=False,
+            )
+            with gr.Accordion("The paper's Table 1, CelebA half (FID)", open=False):
                 gr.Dataframe(
-                    [[k, *v] for k, v in PAPER_CIFAR10.items()],
-                    headers=headers,
-                    label="The paper's Table 1, CIFAR-10 half (FID), for comparison",
-                    interactive=False,
+                    [[k, *v] for k, v in PAPER_CELEBA.items()], headers=headers, show_label=False, interactive=False
                 )
-                with gr.Accordion("The paper's Table 1, CelebA half (FID)", open=False):
-                    gr.Dataframe(
-                        [[k, *v] for k, v in PAPER_CELEBA.items()],
-                        headers=headers,
-                        show_label=False,
-                        interactive=False,
-                    )
-                with gr.Row():
-                    cell = gr.Plot(show_label=False, min_width=300)
-                    paths = gr.Plot(show_label=False, min_width=300)
-        gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+            with gr.Row():
+                ui.plot("cell", min_width=300)
+                ui.plot("paths", min_width=300)
+    gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
 
-    controls = [preset, particles, seed_box, cell_steps, cell_variant]
-    outputs = [heat, rows, cell, paths]
 
-    def compute(*values, progress=gr.Progress()):
-        return ddim_view(*values, progress=progress)
-
-    view = user_facing(latest_only(compute, len(outputs), [c.name for c in CONTROLS]))
-
-    def on_scene(name, progress=gr.Progress()):
-        if name not in SCENES:
-            return [gr.skip()] * (len(controls) + len(outputs) + 1)
-        values = [SCENES[name].get(c.name, c.default) for c in CONTROLS]
-        updates = load(values, progress=progress)
-        return [data_update(gr, updates[0]), *updates[1:], ""]  # and an empty link box: the old link is stale
-
-    preset.input(view, controls, outputs, trigger_mode="always_last", api_name="ddim_table")
-    for c in controls[1:]:
-        c.input(view, controls, outputs, trigger_mode="always_last", api_visibility="private")
-    for c in controls:
-        c.input(None, None, link, js="() => ''", api_visibility="private")  # a stale link never stays shown
-    scene.input(user_facing(on_scene), scene, [*controls, *outputs, link], api_visibility="private")
-    link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
-    first_show = on_first_show(TAB_ID, view, [c.name for c in CONTROLS], len(outputs))
-    tab.select(first_show, [*controls, heat], outputs, api_visibility="private")
-    tab.select(None, None, None, js=RESIZE_JS, api_visibility="private")
-    return tab, controls, outputs
+def build() -> kit.UI:
+    """The tab from its spec: it has no events of its own."""
+    return kit.build(SPEC, layout)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from core.claims import REL_TOL, all_claims, shipped
-from demos import ddim_table
+from demos import ddim_table, kit
 
 
 def test_rows_are_the_papers_then_the_two_optimal_ones():
@@ -76,10 +76,21 @@ def test_a_table_miss_reports_progress_to_the_end():
 
 @pytest.mark.parametrize("name", list(ddim_table.SCENES))
 def test_every_scene_is_a_valid_view(name):
-    values = [ddim_table.SCENES[name].get(c.name, c.default) for c in ddim_table.CONTROLS]
-    assert set(ddim_table.SCENES[name]) <= {c.name for c in ddim_table.CONTROLS}
-    ddim_table._validate(*values[:3])
-    assert values[3] in ddim_table.STEPS and values[4] in ddim_table.VARIANTS
+    assert set(ddim_table.SCENES[name]) <= set(ddim_table.SPEC.names)
+    values = ddim_table.SPEC.validate(ddim_table.SPEC.scene(name))
+    assert values["cell_steps"] in ddim_table.STEPS and values["cell_variant"] in ddim_table.VARIANTS
+
+
+def test_a_bad_link_value_drops_alone_and_the_radios_offer_what_the_check_accepts():
+    """particles=1500 is not a table size: it alone falls back to its default; the radios offer exactly the
+    values the check accepts."""
+    values = kit.drop_invalid(ddim_table.SPEC, dict(preset="ring8_soft", particles=1500, cell_steps=20))
+    assert values["particles"] == 1000 and values["preset"] == "ring8_soft" and values["cell_steps"] == 20
+    assert ddim_table.SPEC.control("particles").choices == ddim_table.PARTICLE_CHOICES
+    assert ddim_table.SPEC.control("cell_steps").choices == ddim_table.STEPS
+    for name, allowed in (("particles", ddim_table.PARTICLE_CHOICES), ("cell_steps", ddim_table.STEPS)):
+        for value in allowed:
+            ddim_table.SPEC.validate({**ddim_table.SPEC.defaults(), name: value})
 
 
 def test_claim_scenes_are_links_to_this_tab():
