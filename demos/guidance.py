@@ -14,10 +14,10 @@ from core import classifier as K
 from core.claims import note
 from core.datasets import PRESETS, load_preset
 from core.dataspec import load_data
-from demos import plotting
-from demos.data_input import data_dropdown, data_spec
-from demos.inputs import check_superseded, choice, number, seed
-from demos.sharing import Control, as_float, as_int
+from core.mixture import MixtureError
+from demos import kit, plotting
+from demos.data_input import data_spec
+from demos.inputs import check_superseded
 
 TAB_ID = "cfg"
 W_CURVE = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0)
@@ -65,37 +65,83 @@ SCENES = {
     "Smiley: guide to the mouth (class 2)": dict(preset="smiley", label=2, w=2.0, overlay="none"),
 }
 
+DEFAULT_PRESET = "guidance_collapse"
+
+
+def _classes(preset: str) -> list[int]:
+    return load_data(preset).classes.tolist()
+
+
+def _class_range(values: dict) -> tuple[int, int, int]:
+    """The classes of the chosen data span the class control's range (the data's own check reports bad data)."""
+    try:
+        classes = _classes(values.get("preset", DEFAULT_PRESET))
+    except Exception:  # data that does not load: its own control refuses it, the range is only a fallback
+        classes = _classes(DEFAULT_PRESET)
+    return min(classes), max(classes), 1
+
+
 CONTROLS = [
-    Control("preset", "guidance_collapse"),
-    Control("label", 0, as_int),
-    Control("w", 3.0, as_float),
-    Control("particles", 1000, as_int),
-    Control("steps", 50, as_int),
-    Control("seed", 0, as_int),
-    Control("overlay", "none"),
-    Control("train_steps", K.DEFAULT_STEPS, as_int),
-    Control("heat_t", 100, as_int),
+    kit.Control("preset", "data", DEFAULT_PRESET, label="Data (with classes)", presets=tuple(GUIDANCE_PRESETS)),
+    kit.Control("label", "int", 0, label="Class c", range_of=_class_range, noun="Class"),
+    kit.Control(
+        "w",
+        "float",
+        3.0,
+        label="Guidance w (Ho & Salimans)",
+        help="diffusers guidance_scale = 1 + w",
+        lo=0.0,
+        hi=W_MAX,
+        step=0.1,
+        noun="Guidance w",
+    ),
+    kit.Control("particles", "int", 1000, label="Particles", lo=100, hi=2000, step=100, noun="Particles"),
+    kit.Control("steps", "int", 50, label="DDIM steps", lo=5, hi=200, step=1, noun="Steps"),
+    kit.Control("seed", "seed", 0, label="Seed"),
+    kit.Control(
+        "overlay",
+        "choice",
+        "none",
+        label="Overlay",
+        help="classifier guidance at γ = 1 + w, from the same noise",
+        choices=tuple((v, k) for k, v in OVERLAYS.items()),
+        noun="overlay",
+    ),
+    kit.Control(
+        "train_steps",
+        "int",
+        K.DEFAULT_STEPS,
+        label="Training steps",
+        lo=100,
+        hi=K.MAX_STEPS,
+        step=100,
+        help=f"batches of {K.BATCH}; about 2-10 s per 1,000 steps on this machine",
+        noun="Training steps",
+    ),
+    kit.Control(
+        "heat_t", "int", 100, label="Heatmap timestep t", lo=0, hi=K.PROCESS.T - 1, step=1, noun="Heatmap timestep t"
+    ),
 ]
 NAMES = [c.name for c in CONTROLS]
 
 
-def _validate(preset, label, w, particles, steps, seed_value, overlay="none", train_steps=K.DEFAULT_STEPS, heat_t=100):
-    preset = data_spec(preset, GUIDANCE_PRESETS)
-    classes = load_data(preset).classes.tolist()
-    if len(classes) < 2:
+def _check(values: dict) -> dict:
+    """Guidance needs two classes, and the class must be one of the data's."""
+    mixture = load_data(values["preset"])
+    if not SPEC.accepts(mixture):
         raise ValueError(
             "Guidance needs data with at least two classes; give your mixture's components different classes."
         )
-    label = number(label, min(classes), max(classes), "Class", integer=True)
-    if label not in classes:
+    classes = mixture.classes.tolist()
+    if values["label"] not in classes:
         raise ValueError(f"Class must be one of {classes} for this preset.")
-    w = number(w, 0.0, W_MAX, "Guidance w")
-    particles = number(particles, 100, 2000, "Particles", integer=True)
-    steps = number(steps, 5, 200, "Steps", integer=True)
-    overlay = choice(overlay, OVERLAYS, "overlay")
-    train_steps = number(train_steps, 100, K.MAX_STEPS, "Training steps", integer=True)
-    heat_t = number(heat_t, 0, K.PROCESS.T - 1, "Heatmap timestep t", integer=True)
-    return preset, label, w, particles, steps, seed(seed_value), overlay, train_steps, heat_t
+    return values
+
+
+def _validate(preset, label, w, particles, steps, seed, overlay="none", train_steps=K.DEFAULT_STEPS, heat_t=100):
+    """The controls checked by their spec (the class against the data's classes), in CONTROLS order."""
+    values = SPEC.validate(dict(zip(NAMES, (preset, label, w, particles, steps, seed, overlay, train_steps, heat_t))))
+    return tuple(values[name] for name in NAMES)
 
 
 def guided_samples(preset: str, label: int, w: float, particles: int, steps: int, seed_value: int) -> np.ndarray:
@@ -227,7 +273,7 @@ def guidance_view(
     w,
     particles,
     steps,
-    seed_value,
+    seed,
     overlay="none",
     train_steps=K.DEFAULT_STEPS,
     heat_t=100,
@@ -236,7 +282,7 @@ def guidance_view(
     """(samples figure, tradeoff curves, numbers markdown). `train_steps` and `heat_t` are the classifier
     panel's settings (the learned overlay uses `train_steps`); every control is an argument so that the API's
     arguments are the link's."""
-    key = _validate(preset, label, w, particles, steps, seed_value, overlay, train_steps, heat_t)
+    key = _validate(preset, label, w, particles, steps, seed, overlay, train_steps, heat_t)
     preset, label, w, particles, steps, seed_value, overlay, train_steps, _ = key
     samples = guided_samples(preset, label, w, particles, steps, seed_value)
     now = tradeoff(preset, label, samples)
@@ -386,7 +432,7 @@ def classifier_view(
     w,
     particles,
     steps,
-    seed_value,
+    seed,
     overlay="none",
     train_steps=K.DEFAULT_STEPS,
     heat_t=100,
@@ -394,7 +440,7 @@ def classifier_view(
 ):
     """(loss curve, gradient-error heatmap, exact-vs-learned guided samples, numbers markdown); trains the
     classifier for (data, training steps, seed) the first time (cached after)."""
-    key = _validate(preset, label, w, particles, steps, seed_value, overlay, train_steps, heat_t)
+    key = _validate(preset, label, w, particles, steps, seed, overlay, train_steps, heat_t)
     preset, label, w, particles, steps, seed_value, _, train_steps, heat_t = key
     clf = learned_classifier(preset, train_steps, seed_value, progress)
     g = gradient_errors(preset, label, heat_t, clf)
@@ -451,141 +497,134 @@ def classifier_data(
     }
 
 
+PROMPT = "Press **Train the classifier** to train it for these settings."
+PANEL = ("loss", "heat", "compare", "clf_text")  # the classifier panel's outputs, as classifier_view returns them
+
+
 def panel_if_ready(*values):
     """The classifier panel if its classifier is already trained for these settings, else a prompt."""
     try:
-        key = _validate(*values)
+        preset, _, _, _, _, seed_value, _, train_steps, _ = _validate(*values)
     except ValueError:
         return None, None, None, ""
-    if K.cached_classifier((key[0], key[7], key[5])) is None:
-        return None, None, None, "Press **Train the classifier** to train it for these settings."
+    if K.cached_classifier((preset, train_steps, seed_value)) is None:
+        return None, None, None, PROMPT
     return classifier_view(*values)
 
 
 # ---------------------------------------------------------------------------- the tab
-def load(values: list) -> list:
-    import gradio as gr
-
-    from demos.data_input import data_update
-    from demos.sharing import drop_invalid
-
-    values = drop_invalid(CONTROLS, values, lambda v: _validate(*v))
-    figures = guidance_view(*values)
-    classes = load_data(values[0]).classes.tolist()
-    return [
-        data_update(gr, values[0], GUIDANCE_PRESETS),
-        gr.Dropdown(choices=classes, value=int(values[1])),
-        *values[2:],
-        *figures,
-    ]
+SPEC = kit.Tab(
+    id=TAB_ID,
+    title="CFG guidance scale",
+    controls=CONTROLS,
+    # the data is not a trigger: a new data set first picks a class it has (`build`); the classifier panel's
+    # sliders only redraw the panel, and training runs on its button (`build`)
+    views=[
+        kit.View(
+            guidance_view,
+            ("main", "curve", "numbers"),
+            api_name="guidance",
+            triggers=("w", "label", "particles", "steps", "seed", "overlay"),
+        ),
+    ],
+    scenes=SCENES,
+    check=_check,
+    accepts=lambda mixture: len(mixture.classes) > 1,
+)
 
 
 def warm_up() -> None:
-    guidance_view(*[c.default for c in CONTROLS])
+    guidance_view(**SPEC.defaults())
 
 
-def build():
+def layout(ui: kit.UI) -> None:
     import gradio as gr
 
-    from demos import export
-    from demos.inputs import latest_only, user_facing
-    from demos.kit import HEAVY
-    from demos.sharing import RESIZE_JS, clear_link_on_change, link_js, on_first_show
+    from demos.inputs import user_facing
 
-    d = {c.name: c.default for c in CONTROLS}
-    with gr.Tab("CFG guidance scale", id=TAB_ID) as tab:
-        with gr.Row():
-            with gr.Column(scale=1, min_width=260):
-                scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
-                preset = data_dropdown(gr, d["preset"], GUIDANCE_PRESETS, label="Data (with classes)")
-                # allow_custom_value: an API call is judged by our own check against the data's classes, not
-                # by the first preset's choices (issue 20: smiley's class 2 was refused)
-                label = gr.Dropdown([0, 1], value=0, label="Class c", allow_custom_value=True)
-                overlay = gr.Dropdown(
-                    [(v, k) for k, v in OVERLAYS.items()],
-                    value="none",
-                    label="Overlay",
-                    info="classifier guidance at γ = 1 + w, from the same noise",
-                )
-                particles = gr.Slider(100, 2000, value=1000, step=100, label="Particles")
-                steps = gr.Slider(5, 200, value=50, step=1, label="DDIM steps")
-                seed_box = gr.Number(0, label="Seed", precision=0, minimum=0)
-                link_btn = gr.Button("🔗 Link to this view", size="sm")
-                link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
-            with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
-                w = gr.Slider(
-                    0,
-                    W_MAX,
-                    value=3.0,
-                    step=0.1,
-                    label="Guidance w (Ho & Salimans)",
-                    info="diffusers guidance_scale = 1 + w",
-                )
-                numbers = gr.Markdown()
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            ui.scene_picker()
+            ui.control("preset")
+            # a dropdown of the data's classes (the kit's number is a slider); allow_custom_value: an API call is
+            # judged by our own check against the data's classes, not by the first preset's choices (issue 20:
+            # smiley's class 2 was refused)
+            ui.controls["label"] = gr.Dropdown(
+                _classes(DEFAULT_PRESET), value=0, label="Class c", allow_custom_value=True
+            )
+            for name in ("overlay", "particles", "steps", "seed"):
+                ui.control(name)
+            ui.link_row()
+        with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
+            ui.control("w", elem_classes=["rr-step"])
+            ui.output("numbers", gr.Markdown())
+            with gr.Row():
+                ui.plot("main", min_width=300)
+                ui.plot("curve", min_width=300)
+            with gr.Accordion("Classifier guidance with a learned classifier (ADM)", open=False):
                 with gr.Row():
-                    main = export.plot(gr, "cfg-main", show_label=False, min_width=300)
-                    curve = export.plot(gr, "cfg-curve", show_label=False, min_width=300)
-                with gr.Accordion("Classifier guidance with a learned classifier (ADM)", open=False):
-                    with gr.Row():
-                        train_steps = gr.Slider(
-                            100, K.MAX_STEPS, value=K.DEFAULT_STEPS, step=100, label="Training steps",
-                            info=f"batches of {K.BATCH}; about 2-10 s per 1,000 steps on this machine",
-                        )  # fmt: skip
-                        heat_t = gr.Slider(0, K.PROCESS.T - 1, value=100, step=1, label="Heatmap timestep t")
-                    train = gr.Button("Train the classifier", variant="primary", size="sm")
-                    clf_text = gr.Markdown("Press **Train the classifier** to train it for these settings.")
-                    loss_plot = export.plot(gr, "cfg-loss", show_label=False)
-                    with gr.Row():
-                        heat_plot = export.plot(gr, "cfg-heat", show_label=False, min_width=300)
-                        compare_plot = export.plot(gr, "cfg-compare", show_label=False, min_width=300)
-        gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+                    ui.control("train_steps")
+                    ui.control("heat_t")
+                ui.parts["train"] = gr.Button("Train the classifier", variant="primary", size="sm")
+                ui.output("clf_text", gr.Markdown(PROMPT))
+                ui.plot("loss")
+                with gr.Row():
+                    ui.plot("heat", min_width=300)
+                    ui.plot("compare", min_width=300)
+    gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    gr.api(user_facing(guidance_data), api_name="guidance_data")
+    gr.api(user_facing(classifier_data), api_name="classifier_data", concurrency_id=kit.HEAVY, concurrency_limit=1)
 
-    controls = [preset, label, w, particles, steps, seed_box, overlay, train_steps, heat_t]
-    outputs = [main, curve, numbers]
-    panel = [loss_plot, heat_plot, compare_plot, clf_text]
 
-    def guidance_handler(*args, progress=gr.Progress()):
-        return guidance_view(*args, progress=progress)
+def build() -> kit.UI:
+    """The tab from its spec, plus what only it has: the class list that follows the data, the classifier
+    panel that follows the view, and training on its button (in the one-at-a-time group of trainings)."""
+    import gradio as gr
 
-    def classifier_handler(*args, progress=gr.Progress()):
-        return classifier_view(*args, progress=progress)
+    from demos.inputs import latest_only, user_facing
 
-    guidance_handler.__name__, classifier_handler.__name__ = "guidance_view", "classifier_view"
-    view = user_facing(latest_only(guidance_handler, len(outputs), NAMES))
-    panel_view = user_facing(latest_only(classifier_handler, len(panel), NAMES))
+    ui = kit.build(SPEC, layout)
+    controls = ui.inputs()
+    preset, label = ui.controls["preset"], ui.controls["label"]
+    panel = [ui.outputs[n] for n in PANEL]
+
+    def on_data(*values):
+        """New data: its classes in the dropdown, the class kept if the data has it (else its first), redrawn."""
+        values = dict(zip(NAMES, values))
+        classes = _classes(data_spec(values["preset"], GUIDANCE_PRESETS))
+        if values["label"] not in classes:
+            values["label"] = classes[0]
+        out = kit.load_updates(SPEC, ui, values)
+        out[label] = gr.Dropdown(choices=classes, value=out[label])
+        return out
+
+    def class_choices(spec):
+        """The dropdown's classes follow the data however it was set (a scene, a link, "Use in all tabs")."""
+        try:
+            return gr.Dropdown(choices=_classes(data_spec(spec, GUIDANCE_PRESETS)))
+        except (ValueError, MixtureError):
+            return gr.skip()
+
+    preset.input(user_facing(on_data), controls, list(kit.loads_to(SPEC, ui)), api_visibility="private")
+    preset.change(user_facing(class_choices), preset, label, api_visibility="private")
+
+    # The panel follows the main figure, whatever redrew it, so it never shows another setting's classifier
+    # (not a second listener on the controls: see git history of this tab); its own sliders redraw only it.
     refresh = user_facing(panel_if_ready)
+    ui.outputs["main"].change(refresh, controls, panel, api_visibility="private")
+    for name in ("train_steps", "heat_t"):
+        ui.controls[name].input(refresh, controls, panel, trigger_mode="always_last", api_visibility="private")
 
-    def on_preset(*values):
-        return load([values[0], int(load_data(values[0]).classes[0]), *values[2:]])
+    def train(*values, progress=gr.Progress()):
+        return classifier_view(*values, progress=progress)
 
-    def on_scene(name, *values):
-        if name not in SCENES:
-            return [gr.skip()] * (len(controls) + len(outputs))
-        return load([SCENES[name].get(c.name, v) for c, v in zip(CONTROLS, values)])
-
-    # The panel follows the view in a chain (.then), so it never shows another setting's classifier. It is not
-    # a second listener of the same input: with two Python listeners on one slider, moving it fast replayed the
-    # slider's client-side "clear the link" after a later click on "Link to this view".
-    w.input(view, controls, outputs, trigger_mode="always_last", api_name="guidance").then(
-        refresh, controls, panel, api_visibility="private"
+    train.__name__ = "classifier_view"
+    ui.parts["train"].click(
+        user_facing(latest_only(train, len(panel), NAMES)),
+        controls,
+        panel,
+        api_name="classifier",
+        concurrency_id=kit.HEAVY,
+        concurrency_limit=1,
     )
-    for c in (label, particles, steps, seed_box, overlay):
-        c.input(view, controls, outputs, trigger_mode="always_last", api_visibility="private").then(
-            refresh, controls, panel, api_visibility="private"
-        )
-    preset.input(user_facing(on_preset), controls, [*controls, *outputs], api_visibility="private").then(
-        refresh, controls, panel, api_visibility="private"
-    )
-    scene.input(user_facing(on_scene), [scene, *controls], [*controls, *outputs], api_visibility="private")
-    train.click(panel_view, controls, panel, api_name="classifier", concurrency_id=HEAVY, concurrency_limit=1)
-    heat_t.input(refresh, controls, panel, trigger_mode="always_last", api_visibility="private")
-    train_steps.input(refresh, controls, panel, trigger_mode="always_last", api_visibility="private")
-    with tab:
-        gr.api(user_facing(guidance_data), api_name="guidance_data")
-        gr.api(user_facing(classifier_data), api_name="classifier_data", concurrency_id=HEAVY, concurrency_limit=1)
-    link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
-    clear_link_on_change(controls, link, scene)
-    first_show = on_first_show(TAB_ID, view, NAMES, len(outputs))
-    tab.select(first_show, [*controls, main], outputs, api_visibility="private")
-    tab.select(None, None, None, js=RESIZE_JS, api_visibility="private")
-    return tab, controls, outputs
+    return ui
