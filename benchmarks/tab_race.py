@@ -11,6 +11,7 @@ FULL_CURVES = 20.0
 
 def cases(worst: bool) -> list:
     from benchmarks.app import Case
+    from demos import kit
     from demos import race as tab
 
     d = {c.name: c.default for c in tab.CONTROLS}
@@ -56,7 +57,7 @@ def cases(worst: bool) -> list:
         Case(
             "race · page load / scene (load, cached)",
             tab.TAB_ID,
-            lambda: tuple(tab.load(values())[-5:]),
+            lambda: tuple(kit.draw(tab.SPEC, tab.SPEC.validate(kit.drop_invalid(tab.SPEC, d))).values()),
             budget=INTERACTIVE,
         ),
         Case(

@@ -13,12 +13,10 @@ import plotly.graph_objects as go
 
 from core import race as R
 from core.claims import all_claims, note
-from core.dataspec import canonical, data_title, load_data
+from core.dataspec import data_title, load_data
 from core.samplers.registry import get_sampler
-from demos import plotting
-from demos.data_input import data_dropdown, data_spec
-from demos.inputs import check_superseded, choice, number, seed
-from demos.sharing import Control, as_int
+from demos import kit, plotting
+from demos.inputs import check_superseded
 
 TAB_ID = "race"
 LABEL = "Sampler race"
@@ -56,14 +54,55 @@ RACE_CAP = 72 * 2000 * 20
 CURVES_CAP = 8 * 2000
 
 CONTROLS = [
-    Control("preset", "ring8"),
-    Control("budget", 20, as_int),
-    Control("seed", R.DEFAULT_SEED, as_int),
-    Control("particles", R.DEFAULT_PARTICLES, as_int),
-    Control("show", "ours"),
-    Control("x_axis", "nfe"),
-    Control("y_axis", "mmd"),
-    Control("grid_solver", R.GRID_SOLVERS[0]),
+    kit.Control("preset", "data", "ring8", label="Data"),
+    kit.Control("budget", "int", 20, label="NFE budget", lo=MIN_BUDGET, hi=MAX_BUDGET, step=1, noun="NFE budget"),
+    kit.Control("seed", "seed", R.DEFAULT_SEED, label="Seed"),
+    # a number offered as a dropdown (`layout`); its values are checked in `_check`
+    kit.Control(
+        "particles",
+        "int",
+        R.DEFAULT_PARTICLES,
+        label="Particles",
+        lo=min(PARTICLE_CHOICES),
+        hi=max(PARTICLE_CHOICES),
+        choices=PARTICLE_CHOICES,
+        noun="Particles",
+    ),
+    kit.Control(
+        "show",
+        "choice",
+        "ours",
+        label="Curves of",
+        choices=tuple((v, k) for k, v in SHOW.items()),
+        widget="radio",
+        noun="curve selection",
+    ),
+    kit.Control(
+        "x_axis",
+        "choice",
+        "nfe",
+        label="x axis",
+        choices=tuple((v, k) for k, v in X_AXES.items()),
+        widget="radio",
+        noun="x axis",
+    ),
+    kit.Control(
+        "y_axis",
+        "choice",
+        "mmd",
+        label="y axis",
+        choices=tuple((v, k) for k, v in Y_AXES.items()),
+        widget="radio",
+        noun="y axis",
+    ),
+    kit.Control(
+        "grid_solver",
+        "choice",
+        R.GRID_SOLVERS[0],
+        label="Solver on the five grids",
+        choices=tuple((get_sampler(k).title, k) for k in R.GRID_SOLVERS),
+        noun="solver for the grid panel",
+    ),
 ]
 NAMES = [c.name for c in CONTROLS]
 
@@ -108,29 +147,26 @@ matters as much as the solver's order. Flow-matching Euler is DDIM η = 0 on the
 
 
 # ---------------------------------------------------------------------------- validation
-def _validate(preset, budget, seed_value, particles) -> tuple[str, int, int, int]:
-    spec = data_spec(preset)
-    budget = number(budget, MIN_BUDGET, MAX_BUDGET, "NFE budget", integer=True)
-    particles = number(particles, 100, max(PARTICLE_CHOICES), "Particles", integer=True)
+def _check(values: dict) -> dict:
+    """The race's own rules: the particle counts it caches, and its work cap."""
+    particles, budget = values["particles"], values["budget"]
     if particles not in PARTICLE_CHOICES:
         raise ValueError(f"Particles must be one of {', '.join(map(str, PARTICLE_CHOICES))}; got {particles}.")
-    k = load_data(spec).n_components
+    k = load_data(values["preset"]).n_components
     if k * particles * budget > RACE_CAP:
         top = RACE_CAP // (k * particles)
         raise ValueError(
             f"A race of every sampler at {budget} NFE on {k} components × {particles:,} particles is over this "
             f"shared app's work cap: use a budget of at most {max(top, 0)} NFE, or fewer particles."
         )
-    return spec, budget, seed(seed_value), particles
+    return values
 
 
-def _view_options(show, x_axis, y_axis, grid_solver) -> tuple[str, str, str, str]:
-    return (
-        choice(show, SHOW, "curve selection"),
-        choice(x_axis, X_AXES, "x axis"),
-        choice(y_axis, Y_AXES, "y axis"),
-        choice(grid_solver, R.GRID_SOLVERS, "solver for the grid panel"),
-    )
+def _validate(preset, budget, seed, particles, show="ours", x_axis="nfe", y_axis="mmd", grid_solver=None) -> tuple:
+    """The controls checked by their spec (the race's rules included), in CONTROLS order (the data canonical)."""
+    given = (preset, budget, seed, particles, show, x_axis, y_axis, grid_solver or R.GRID_SOLVERS[0])
+    values = SPEC.validate(dict(zip(NAMES, given)))
+    return tuple(values[name] for name in NAMES)
 
 
 # ---------------------------------------------------------------------------- computing, cached
@@ -533,11 +569,11 @@ def _noop(*args, **kwargs) -> None:
     return None
 
 
-def race_view(preset, budget, seed_value, particles, show, x_axis, y_axis, grid_solver, progress=None):
+def race_view(preset, budget, seed, particles, show, x_axis, y_axis, grid_solver, progress=None):
     """(race figure, summary markdown, race table, curves figure, grid figure) for one setting (the main
     figure first: "Use in all tabs" clears a tab's first output so that it redraws when shown)."""
-    spec, budget, seed_value, particles = _validate(preset, budget, seed_value, particles)
-    show, x_axis, y_axis, grid_solver = _view_options(show, x_axis, y_axis, grid_solver)
+    given = (preset, budget, seed, particles, show, x_axis, y_axis, grid_solver)
+    spec, budget, seed_value, particles, show, x_axis, y_axis, grid_solver = _validate(*given)
     progress = progress or _noop
     race_runs(spec, budget, seed_value, particles, progress=_desc(progress))
     reference(spec, seed_value, particles)
@@ -548,17 +584,17 @@ def race_view(preset, budget, seed_value, particles, show, x_axis, y_axis, grid_
     return race_fig, summary_text(spec, budget, seed_value, particles, data), table, curve_fig, grid_fig
 
 
-def curves_view(preset, budget, seed_value, particles, show, x_axis, y_axis, grid_solver, progress=None):
+def curves_view(preset, budget, seed, particles, show, x_axis, y_axis, grid_solver, progress=None):
     """The error-vs-NFE figure alone (the curve selection and the axes change only it)."""
-    spec, budget, seed_value, particles = _validate(preset, budget, seed_value, particles)
-    show, x_axis, y_axis, grid_solver = _view_options(show, x_axis, y_axis, grid_solver)
+    given = (preset, budget, seed, particles, show, x_axis, y_axis, grid_solver)
+    spec, budget, seed_value, particles, show, x_axis, y_axis, grid_solver = _validate(*given)
     return _curves_part(spec, seed_value, particles, show, x_axis, y_axis, budget, progress or _noop)[0]
 
 
-def grid_view(preset, budget, seed_value, particles, show, x_axis, y_axis, grid_solver, progress=None):
+def grid_view(preset, budget, seed, particles, show, x_axis, y_axis, grid_solver, progress=None):
     """The grid panel alone (its solver changes only it)."""
-    spec, budget, seed_value, particles = _validate(preset, budget, seed_value, particles)
-    show, x_axis, y_axis, grid_solver = _view_options(show, x_axis, y_axis, grid_solver)
+    given = (preset, budget, seed, particles, show, x_axis, y_axis, grid_solver)
+    spec, budget, seed_value, particles, show, x_axis, y_axis, grid_solver = _validate(*given)
     return _grid_part(spec, grid_solver, seed_value, particles, progress or _noop)
 
 
@@ -587,7 +623,7 @@ def race_data(preset, budget, seed, particles) -> dict:  # the API names its arg
     """The numbers behind the tab, as data: the race (every sampler: NFE, steps, the grid it used, MMD² and
     its floor units, wall time), the DDPM 1000-step reference, the error-vs-NFE curves with path errors and
     fitted orders (if shipped or computable here) and the grid panel of the default solver."""
-    spec, budget, seed_value, particles = _validate(preset, budget, seed, particles)
+    spec, budget, seed_value, particles, *_ = _validate(preset, budget, seed, particles)
     mixture = load_data(spec)
     rows = []
     for r, run in race_runs(spec, budget, seed_value, particles):
@@ -624,65 +660,65 @@ def _clean(obj):
     return obj
 
 
-def load(values: list, progress=None) -> list:
-    """Updates for the tab's controls and outputs from a full list of control values (URL, scene)."""
-    import gradio as gr
-
-    from demos.data_input import data_update
-
-    outputs = race_view(*values, progress=progress)
-    spec = canonical(values[0]) if isinstance(values[0], str) else values[0]
-    return [data_update(gr, spec), *values[1:], *outputs]
+SPEC = kit.Tab(
+    id=TAB_ID,
+    title=LABEL,
+    controls=CONTROLS,
+    # the curve selection and axes redraw only the curves, the grid's solver only the grid panel (`build`)
+    views=[
+        kit.View(
+            race_view,
+            ("race", "summary", "table", "curves", "grid"),
+            api_name="race",
+            triggers=("budget", "preset", "seed", "particles"),
+        ),
+    ],
+    scenes=SCENES,
+    check=_check,
+)
 
 
 def warm_up() -> None:
     """The default race and its figures, so the first visitor does not wait for them."""
-    race_view(*[c.default for c in CONTROLS])
+    race_view(**SPEC.defaults())
 
 
-def build():
+def layout(ui: kit.UI) -> None:
+    import gradio as gr
+
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            ui.scene_picker()
+            ui.control("preset")
+            ui.control("budget", elem_classes=["rr-step"])
+            # a number offered as a dropdown (the kit's number is a slider): Gradio refuses other counts on the API
+            c = SPEC.control("particles")
+            ui.controls["particles"] = gr.Dropdown(list(c.choices), value=c.default, label=c.label)
+            for name in ("seed", "show", "x_axis", "y_axis", "grid_solver"):
+                ui.control(name)
+            ui.link_row()
+            ui.parts["numbers_button"] = gr.Button("Numbers as data (JSON)", size="sm")
+        with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
+            ui.output("summary", gr.Markdown())
+            ui.plot("race")
+            with gr.Accordion("The race as a table", open=False):
+                ui.output("table", gr.Markdown())
+            ui.plot("curves")
+            ui.plot("grid")
+            with gr.Accordion("The numbers (JSON)", open=False):
+                ui.parts["numbers"] = gr.JSON(show_label=False)
+    gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+
+
+def build() -> kit.UI:
+    """The tab from its spec, plus what only it has: views that redraw one figure of the main view's five (the
+    curves on their selection and axes, the grid panel on its solver) and the numbers as JSON."""
     import gradio as gr
 
     from demos.inputs import latest_only, user_facing
-    from demos.sharing import RESIZE_JS, clear_link_on_change, link_js, on_first_show
 
-    with gr.Tab(LABEL, id=TAB_ID) as tab:
-        with gr.Row():
-            with gr.Column(scale=1, min_width=260):
-                scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
-                preset = data_dropdown(gr)
-                budget = gr.Slider(MIN_BUDGET, MAX_BUDGET, value=20, step=1, label="NFE budget")
-                particles = gr.Dropdown(list(PARTICLE_CHOICES), value=R.DEFAULT_PARTICLES, label="Particles")
-                seed_box = gr.Number(R.DEFAULT_SEED, label="Seed", precision=0, minimum=0)
-                show = gr.Radio([(v, k) for k, v in SHOW.items()], value="ours", label="Curves of")
-                x_axis = gr.Radio([(v, k) for k, v in X_AXES.items()], value="nfe", label="x axis")
-                y_axis = gr.Radio([(v, k) for k, v in Y_AXES.items()], value="mmd", label="y axis")
-                grid_solver = gr.Dropdown(
-                    [(get_sampler(k).title, k) for k in R.GRID_SOLVERS],
-                    value=R.GRID_SOLVERS[0],
-                    label="Solver on the five grids",
-                )
-                link_btn = gr.Button("🔗 Link to this view", size="sm")
-                link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
-                numbers_btn = gr.Button("Numbers as data (JSON)", size="sm")
-            with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
-                summary = gr.Markdown()
-                race_plot = gr.Plot(show_label=False)
-                with gr.Accordion("The race as a table", open=False):
-                    table = gr.Markdown()
-                curve_plot = gr.Plot(show_label=False)
-                grid_plot = gr.Plot(show_label=False)
-                with gr.Accordion("The numbers (JSON)", open=False):
-                    numbers = gr.JSON(show_label=False)
-        gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-
-    controls = [preset, budget, seed_box, particles, show, x_axis, y_axis, grid_solver]
-    outputs = [race_plot, summary, table, curve_plot, grid_plot]
-
-    def compute(*values, progress=gr.Progress()):
-        return race_view(*values, progress=progress)
-
-    view = user_facing(latest_only(compute, len(outputs), NAMES))
+    ui = kit.build(SPEC, layout)
+    controls = ui.inputs()
 
     def compute_curves(*values, progress=gr.Progress()):
         return curves_view(*values, progress=progress)
@@ -690,25 +726,14 @@ def build():
     def compute_grid(*values, progress=gr.Progress()):
         return grid_view(*values, progress=progress)
 
-    view_curves = user_facing(latest_only(compute_curves, 1, NAMES))
-    view_grid = user_facing(latest_only(compute_grid, 1, NAMES))
-
-    def on_scene(name, progress=gr.Progress()):
-        if name not in SCENES:
-            return [gr.skip()] * (len(controls) + len(outputs))
-        return load([SCENES[name].get(c.name, c.default) for c in CONTROLS], progress=progress)
-
-    budget.input(view, controls, outputs, trigger_mode="always_last", api_name="race")
-    for c in (preset, seed_box, particles):
-        c.input(view, controls, outputs, trigger_mode="always_last", api_visibility="private")
-    for c in (show, x_axis, y_axis):
-        c.input(view_curves, controls, curve_plot, trigger_mode="always_last", api_visibility="private")
-    grid_solver.input(view_grid, controls, grid_plot, trigger_mode="always_last", api_visibility="private")
-    clear_link_on_change(controls, link, scene)
-    scene.input(user_facing(on_scene), scene, [*controls, *outputs], api_visibility="private")
-    numbers_btn.click(user_facing(race_data), controls[:4], numbers, api_name="race_data")
-    link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
-    first_show = on_first_show(TAB_ID, view, NAMES, len(outputs))
-    tab.select(first_show, [*controls, race_plot], outputs, api_visibility="private")
-    tab.select(None, None, None, js=RESIZE_JS, api_visibility="private")
-    return tab, controls, outputs
+    for fn, output, triggers in (
+        (compute_curves, "curves", ("show", "x_axis", "y_axis")),
+        (compute_grid, "grid", ("grid_solver",)),
+    ):
+        runner = user_facing(latest_only(fn, 1, NAMES))
+        for name in triggers:
+            ui.controls[name].input(
+                runner, controls, ui.outputs[output], trigger_mode="always_last", api_visibility="private"
+            )
+    ui.parts["numbers_button"].click(user_facing(race_data), controls[:4], ui.parts["numbers"], api_name="race_data")
+    return ui

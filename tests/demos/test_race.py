@@ -8,7 +8,7 @@ import re
 import pytest
 
 from core import race as R
-from demos import race
+from demos import kit, race
 
 DEFAULTS = [c.default for c in race.CONTROLS]
 
@@ -145,18 +145,23 @@ def test_race_data_is_plain_json_with_every_racer(default_view):
     assert "samples" not in text
 
 
-def test_load_returns_the_controls_then_the_outputs():
-    updates = race.load(_values(budget=10))
-    assert len(updates) == len(race.CONTROLS) + 5
-    assert updates[1] == 10
+def test_a_load_draws_every_output_by_name():
+    values = race.SPEC.validate(kit.drop_invalid(race.SPEC, dict(budget=10)))
+    out = kit.draw(race.SPEC, values)
+    assert list(out) == ["race", "summary", "table", "curves", "grid"]
+    assert values["budget"] == 10 and out["summary"].startswith("**10 NFE")
 
 
 def test_every_scene_is_valid():
     for name, scene in race.SCENES.items():
-        values = _values(**scene)
-        race._validate(*values[:4])
-        race._view_options(*values[4:])
         assert set(scene) <= set(race.NAMES), name
+        race.SPEC.validate(race.SPEC.scene(name))
+
+
+def test_a_link_over_the_work_cap_drops_only_its_budget():
+    values = kit.drop_invalid(race.SPEC, dict(preset="checkerboard", budget=50, x_axis="wall"))
+    assert values["preset"] == "checkerboard" and values["x_axis"] == "wall"
+    assert values["budget"] == race.SPEC.control("budget").default
 
 
 def test_notes_cite_the_race_claims():
