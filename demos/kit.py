@@ -80,9 +80,10 @@ class Control:
 
     def default_for(self, values: dict) -> Any:
         """The default in the range `values` give it (t = 250 of DDPM's [-1, 999] ↔ the same place of [0, 1])."""
-        if self.range_of is None:
+        if self.range_of is None or self.default is None:
             return self.default
-        return keep_relative(self.default, self.range_of({}), self.range_of(values))
+        value = keep_relative(self.default, self.range_of({}), self.range_of(values))
+        return int(round(value)) if self.kind in ("int", "seed") else value
 
     # -- from a URL, and checked
     def parse(self, text: str):
@@ -376,7 +377,8 @@ def build(tab: Tab, layout: Callable[[UI], None]):
         view_inputs = list(view.inputs or names)
         outputs = [ui.outputs[n] for n in view.outputs]
         runner = user_facing(_view_runner(view, view_inputs))
-        triggers = [n for n in (view.triggers or view_inputs) if not any(n in c.depends_on for c in ranged)]
+        wanted = view_inputs if view.triggers is None else view.triggers
+        triggers = [n for n in wanted if not any(n in c.depends_on for c in ranged)]
         for k, name in enumerate(triggers):
             named = k == 0 and view.api_name is not None
             api = dict(api_name=view.api_name) if named else dict(api_visibility="private")
