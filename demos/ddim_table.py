@@ -1,6 +1,6 @@
 """Tab "DDIM η tradeoff": DDIM's Table 1 (steps S × stochasticity η) measured on exact data, with two
-rows the paper could not have: the optimal Gaussian reverse step (exact per-point covariance, the target
-of IDDPM's learned Σ) and Analytic-DPM's optimal scalar variance."""
+rows the paper could not have: the optimal Gaussian reverse step (exact per-point full covariance, the
+full-covariance generalisation of IDDPM's learned diagonal Σ) and Analytic-DPM's optimal scalar variance."""
 
 from __future__ import annotations
 
@@ -73,7 +73,9 @@ elsewhere.
 point: its mean is $\mathbb E[x_s\mid x_t]$ and its covariance
 $\mathrm{Cov}[x_s\mid x_t] = \tilde\beta I + c_0^2\,\mathrm{Cov}[x_0\mid x_t]$ with Tweedie's second-order formula
 $\mathrm{Cov}[x_0\mid x_t] = (\sigma_t^2/\alpha_t^2)(I + \sigma_t^2\nabla^2\log p_t)$: row *optimal Σ(x)*, the
-target IDDPM's learned $\Sigma_\theta$ approximates (Nichol & Dhariwal 2021). Analytic-DPM (Bao et al. 2022) keeps
+full-covariance generalisation of IDDPM's learned diagonal $\Sigma_\theta$ (Nichol & Dhariwal 2021, Sec. 3.1:
+between $\tilde\beta$ and $\beta$; the exact one lies above $\beta$ at most points and is not diagonal).
+Analytic-DPM (Bao et al. 2022) keeps
 one variance per step, $\sigma^{*2} = \tilde\beta + c_0^2\,\mathbb E_{p_t}\mathrm{tr}\,\mathrm{Cov}[x_0\mid x_t]/2$:
 that expectation has no closed form for a mixture, so it is computed by quadrature (accurate to ~1e-3), not
 exactly. Both sample every step from their Gaussian, the last one included. Where a jump of $1000/S$ timesteps

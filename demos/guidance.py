@@ -40,7 +40,8 @@ $\nabla\log p_t(x\mid c) + w\,\nabla\log p_t(c\mid x)$. **Two conventions:** the
 diffusers' `guidance_scale` $s = 1 + w$ (1 = no guidance); the slider is $w$. Here both models are exact, so what you
 see is guidance itself, not a training artefact. As $w$ grows, **fidelity** rises (share of samples the exact
 classifier assigns to the class, mean $\log p(c\mid x)$) while **diversity** falls: samples leave the modes the class
-shares with others (mode TV within the class grows) and, at large $w$, overshoot past the modes (spread grows). The
+shares with others (mode TV within the class grows) and, beyond the paper's range ($w = 7$, our own observation),
+overshoot past the modes (spread grows). The
 guided field is not the score of any noised distribution, so it does not sample $p(x\mid c)^{1+w}p(x)^{-w}$ exactly.
 Samples: DDIM $\eta=0$ on the exact guided denoiser.
 

@@ -1,4 +1,5 @@
-"""The best Gaussian reverse step, known exactly here: the target IDDPM's learned Σ approximates.
+"""The best Gaussian reverse step, known exactly here: the full-covariance generalisation of IDDPM's
+learned diagonal Σ (Nichol & Dhariwal 2021, Sec. 3.1).
 
 The true reverse kernel of any process x = α x₀ + σ ε is q(x_s | x_t) = ∫ q(x_s | x_t, x₀) p(x₀ | x_t) dx₀,
 with q(x_s | x_t, x₀) = N(c_x x_t + c_0 x₀, β̃ I) the Gaussian posterior of core/samplers/ancestral.py. Its
