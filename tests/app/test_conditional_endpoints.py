@@ -185,5 +185,5 @@ def test_sdedit_endpoint_and_data(client):
 def test_sdedit_bad_input(client):
     refused(client, r"Guide point 1 .* must be two numbers", "four_corners", "typed", "1; 2", 0.3, 20, 0,
             api_name="/sdedit")  # fmt: skip
-    refused(client, r"t₀ must lie between 0\.01 and 1", preset="four_corners", stroke="line", t0=1.5,
+    refused(client, r"t₀ must lie between 0\.02 and 1", preset="four_corners", stroke="line", t0=1.5,
             api_name="/sdedit_data")  # fmt: skip
