@@ -118,7 +118,7 @@ $x(t_0) = \alpha(t_0)\,x_{guide} + \sigma(t_0)\,z$, and denoised from there (DDP
 model; $t_0$ is the fraction of DDPM's 1000 steps). **Realism**: the share of outputs on the data, i.e. with
 $\log p_0$ above the 5 % quantile of exact samples (exact sampling: 0.95). **Faithfulness**: the mean distance of
 each output to its own guide point (lower is more faithful). The paper recommends $t_0 \in [0.3, 0.6]$ (shaded);
-it worked with a VE SDE on images, and the mapping of $t_0$ to noise depends on the schedule.
+the paper gives SDEdit for VE and VP SDEs alike, and the mapping of $t_0$ to noise depends on the schedule.
 
 """ + "\n\n".join(note(k) for k in ("repaint_harmonises", "sdedit_tradeoff", "sdedit_t0_range"))
 
