@@ -4,7 +4,10 @@ its real error against the exact mixture (with the noise floor) and the moment a
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import count
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -13,13 +16,12 @@ from core.dataspec import data_bandwidth, load_data
 from core.grids import GRIDS, make_grid
 from core.metrics import data_noise_floor, mean_nll, mmd2, mode_tv
 from core.models import ExactDenoiser
+from core.ncsn import mode_shares
 from core.processes import PROCESSES, make_process
 from core.samplers.registry import SAMPLERS, get_sampler, run_sampler
-from demos import plotting
-from demos.data_input import data_dropdown, data_spec
-from demos.inputs import MAX_PARTICLES, MAX_STEPS, MAX_WORK, check_superseded, choice, number
-from demos.inputs import seed as check_seed
-from demos.sharing import Control, as_bool, as_float, as_int, drop_invalid
+from demos import kit, plotting
+from demos.inputs import MAX_PARTICLES, MAX_STEPS, MAX_WORK, check_superseded, number
+from demos.sharing import as_int
 
 TAB_ID = "reverse"
 N_SHOWN_PATHS = 24  # readable subset drawn as lines (the "Paths shown" control thins or hides them)
@@ -51,35 +53,6 @@ where one component passes 90 % is where the trajectory **commits to a mode**; f
 land between modes.
 """
 
-SAMPLER_NOTES = {
-    "ddim": "η = 0 is deterministic and integrates the probability-flow ODE (Euler in "
-    "σ̃ = σ/α); η > 0 adds fresh noise each step (η = 1 is DDPM's posterior variance), so it no longer follows the ODE.",
-    "ddpm": "A stochastic reverse-SDE sampler, accurate with many small steps (1000 in the paper) and poor with few.",
-    "euler_maruyama": "On the reverse SDE: first order and stochastic; it needs "
-    "many more steps than an ODE solver for the same error.",
-    "pc": "A reverse-diffusion predictor plus Langevin "
-    "corrector steps at each noise level (corrector first, as the official sampling.py).",
-    "pf_euler": "Euler on the probability-flow ODE in EDM's frame: first order; "
-    "S_churn > 0 adds EDM's stochastic churn.",
-    "edm_heun": "Second order, 2N − 1 model calls for N "
-    "steps on the Karras ρ = 7 grid (18 steps = 35 NFE, the paper's CIFAR-10 setting).",
-    "pf_adaptive": "The probability-flow ODE with an adaptive Runge–Kutta solver: the number of model calls "
-    "follows the tolerance, not the Steps slider.",
-    "dpm_solver_2": "Exact in the linear part of the ODE, second order in the rest; two model calls per step.",
-    "dpm_solver_3": "Third order, three model calls per step.",
-    "dpmpp_2m": "A multistep second-order solver in x̂₀ that reuses the previous "
-    "step's denoiser output (one model call per step), with first-order final steps.",
-    "flow_euler": "Euler on the flow-matching ODE. Time runs as in Liu et al. "
-    "and diffusers, t = 1 noise → t = 0 data; Lipman et al. count the other way. With the exact model it is "
-    "algebraically DDIM η = 0 on the same nodes: differences come from where the grid puts them.",
-    "flow_heun": "Heun on the flow-matching ODE (second order). t = 1 is noise here; Lipman et al. 2023 count the "
-    "other way.",
-    "annealed_langevin": "Langevin steps at each "
-    "noise level from large to small, so mass settles between modes while they still overlap.",
-    "langevin": "With separated modes it cannot move "
-    "mass between them, so the weights it returns are those of where it started, not the data's (NCSN Fig. 3). "
-    "The lower panel shows the mass per mode against the true weights.",
-}
 DIFFUSERS_NOTE = (
     "A real diffusers scheduler driven by the exact model. It runs its own 1000-step linear-β training schedule and "
     "its own timesteps (the timestep spacing parameter), not the Time grid chosen here; the title says what it used."
@@ -87,13 +60,13 @@ DIFFUSERS_NOTE = (
 
 
 def sampler_note(sampler: str) -> str:
-    """A few lines on the sampler in use (the notes follow the sampler, not only the DDIM default)."""
+    """A few lines on the sampler in use, from its registry entry (the notes follow the sampler)."""
     spec = SAMPLERS.get(sampler)
     if spec is None:
         return ""
     if spec.diffusers:
         return f"**{spec.title}.** {DIFFUSERS_NOTE}"
-    return f"**{spec.title}** ({spec.paper}). {SAMPLER_NOTES.get(sampler, '')}".rstrip()
+    return f"**{spec.title}** ({spec.paper}). {spec.note}".rstrip()
 
 
 PARAMS = list({p.name: p for spec in SAMPLERS.values() for p in spec.params}.values())
@@ -135,13 +108,14 @@ SCENE_NOTES = {
     "Flow matching Euler, 10 steps": "Euler on the flow-matching ODE, 10 steps uniform in t (t = 1 noise → 0 data). "
     "With the exact model this is DDIM η = 0 on the same nodes: the grid, not the method, makes the difference.",
 }
+SCENE_NOTE_DEFAULT = "Move Show step, or press Play to watch the paths form (frames evenly in log-SNR)."
 
 
 def scene_note(name: str) -> str:
     """The scene's point; for the DPM-Solver++ scene, DDIM on the same grid and seed measured alongside."""
     note = SCENE_NOTES.get(name, "")
     if name == "DPM-Solver++ wins (wide ring, 10 steps)":
-        values = {**{c.name: c.default for c in CONTROLS}, **SCENES[name]}
+        values = SPEC.scene(name)
         mine = run(*_key(values))
         ddim = run(*_key({**values, "sampler": "ddim", "eta": 0.0}))
         note += (
@@ -151,28 +125,113 @@ def scene_note(name: str) -> str:
     return f"**Scene: {name}.** {note}" if note else ""
 
 
-def _param_control(p):
+class _SceneNotes(dict):
+    """Scene notes computed when a scene is chosen (one of them measures two runs), then kept."""
+
+    def get(self, name, default=None):
+        if name not in SCENES:
+            return default
+        if name not in self:
+            self[name] = scene_note(name)
+        return self[name]
+
+
+# ---------------------------------------------------------------------------- controls
+@dataclass(frozen=True)
+class StepControl(kit.Control):
+    """The step shown: a whole number, or None for the run's last step (its range follows the run, which only
+    the run knows: the visible slider is the tab's own part, kept in step by `sync`)."""
+
+    def parse(self, text: str):
+        return None if str(text).strip().lower() in ("", "none", "null") else as_int(text)
+
+    def check(self, value, values=None):
+        return None if value is None else number(value, self.lo, self.hi, "Step", integer=True)
+
+    def component(self, gr, value=None, **kwargs):
+        return gr.Number(None, label="Show step (empty: the last)", precision=0, visible=False, **kwargs)
+
+    def strategy(self, valid_only: bool = False):
+        from hypothesis import strategies as st
+
+        return st.one_of(st.none(), super().strategy(valid_only))
+
+
+@dataclass(frozen=True)
+class ParamControl(kit.Control):
+    """A sampler parameter as a control: checked and drawn by its registry `Param` (an empty box is the default,
+    a Number box where the range spans decades or has no end); shown only for the samplers that take it."""
+
+    param: Any = None
+
+    def check(self, value, values=None):
+        return None if value is None else self.param.validate(value)
+
+    def component(self, gr, value=None, **kwargs):
+        p = self.param
+        kw = dict(label=p.label, info=p.help or None, **kwargs)
+        if p.choices is not None:
+            return gr.Dropdown(list(p.choices), value=p.default, **kw)
+        if isinstance(p.default, bool):
+            return gr.Checkbox(p.default, **kw)
+        if p.lo is not None and p.hi is not None and math.isfinite(p.hi) and (p.lo <= 0 or p.hi / p.lo < 1e3):
+            return gr.Slider(p.lo, p.hi, value=p.default, step=1 if p.integer else (p.hi - p.lo) / 100, **kw)
+        if not math.isfinite(p.default):  # a Number box cannot show ∞: empty means the default
+            kw["info"] = f"{p.help} (empty = ∞)" if p.help else "empty = ∞"
+            return gr.Number(None, **kw)
+        return gr.Number(p.default, **kw)
+
+
+def _param_control(p) -> ParamControl:
     if p.choices is not None:
-        return Control(p.name, p.default)
-    if isinstance(p.default, bool):
-        return Control(p.name, p.default, as_bool)
-    return Control(p.name, p.default, as_float if math.isfinite(p.hi or 0) else float)
+        kind = "choice"
+    elif isinstance(p.default, bool):
+        kind = "bool"
+    else:
+        kind = "int" if p.integer else "float"
+    return ParamControl(p.name, kind, p.default, label=p.label, help=p.help, lo=p.lo, hi=p.hi,
+                        choices=tuple(p.choices or ()), param=p)  # fmt: skip
+
+
+def _grid_info(spec) -> str:
+    if spec.diffusers:
+        return "not used: diffusers rows run their own timesteps (see 'timestep spacing')"
+    return "where the steps sit in time; every grid ends at clean data"
 
 
 CONTROLS = [
-    Control("preset", "ring8"),
-    Control("process", "ddpm"),
-    Control("grid", "leading"),
-    Control("sampler", "ddim"),
-    Control("steps", 20, as_int),
-    Control("seed", 0, as_int),
-    Control("particles", 2000, as_int),
-    Control("step", None, as_int),  # None: the last step
-    Control("inspect", 0, as_int),
-    Control("paths", N_SHOWN_PATHS, as_int),
+    kit.Control("preset", "data", "ring8", label="Data"),
+    kit.Control(
+        "process",
+        "choice",
+        "ddpm",
+        label="Forward process",
+        choices=tuple((make_process(k).name, k) for k in PROCESSES),
+        noun="process",
+    ),  # fmt: skip
+    kit.Control(
+        "grid",
+        "choice",
+        "leading",
+        label="Time grid",
+        help=_grid_info(SAMPLERS["ddim"]),
+        choices=tuple(GRIDS),
+        noun="time grid",
+    ),  # fmt: skip
+    kit.Control("sampler", "choice", "ddim", label="Sampler", choices=tuple((s.title, k) for k, s in SAMPLERS.items())),
+    kit.Control("steps", "int", 20, label="Steps", lo=1, hi=MAX_STEPS, step=1, noun="Steps"),
+    kit.Control("seed", "seed", 0, label="Seed"),
+    kit.Control("particles", "int", 2000, label="Particles", lo=10, hi=MAX_PARTICLES, step=10, noun="Particles"),
+    StepControl("step", "int", None, lo=0, hi=10**6, step=1),  # None: the last step
+    kit.Control(
+        "inspect", "int", 0, label="Particle to inspect", lo=0, hi=N_CLOUD - 1, step=1, noun="Particle to inspect"
+    ),  # fmt: skip
+    kit.Control(
+        "paths", "int", N_SHOWN_PATHS, label="Paths shown", lo=0, hi=MAX_SHOWN_PATHS, step=1, noun="Paths shown"
+    ),  # fmt: skip
     *[_param_control(p) for p in PARAMS],
 ]
-N_FIXED = 10  # controls before the sampler parameters
+RUN_NAMES = ("preset", "process", "grid", "sampler", "steps", "seed", "particles")  # the others only redraw
 
 
 class BudgetDenoiser:
@@ -205,23 +264,32 @@ def _sampler(value) -> str:
     return value
 
 
+def _check(name: str, value):
+    """One control's own check (its spec's range: the same as its slider's)."""
+    return next(c for c in CONTROLS if c.name == name).check(value)
+
+
 def _validate(preset, process, grid, sampler, steps, seed, particles, param_values):
-    preset = data_spec(preset)
-    process = choice(process, PROCESSES, "process")
-    grid = choice(grid, GRIDS, "time grid")
+    """run()'s key: the run's controls checked by their specs, and the chosen sampler's parameters by its
+    registry entry (an empty box, None, is the default; other samplers' parameters are not read)."""
+    preset, process, grid = _check("preset", preset), _check("process", process), _check("grid", grid)
     sampler = _sampler(sampler)
-    steps = number(steps, 1, MAX_STEPS, "Steps", integer=True)
-    particles = number(particles, 10, MAX_PARTICLES, "Particles", integer=True)
+    steps, particles = _check("steps", steps), _check("particles", particles)
     spec = get_sampler(sampler)
     given = {p.name: v for p, v in zip(PARAMS, param_values) if v is not None}  # empty box: the default
     params = spec.validate({p.name: given.get(p.name, p.default) for p in spec.params})
-    return preset, process, grid, sampler, steps, check_seed(seed), particles, tuple(sorted(params.items()))
+    return preset, process, grid, sampler, steps, _check("seed", seed), particles, tuple(sorted(params.items()))
 
 
 def _key(values: dict) -> tuple:
     """run()'s cache key from control values by name."""
-    names = ["preset", "process", "grid", "sampler", "steps", "seed", "particles"]
-    return _validate(*[values[n] for n in names], [values.get(p.name, p.default) for p in PARAMS])
+    return _validate(*[values[n] for n in RUN_NAMES], [values.get(p.name, p.default) for p in PARAMS])
+
+
+def _check_tab(values: dict) -> dict:
+    """The tab's cross-control rule (Tab.check): the chosen sampler takes these parameters (cheap, no run)."""
+    _key(values)
+    return values
 
 
 @lru_cache(maxsize=16)
@@ -241,9 +309,8 @@ def run(
     tv_floor = data_noise_floor(preset, "mode_tv", particles)
     nll_floor = data_noise_floor(preset, "nll", particles)
     value = mmd2(result.samples, mixture, h)
-    assigned = mixture.responsibilities(result.samples).argmax(1)
     return dict(
-        shares=np.bincount(assigned, minlength=mixture.n_components) / len(result.samples),
+        shares=mode_shares(result.samples, mixture),
         result=result,
         grid=g,
         mmd2=value,
@@ -257,7 +324,8 @@ def run(
 
 def run_label(out: dict) -> str:
     """What the run really used, for titles: the grid for samplers that step on it; for diffusers rows their
-    own timesteps and spacing; for Langevin its own step counts (the grid only gives its noise levels)."""
+    own timesteps and spacing; for Langevin what its registry entry says it did (the grid only gives its noise
+    levels)."""
     spec = get_sampler(out["sampler"])
     params = dict(out.get("params", ()))
     g = out["grid"]
@@ -266,12 +334,12 @@ def run_label(out: dict) -> str:
         where = f"diffusers '{spacing}' spacing" if spacing else "diffusers' own spacing"
         calls = f", {out['result'].nfe} model calls" if out["result"].nfe != g.n_steps else ""
         return f"{g.n_steps} steps, {where} (its own timesteps{calls})"
-    if out["sampler"] == "langevin":
-        return f"{params.get('n_steps', 1000)} Langevin steps of ε = {params.get('step_size', 0.1):g} on the data score"
-    if out["sampler"] == "annealed_langevin":
-        per = params.get("steps_per_level", 100)
-        return f"{g.n_steps} noise levels × {per} Langevin steps"
-    return g.label
+    return spec.describe(g.n_steps, params) or g.label
+
+
+def _langevin(out: dict) -> bool:
+    """A Langevin sampler (records per Langevin step, not per grid node): the registry's kind."""
+    return get_sampler(out["sampler"]).kind == "Langevin"
 
 
 PROCESS_SHORT = {
@@ -298,7 +366,7 @@ def _progress(out: dict, k: int, last: int) -> str:
     spec = get_sampler(out["sampler"])
     if spec.diffusers and last != out["grid"].n_steps:
         return f"scheduler update {k}/{last}"
-    if out["sampler"] in ("langevin", "annealed_langevin"):
+    if _langevin(out):
         return f"Langevin step {k}/{last}"
     return f"step {k}/{last}"
 
@@ -407,15 +475,7 @@ def _mode_panel(out: dict, preset: str, title: str) -> go.Figure:
     mixture = load_data(preset)
     steps = _thin(np.arange(len(res.path))[:, None, None].repeat(2, 2), len(res.path) - 1)[:, 0, 0].astype(int)
     fig = go.Figure()
-    shares = (
-        np.array(
-            [
-                np.bincount(mixture.responsibilities(res.path[n]).argmax(1), minlength=mixture.n_components)
-                for n in steps
-            ]
-        )
-        / res.path.shape[1]
-    )
+    shares = np.array([mode_shares(res.path[n], mixture) for n in steps])
     top = np.argsort(mixture.weights)[::-1][:6]
     for rank, comp in enumerate(top):
         colour = plotting.PALETTE[rank % len(plotting.PALETTE)]
@@ -442,7 +502,7 @@ def commitment_figure(out: dict, preset: str, inspect: int) -> go.Figure:
     res, g = out["result"], out["grid"]
     mixture = load_data(preset)
     i = min(inspect, res.path.shape[1] - 1)
-    if out["sampler"] in ("langevin", "annealed_langevin"):
+    if _langevin(out):
         final = out["shares"]
         top = np.argsort(mixture.weights)[::-1][:2]
         got = " / ".join(f"{final[c]:.2f}" for c in top)
@@ -569,16 +629,20 @@ def reverse_view(
     )
 
 
-def _out(values: list) -> tuple[dict, str]:
-    key = _validate(*values[:7], values[N_FIXED:])
+def _values(values: dict) -> list:
+    """Control values by name → the positional list of `reverse_view` (CONTROLS order)."""
+    return [values[c.name] for c in CONTROLS]
+
+
+def _out(values: dict) -> tuple[dict, str]:
+    key = _key(values)
     return dict(run(*key), sampler=key[3], params=key[7], process=key[1]), key[0]
 
 
-def play_view(*values) -> go.Figure:
+def play_view(**values) -> go.Figure:
     """The main figure at Play's first frame, with every frame attached for the browser to play."""
-    out, preset = _out(list(values))
-    inspect = number(values[8], 0, N_CLOUD - 1, "Particle to inspect", integer=True)
-    paths = number(values[9], 0, MAX_SHOWN_PATHS, "Paths shown", integer=True)
+    out, preset = _out(values)
+    inspect, paths = _check("inspect", values["inspect"]), _check("paths", values["paths"])
     frames = play_frames(out, inspect, paths)
     fig = reverse_figure(out, preset, frames[0]["value"], inspect, paths)
     return plotting.attach_frames(fig, frames, traces=[1, 2, 3, 4] if len(fig.data) > 4 else [1, 2, 3])
@@ -592,12 +656,12 @@ GIF_STYLES = [
 ]
 
 
-def gif_export(*values) -> str:
+def gif_export(**values) -> str:
     """The Play animation as a GIF file (server-side, Pillow), for slides."""
     from demos import export
 
-    out, preset = _out(list(values))
-    frames = play_frames(out, int(values[8] or 0), int(values[9] or 0))
+    out, preset = _out(values)
+    frames = play_frames(out, int(values["inspect"] or 0), int(values["paths"] or 0))
     box = plotting.plot_box(load_data(preset))
     mixture = load_data(preset)
     _, _, logp = plotting.density_grid(mixture, box, 120)
@@ -606,11 +670,11 @@ def gif_export(*values) -> str:
     return export.gif_file(frames, GIF_STYLES, f"reverse-{out['sampler']}")
 
 
-def csv_export(*values) -> str:
+def csv_export(**values) -> str:
     """The final samples (and each one's most likely component) as a CSV file."""
     from demos import export
 
-    out, preset = _out(list(values))
+    out, preset = _out(values)
     x = out["result"].samples
     comp = load_data(preset).responsibilities(x).argmax(1)
     rows = [[float(a), float(b), int(c)] for (a, b), c in zip(x, comp)]
@@ -620,9 +684,7 @@ def csv_export(*values) -> str:
 def reverse_data(**values) -> dict:
     """The numbers behind the Reverse view: the final samples, NFE, MMD² (raw and in floor units), mode TV,
     mean NLL and mode shares, each with what exact sampling of the same size scores."""
-    full = {c.name: c.default for c in CONTROLS}
-    full.update(values)
-    out, preset = _out([full[c.name] for c in CONTROLS])
+    out, preset = _out({**SPEC.defaults(), **values})
     res, f, n = out["result"], out["tv_floor"], out["nll_floor"]
     return {
         "sampler": out["sampler"],
@@ -667,52 +729,23 @@ def _api_signature(fn):
     return api
 
 
-def _check(values: list) -> None:
-    """Cheap validation of a full list of control values (no sampling): for links, one value at a time."""
-    _validate(*values[:7], values[N_FIXED:])
-    if values[7] is not None:
-        number(values[7], 0, 10**6, "Step", integer=True)
-    number(values[8], 0, N_CLOUD - 1, "Particle to inspect", integer=True)
-    number(values[9], 0, MAX_SHOWN_PATHS, "Paths shown", integer=True)
+_syncs = count()
 
 
-def load(values: list, note: str = "") -> list:
-    """Updates for the tab's controls and outputs from a full list of control values (URL, scene, reset):
-    each invalid value is dropped alone with a warning naming it."""
+def tab_view(progress=None, **values):
+    """The tab's view of every control by name: (main figure, commitment figure, metrics, sync). Drawn by
+    every load (link, scene, Reset, first show) and by the inspect / paths controls. A load (called without
+    `progress`) also returns `sync`: the values that ran and the run's last step, from which `on_sync` sets
+    what only the run knows (the step slider's range, the sampler's parameter boxes and note); a redraw
+    leaves it alone."""
     import gradio as gr
 
-    values = drop_invalid(CONTROLS, values, _check)
-    fig, com, text, last = reverse_view(*values[:7], None, *values[8:])
-    step = last if values[7] is None else min(int(values[7]), last)
-    if step != last:
-        fig, com, text, last = reverse_view(*values[:7], step, *values[8:])
-    spec = get_sampler(values[3])
-    names = {p.name for p in spec.params}
-    shown = [None if isinstance(v, float) and not math.isfinite(v) else v for v in values[N_FIXED:]]
-    params = [gr.update(value=v, visible=p.name in names) for p, v in zip(PARAMS, shown)]
-    grid = gr.Dropdown(value=values[2], interactive=not spec.diffusers, info=_grid_info(spec))
-    good = [*values[:7], None, *values[8:]]
-    return [
-        *values[:2],
-        grid,
-        *values[3:7],
-        gr.Slider(maximum=last, value=step),
-        *values[8:N_FIXED],
-        *params,
-        fig,
-        com,
-        text,
-        last,
-        "",
-        good,
-        note or sampler_note(values[3]),
-    ]
-
-
-def _grid_info(spec) -> str:
-    if spec.diffusers:
-        return "not used: diffusers rows run their own timesteps (see 'timestep spacing')"
-    return "where the steps sit in time; every grid ends at clean data"
+    main, commit, text, last = reverse_view(*_values(values))
+    if progress is not None:
+        return main, commit, text, gr.skip()
+    values = SPEC.validate(values)
+    shown = last if values["step"] is None else min(values["step"], last)
+    return main, commit, text, dict(values=values, last=last, step=shown, n=next(_syncs))
 
 
 def warm_up() -> None:
@@ -720,179 +753,180 @@ def warm_up() -> None:
     reverse_view(*[c.default for c in CONTROLS])
 
 
-def build():
+SPEC = kit.Tab(
+    id=TAB_ID,
+    title="Reverse trajectories",
+    controls=CONTROLS,
+    views=[
+        kit.View(tab_view, ("main", "commit", "metrics", "sync"), api_name="reverse", triggers=("inspect", "paths"))
+    ],
+    scenes=SCENES,
+    scene_notes=_SceneNotes(),
+    default_note=SCENE_NOTE_DEFAULT,
+    check=_check_tab,
+)
+
+
+def layout(ui: kit.UI) -> None:
     import gradio as gr
 
     from demos import export
-    from demos.inputs import latest_only, user_facing
-    from demos.sharing import (
-        KEYS_HINT,
-        RESIZE_JS,
-        clear_link_on_change,
-        link_js,
-        mirror_slider,
-        on_first_show,
-        page_setup,
-        play_js,
-        stop_js,
-    )
+    from demos.inputs import user_facing
+    from demos.sharing import KEYS_HINT
 
-    with gr.Tab("Reverse trajectories", id=TAB_ID) as tab:
-        page_setup(gr)
-        with gr.Row():
-            with gr.Column(scale=1, min_width=260):
-                scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
-                preset = data_dropdown(gr)
-                sampler = gr.Dropdown([(s.title, k) for k, s in SAMPLERS.items()], value="ddim", label="Sampler")
-                process = gr.Dropdown(
-                    [(make_process(k).name, k) for k in PROCESSES], value="ddpm", label="Forward process"
+    shown = {p.name for p in get_sampler(SPEC.defaults()["sampler"]).params}
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            ui.scene_picker()
+            for name in ("preset", "sampler", "process", "grid", "steps", "particles", "seed"):
+                ui.control(name)
+            with gr.Accordion("Sampler parameters", open=True):
+                for p in PARAMS:
+                    ui.control(p.name, visible=p.name in shown)
+            ui.link_row()
+            with gr.Accordion("Export for slides", open=False):
+                ui.parts["gif"], ui.parts["csv"], ui.parts["files"] = export.controls(gr)
+        with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
+            ui.note()
+            ui.parts["sampler_note"] = gr.Markdown(sampler_note("ddim"), elem_classes=["scene-note"])
+            ui.parts["status"] = gr.Markdown(elem_classes=["status"])
+            ui.plot("main", elem_classes=["rr-square"])
+            with gr.Row():
+                ui.parts["slider"] = gr.Slider(
+                    0, 20, value=20, step=1, label="Show step", scale=4, elem_classes=["rr-step"]
                 )
-                grid = gr.Dropdown(list(GRIDS), value="leading", label="Time grid", info=_grid_info(SAMPLERS["ddim"]))
-                steps = gr.Slider(1, MAX_STEPS, value=20, step=1, label="Steps")
-                particles = gr.Slider(100, MAX_PARTICLES, value=2000, step=100, label="Particles")
-                seed_box = gr.Number(0, label="Seed", precision=0, minimum=0)
-                with gr.Accordion("Sampler parameters", open=True):
-                    param_boxes = [
-                        _param_component(gr, p, p.name in {q.name for q in get_sampler("ddim").params}) for p in PARAMS
-                    ]
-                with gr.Row():
-                    link_btn = gr.Button("Link to this view", size="sm")
-                    reset = gr.Button("Reset", size="sm")
-                link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
-                with gr.Accordion("Export for slides", open=False):
-                    gif_btn, csv_btn, files = export.controls(gr)
-            with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
-                note = gr.Markdown(sampler_note("ddim"), elem_classes=["scene-note"])
-                status = gr.Markdown(elem_classes=["status"])
-                main = export.plot(gr, "rev-main", show_label=False, elem_classes=["rr-square"])
-                with gr.Row():
-                    step = gr.Slider(0, 20, value=20, step=1, label="Show step", scale=4, elem_classes=["rr-step"])
-                    play = gr.Button(
-                        "Play", size="sm", scale=1, min_width=70, variant="primary", elem_classes=["rr-play"]
-                    )
-                    stop = gr.Button("Stop", size="sm", scale=1, min_width=70, elem_classes=["rr-stop"])
-                gr.Markdown(KEYS_HINT, elem_classes=["rr-keys"])
-                with gr.Row():
-                    inspect = gr.Slider(0, N_CLOUD - 1, value=0, step=1, label="Particle to inspect")
-                    paths = gr.Slider(0, MAX_SHOWN_PATHS, value=N_SHOWN_PATHS, step=1, label="Paths shown")
-                metrics = gr.Markdown(elem_classes=["rr-metrics"])
-                commit = export.plot(gr, "rev-commit", show_label=False)
-        gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-        last_step = gr.State(20)
-        good = gr.State([c.default for c in CONTROLS])  # the last setting that ran: a refused one snaps back
-        play_status = gr.Textbox(visible=False)
-        api_step = gr.Number(None, visible=False, label="Show step (empty: the last)", precision=0)
-        api_run = gr.Button(visible=False)
-        step_mirror = mirror_slider(gr, step)
-        gr.api(user_facing(_api_signature(reverse_data)), api_name="reverse_data")
+                ui.parts["play"] = gr.Button(
+                    "Play", size="sm", scale=1, min_width=70, variant="primary", elem_classes=["rr-play"]
+                )
+                ui.parts["stop"] = gr.Button("Stop", size="sm", scale=1, min_width=70, elem_classes=["rr-stop"])
+            gr.Markdown(KEYS_HINT, elem_classes=["rr-keys"])
+            with gr.Row():
+                ui.control("inspect")
+                ui.control("paths")
+            ui.output("metrics", gr.Markdown(elem_classes=["rr-metrics"]))
+            ui.plot("commit")
+    gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    ui.control("step")  # hidden: the step shown (None: the last), what links and the API read
+    ui.output("sync", gr.State(None))
+    ui.parts["good"] = gr.State(SPEC.defaults())  # the last setting that ran: a refused one snaps back to it
+    ui.parts["play_status"] = gr.Textbox(visible=False)
+    gr.api(user_facing(_api_signature(reverse_data)), api_name="reverse_data")
 
-    controls = [preset, process, grid, sampler, steps, seed_box, particles, step, inspect, paths, *param_boxes]
-    outputs = [main, commit, metrics, last_step]
-    all_outputs = [*outputs, status, good, note]
-    names = [c.name for c in CONTROLS]
-    view = user_facing(latest_only(reverse_view, len(outputs), names))
 
-    def refused(err: gr.Error, kept: list):
+def build() -> kit.UI:
+    """The tab from its spec, plus what only it has: a new run on the run's controls with a refused setting
+    kept out (the last good view stays, the controls go back, a message says why), the sampler's usual
+    setting when the sampler changes, the step slider whose range is the run's, Play / Stop and the exports."""
+    import gradio as gr
+
+    from demos.inputs import latest_only, user_facing
+    from demos.sharing import CLEAR_JS, play_js, stop_js
+
+    ui = kit.build(SPEC, layout)
+    p, names = ui.parts, SPEC.names
+    controls = ui.inputs()
+    slider, step_box = p["slider"], ui.controls["step"]
+    figures = [ui.outputs[n] for n in ("main", "commit", "metrics")]
+    param_boxes = [ui.controls[q.name] for q in PARAMS]
+    shown = [slider, *figures, p["status"], p["good"], p["sampler_note"]]
+    outputs = [*controls, *shown]
+    view = user_facing(latest_only(reverse_view, 4, names))  # a refusal arrives as gr.Error: `refused` shows it
+    private = dict(api_visibility="private")
+    nothing = [gr.skip()] * len(outputs)
+
+    def refused(err: gr.Error, kept: dict):
         """Keep the last good view, say why in the status line, and put the controls back to what it shows."""
         text = str(err.message).rstrip()
         text += "" if text.endswith((".", "!", "?")) else "."
         message = f"**Not run:** {text} The view shows the last setting that ran; the controls are back to it."
-        restore = [gr.skip() if c.name == "step" else v for c, v in zip(CONTROLS, kept)]
-        return [*restore, *[gr.skip()] * len(outputs), message, gr.skip(), gr.skip()]
+        restore = [gr.skip() if n == "step" else kept[n] for n in names]
+        return [*restore, *[gr.skip()] * 4, message, gr.skip(), gr.skip()]
 
     def full_view(*args, request: gr.Request = None):
         *values, kept = args
+        values = {**dict(zip(names, values)), "step": None}
         try:
-            fig, com, text, last = view(*values[:7], None, *values[8:], request)
+            main, commit, text, last = view(*_values(values), request)
         except gr.Error as err:
             return refused(err, kept)
         if not isinstance(last, int):  # superseded by a newer request: leave everything as it is
-            return [gr.skip()] * (len(controls) + len(all_outputs))
-        skips = [gr.skip()] * len(controls)
-        skips[7] = gr.Slider(maximum=last, value=last)
-        return [*skips, fig, com, text, last, "", [*values[:7], None, *values[8:]], gr.skip()]
+            return nothing
+        updates = [last if n == "step" else gr.skip() for n in names]
+        return [*updates, gr.Slider(maximum=last, value=last), main, commit, text, "", values, gr.skip()]
 
     def step_view(*args, request: gr.Request = None):
-        *values, kept = args
+        *values, shown_step, kept = args
+        values = {**dict(zip(names, values)), "step": shown_step}
         try:
-            out = view(*values, request)
+            out = view(*_values(values), request)
         except gr.Error as err:
             return refused(err, kept)
         if not isinstance(out[3], int):
-            return [gr.skip()] * (len(controls) + len(all_outputs))
-        return [*[gr.skip()] * len(controls), *out, "", gr.skip(), gr.skip()]
+            return nothing
+        return [*[gr.skip()] * (len(controls) + 1), *out[:3], "", gr.skip(), gr.skip()]
 
     def on_sampler(*args, request: gr.Request = None):
         """One event: the sampler's usual process, grid and steps, and the view they give (issue 19)."""
-        values = list(args[:-1])
-        key = values[3] if values[3] in SAMPLERS else "ddim"
+        values = dict(zip(names, args[:-1]))
+        key = values["sampler"] if values["sampler"] in SAMPLERS else "ddim"
         spec = get_sampler(key)
-        values[1:3], values[4] = [spec.default_process, spec.default_grid], spec.default_steps
-        out = full_view(*values, args[-1], request=request)
-        if out[len(controls) + len(outputs)] and str(out[len(controls) + len(outputs)]).startswith("**Not run"):
+        values.update(process=spec.default_process, grid=spec.default_grid, steps=spec.default_steps)
+        out = full_view(*_values(values), args[-1], request=request)
+        if str(out[len(controls) + 4]).startswith("**Not run"):
             return out
-        names_ = {p.name for p in spec.params}
-        out[1], out[4] = spec.default_process, spec.default_steps
-        out[2] = gr.Dropdown(value=spec.default_grid, interactive=not spec.diffusers, info=_grid_info(spec))
-        for j, p in enumerate(PARAMS):
-            out[N_FIXED + j] = gr.update(visible=p.name in names_)
+        takes = {q.name for q in spec.params}
+        at = names.index
+        out[at("process")], out[at("steps")] = spec.default_process, spec.default_steps
+        out[at("grid")] = gr.Dropdown(value=spec.default_grid, interactive=not spec.diffusers, info=_grid_info(spec))
+        for q in PARAMS:
+            out[at(q.name)] = gr.update(visible=q.name in takes)
         out[-1] = sampler_note(key)
         return out
 
-    def on_scene(name):
-        if name not in SCENES:
-            return [gr.skip()] * (len(controls) + len(all_outputs))
-        return load([SCENES[name].get(c.name, c.default) for c in CONTROLS], scene_note(name))
-
-    def on_reset():
-        return [None, *load([c.default for c in CONTROLS])]
+    def on_sync(sync):
+        """After a load: the step slider on the run's range, the sampler's boxes, grid and note, no message."""
+        if not sync:
+            return {slider: gr.skip()}
+        values = sync["values"]
+        spec = get_sampler(values["sampler"])
+        takes = {q.name for q in spec.params}
+        return {
+            slider: gr.Slider(maximum=sync["last"], value=sync["step"]),
+            p["status"]: "",
+            p["good"]: values,
+            p["sampler_note"]: sampler_note(values["sampler"]),
+            ui.controls["grid"]: gr.Dropdown(interactive=not spec.diffusers, info=_grid_info(spec)),
+            **{box: gr.update(visible=q.name in takes) for q, box in zip(PARAMS, param_boxes)},
+        }
 
     def finish(*args):
         *values, status_value = args
         if status_value == "interrupted":
-            return [gr.skip()] * (1 + len(outputs))
-        fig, com, text, last = reverse_view(*values)
-        return (gr.Slider(value=min(int(values[7]), last)), fig, com, text, last)
+            return [gr.skip()] * 4
+        values = dict(zip(names, values))
+        main, commit, text, last = reverse_view(*_values(values))
+        return (gr.Slider(value=min(int(values["step"]), last)), main, commit, text)
 
-    full_outputs = [*controls, *all_outputs]
-    # events that set the step slider's range read its hidden mirror, not the slider (demos/sharing.py, issue 19)
-    full_inputs = [*controls[:7], step_mirror, *controls[8:], good]
-    for c in (preset, process, grid, steps, seed_box, particles, *param_boxes):
-        c.input(full_view, full_inputs, full_outputs, trigger_mode="always_last", api_visibility="private")
-    sampler.input(on_sampler, full_inputs, full_outputs, api_visibility="private")
-    for c in (step, inspect, paths):
-        c.input(step_view, [*controls, good], full_outputs, trigger_mode="always_last", api_visibility="private")
-    api_inputs = [*controls[:7], api_step, *controls[8:]]
-    api_run.click(view, api_inputs, outputs, api_name="reverse")
-    scene.input(user_facing(on_scene), scene, full_outputs, api_visibility="private")
-    reset.click(user_facing(on_reset), None, [scene, *full_outputs], api_visibility="private")
-    play.click(user_facing(play_view), controls, main, api_visibility="private").then(
+    run_controls = [ui.controls[n] for n in RUN_NAMES if n != "sampler"] + param_boxes
+    for c in run_controls:
+        c.input(user_facing(full_view), [*controls, p["good"]], outputs, trigger_mode="always_last", **private)
+    ui.controls["sampler"].input(user_facing(on_sampler), [*controls, p["good"]], outputs, **private)
+    slider.input(user_facing(step_view), [*controls, slider, p["good"]], outputs, trigger_mode="always_last", **private)
+    slider.input(None, None, p["link"], js=CLEAR_JS, **private)
+    slider.change(None, slider, step_box, js="(v) => v", **private)  # links, Play and the API read the box
+    sync_outputs = [slider, p["status"], p["good"], p["sampler_note"], ui.controls["grid"], *param_boxes]
+    ui.outputs["sync"].change(user_facing(on_sync), ui.outputs["sync"], sync_outputs, **private)
+
+    main_id = f"{TAB_ID}-main"
+    by_name = lambda fn: user_facing(lambda *values: fn(**dict(zip(names, values))))  # noqa: E731
+    p["play"].click(by_name(play_view), controls, ui.outputs["main"], **private).then(
         user_facing(finish),
-        [*controls, play_status],
-        [step, *outputs],
-        js=play_js("rev-main", 7, len(controls)),
-        api_visibility="private",
+        [*controls, p["play_status"]],
+        [slider, *figures],
+        js=play_js(main_id, names.index("step"), len(controls)),
+        **private,
     )
-    stop.click(None, js=stop_js("rev-main"), api_visibility="private")
-    gif_btn.click(user_facing(gif_export), controls, files, api_visibility="private")
-    csv_btn.click(user_facing(csv_export), controls, files, api_visibility="private")
-    link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
-    clear_link_on_change(controls, link, scene, reset)
-    first_show = on_first_show(TAB_ID, view, names, len(outputs))
-    tab.select(first_show, [*controls, main], outputs, api_visibility="private")
-    tab.select(None, None, None, js=RESIZE_JS, api_visibility="private")
-    return tab, controls, all_outputs
-
-
-def _param_component(gr, p, visible: bool):
-    kw = dict(label=p.label, info=p.help or None, visible=visible)
-    if p.choices is not None:
-        return gr.Dropdown(list(p.choices), value=p.default, **kw)
-    if isinstance(p.default, bool):
-        return gr.Checkbox(p.default, **kw)
-    if p.lo is not None and p.hi is not None and math.isfinite(p.hi) and (p.lo <= 0 or p.hi / p.lo < 1e3):
-        return gr.Slider(p.lo, p.hi, value=p.default, step=1 if p.integer else (p.hi - p.lo) / 100, **kw)
-    if not math.isfinite(p.default):  # a Number box cannot show ∞: empty means the default
-        kw["info"] = f"{p.help} (empty = ∞)" if p.help else "empty = ∞"
-        return gr.Number(None, **kw)
-    return gr.Number(p.default, **kw)
+    p["stop"].click(None, js=stop_js(main_id), **private)
+    p["gif"].click(by_name(gif_export), controls, p["files"], **private)
+    p["csv"].click(by_name(csv_export), controls, p["files"], **private)
+    return ui

@@ -407,12 +407,12 @@ def test_play_runs_once_to_the_end_and_stops(browser, app_url):
     try:
         app.wait_for_view(TABS[1], "step 10/10")
         _click(app, "Play")
-        wait_until(lambda: _playing(app, "rev-main"), "Play to start")
-        wait_until(lambda: not _playing(app, "rev-main"), "Play to end", timeout=30)
+        wait_until(lambda: _playing(app, "reverse-main"), "Play to start")
+        wait_until(lambda: not _playing(app, "reverse-main"), "Play to end", timeout=30)
         app.wait_for_view(TABS[1], "step 10/10")
         assert number_shown("Show step")(app.page) == "10"
         time.sleep(2)  # it does not start again
-        assert not _playing(app, "rev-main") and "step 10/10" in app.titles()[0]
+        assert not _playing(app, "reverse-main") and "step 10/10" in app.titles()[0]
         app.assert_no_errors()
     finally:
         app.close()
@@ -425,10 +425,10 @@ def test_stop_and_a_changed_control_end_playing(browser, app_url):
     try:
         app.wait_for_view(TABS[1], "step 1000/1000", timeout=90)
         _click(app, "Play")
-        wait_until(lambda: _playing(app, "rev-main"), "Play to start")
+        wait_until(lambda: _playing(app, "reverse-main"), "Play to start")
         time.sleep(1.0)
         _click(app, "Stop")
-        wait_until(lambda: not _playing(app, "rev-main"), "Stop to stop Play", timeout=10)
+        wait_until(lambda: not _playing(app, "reverse-main"), "Stop to stop Play", timeout=10)
         shown = wait_until(lambda: number_shown("Show step")(app.page), "the slider at the frame reached",
                            ok=lambda v: v not in ("", "1000"))  # fmt: skip
         app.wait_for_view(TABS[1], f"step {shown}/1000")
@@ -436,9 +436,9 @@ def test_stop_and_a_changed_control_end_playing(browser, app_url):
         assert f"step {shown}/1000" in app.titles()[0], "Play went on after Stop"
 
         app.page.keyboard.press("p")  # the keyboard shortcut starts Play too
-        wait_until(lambda: _playing(app, "rev-main"), "Play to start from the keyboard")
+        wait_until(lambda: _playing(app, "reverse-main"), "Play to start from the keyboard")
         press("Steps", "ArrowLeft", 1)(app.page)  # 999 steps: a new run while playing
-        wait_until(lambda: not _playing(app, "rev-main"), "a changed control to end Play", timeout=30)
+        wait_until(lambda: not _playing(app, "reverse-main"), "a changed control to end Play", timeout=30)
         app.wait_for_view(TABS[1], "step 999/999", timeout=60)
         time.sleep(1.5)
         assert "step 999/999" in app.titles()[0]
@@ -479,7 +479,7 @@ def test_export_png_svg_gif_csv(browser, app_url):
     try:
         app.wait_for_view(TABS[1], "step 10/10")
         drawn = app.plot_widths()[0][0]
-        tools = page.locator("#rev-main")
+        tools = page.locator("#reverse-main")
         png = Image.open(io.BytesIO(_download(app, tools.get_by_role("button", name="PNG", exact=True))))
         assert png.format == "PNG" and png.size[0] >= 2.9 * drawn, f"PNG {png.size} for a {drawn} px plot"
         svg = ET.fromstring(_download(app, tools.get_by_role("button", name="SVG", exact=True)))
