@@ -415,6 +415,7 @@ def warm_up() -> None:
 def build():
     import gradio as gr
 
+    from demos import export
     from demos.inputs import latest_only, user_facing
     from demos.sharing import RESIZE_JS, link_js, on_first_show
 
@@ -451,13 +452,13 @@ def build():
                 link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
             with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
                 status = gr.Markdown()
-                heat = gr.Plot(show_label=False)
+                heat = export.plot(gr, "learned-heat", show_label=False)
                 t = gr.Slider(*T_RANGE, value=20, step=1, label="t (DDPM timestep of the error map)")
                 numbers = gr.Markdown()
                 with gr.Row():
-                    budget_plot = gr.Plot(show_label=False, min_width=300)
-                    samples = gr.Plot(show_label=False, min_width=300)
-                loss = gr.Plot(show_label=False)
+                    budget_plot = export.plot(gr, "learned-budget", show_label=False, min_width=300)
+                    samples = export.plot(gr, "learned-samples", show_label=False, min_width=300)
+                loss = export.plot(gr, "learned-loss", show_label=False)
         gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
         api_btn = gr.Button(visible=False)
         gr.api(user_facing(learned_data), api_name="learned_data")
