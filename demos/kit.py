@@ -480,7 +480,8 @@ def _view_runner(view: View, names: list[str]):
         values = _by_name(names, args)
         if takes_progress:
             values["progress"] = progress
-        return _call(view, values, names=[*names, "progress"] if takes_progress else names)
+        out = _call(view, values, names=[*names, "progress"] if takes_progress else names)
+        return out if len(out) > 1 else out[0]  # Gradio takes one output's value bare
 
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     params = [inspect.Parameter(n, kind) for n in names]
