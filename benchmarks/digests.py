@@ -27,7 +27,7 @@ def digest(value) -> str | None:
     """(kind, short hash) of an output's content, or None for what is not content (a control's update)."""
     import plotly.graph_objects as go
 
-    if isinstance(value, go.Figure):
+    if isinstance(value, go.Figure) or callable(getattr(value, "to_json", None)):  # a figure or its JSON form
         return "figure " + _sha(value.to_json())
     if isinstance(value, np.ndarray):
         return f"array{value.shape} " + _sha(np.ascontiguousarray(value).tobytes())
