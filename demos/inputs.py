@@ -150,7 +150,12 @@ def latest_only(fn, n_outputs: int, names: list[str]):
                 if _latest.get(key) == ticket:
                     del _latest[key]
 
-    params = [inspect.Parameter(name, kind) for name in names]
+    own = inspect.signature(fn).parameters  # a handler with a default for every input keeps them for the API
+    empty = inspect.Parameter.empty
+    if all(name in own and own[name].default is not empty for name in names):
+        params = [own[name].replace(kind=kind) for name in names]
+    else:
+        params = [inspect.Parameter(name, kind) for name in names]
     request_param = inspect.Parameter("request", kind, default=None, annotation=gr.Request)
     wrapper.__signature__ = inspect.Signature([*params, *extras, request_param])
     wrapper.__annotations__ = {"request": gr.Request}  # Gradio reads type hints from here to pass the request

@@ -140,6 +140,7 @@ class Control:
         if self.kind == "seed" or self.widget == "number":
             lo, hi, _ = self.bounds()
             precision = 0 if self.kind in ("int", "seed") else None
+            hi = None if self.kind == "seed" else hi  # too large a seed is refused by the check, in its words
             return gr.Number(value, label=label, info=info, minimum=lo, maximum=hi, precision=precision, **kwargs)
         lo, hi, step = self.bounds()
         return gr.Slider(lo, hi, value=value, step=step, label=label, info=info, **kwargs)
@@ -376,7 +377,7 @@ def build(tab: Tab, layout: Callable[[UI], None]):
     for view in tab.views:
         view_inputs = list(view.inputs or names)
         outputs = [ui.outputs[n] for n in view.outputs]
-        runner = user_facing(_view_runner(view, view_inputs))
+        runner = user_facing(_view_runner(view, view_inputs, tab.defaults()))
         wanted = view_inputs if view.triggers is None else view.triggers
         triggers = [n for n in wanted if not any(n in c.depends_on for c in ranged)]
         for k, name in enumerate(triggers):
@@ -467,7 +468,7 @@ def _range_key(c: Control, values: dict) -> str:
     return json.dumps([values[n] for n in c.depends_on])
 
 
-def _view_runner(view: View, names: list[str]):
+def _view_runner(view: View, names: list[str], defaults: dict | None = None):
     """The view as a Gradio handler of its inputs by name: a newer request of the same user cancels it
     (`latest_only`: long loops call `check_superseded`), and a view that takes `progress` gets a progress bar."""
     import gradio as gr
@@ -484,7 +485,8 @@ def _view_runner(view: View, names: list[str]):
         return out if len(out) > 1 else out[0]  # Gradio takes one output's value bare
 
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    params = [inspect.Parameter(n, kind) for n in names]
+    # the spec's defaults: an API call may leave out any argument (a control whose default is None included)
+    params = [inspect.Parameter(n, kind, default=(defaults or {}).get(n)) for n in names]
     if takes_progress:
         params.append(inspect.Parameter("progress", kind, default=gr.Progress()))
     run.__signature__ = inspect.Signature(params)
@@ -560,8 +562,6 @@ def load_updates(tab: Tab, ui: UI, values: dict, note: str | None = None) -> dic
     alone, sliders given their range with their value, every view drawn."""
     import gradio as gr
 
-    from demos.data_input import data_update
-
     values = tab.validate(drop_invalid(tab, values))
     out = {}
     for c in tab.controls:
@@ -569,9 +569,7 @@ def load_updates(tab: Tab, ui: UI, values: dict, note: str | None = None) -> dic
         if c.depends_on:
             out[component] = _slider(gr, c, values)
             out[ui.parts[f"range:{c.name}"]] = _range_key(c, values)
-        elif c.kind == "data" and c.widget != "textbox":
-            out[component] = data_update(gr, values[c.name], c.presets)
-        else:
+        else:  # a user mixture shows as its spec (the dropdown takes custom values)
             out[component] = values[c.name]
     out.update(_view_updates(tab, ui, values))
     if "note" in ui.parts:
