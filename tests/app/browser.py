@@ -95,34 +95,16 @@ def wait_until(fetch: Callable, what: str, timeout: float = WAIT_S, ok: Callable
         time.sleep(0.1)
 
 
-_CONTEXTS: dict[tuple[int, tuple[int, int]], object] = {}
-
-
-def shared_context(browser, size: tuple[int, int]):
-    """One browser context per viewport for the whole session, shared by every file's pages: its HTTP and code
-    caches keep Gradio's scripts compiled from one page to the next, which a fresh context per page would redo.
-    The app keeps nothing in cookies or web storage, so a page sees the app as a fresh visitor does."""
-    key = (id(browser), size)
-    context = _CONTEXTS.get(key)
-    if context is None or context.browser is not browser:
-        context = browser.new_context(viewport={"width": size[0], "height": size[1]})
-        context.add_init_script(TOAST_RECORDER)
-        _CONTEXTS[key] = context
-    return context
-
-
-def close_contexts(browser) -> None:
-    for key in [k for k in _CONTEXTS if k[0] == id(browser)]:
-        _CONTEXTS.pop(key).close()
-
-
 class AppPage:
-    """One browser tab on the app, recording console errors and toasts. Its page opens in the shared context of
-    its viewport (`shared_context`); `close()` closes the page."""
+    """One browser tab on the app, recording console errors and toasts. Its page has a context of its own;
+    `close()` closes it."""
 
     def __init__(self, browser, url: str, size: tuple[int, int]):
         self.width, self.height = size
-        self.context = shared_context(browser, size)
+        # a context per page: Chromium allows 6 connections per host in a context, and every open Gradio page
+        # holds its event stream, so pages sharing one context stall once a few stay open
+        self.context = browser.new_context(viewport={"width": self.width, "height": self.height})
+        self.context.add_init_script(TOAST_RECORDER)
         self.page = self.context.new_page()
         self.console_errors: list[str] = []
         self.page.on("console", self._on_console)
@@ -136,7 +118,7 @@ class AppPage:
             self.console_errors.append(f"console.error: {msg.text}")
 
     def close(self) -> None:
-        self.page.close()
+        self.context.close()
 
     # -- what is on screen
     def toasts(self) -> list[tuple[str, str]]:

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from benchmarks.load import launch_app, stop_app
-from tests.app import browser as plumbing
 from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, SHOTS
 from tests.conftest import xdist_group_of
 
@@ -72,5 +71,4 @@ def browser():
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
-        plumbing.close_contexts(b)
         b.close()
