@@ -86,7 +86,7 @@ CONTROLS = [
         "choice",
         "ddpm",
         label="Forward process",
-        choices=tuple((make_process(k).name, k) for k in PROCESSES),
+        choices=tuple(PROCESS_CHOICES),
     ),
     kit.Control(
         "t",
