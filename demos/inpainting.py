@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core import conditional as C
-from core.claims import note
+from core.claims import note, quote, shipped
 from core.dataspec import data_bandwidth, load_data
 from core.metrics import data_noise_floor, mmd2
 from core.mixture import MixtureError
@@ -84,24 +84,28 @@ SCENES = {
     "SDEdit: t₀ = 0.6 forgets the guide": dict(preset="four_corners", stroke="line", t0=0.6),
     "SDEdit: a shifted copy of the ring": dict(preset="ring8", stroke="shifted", t0=0.2),
 }
+_REPAINT = shipped().get("repaint_harmonises", {}).get("values", {})  # the claim's numbers, quoted below
 SCENE_NOTES = {
-    "RePaint U = 10 vs naive (x₁ = 2)": "Ten resamplings per step bring P(x₂ > 0 | x₁ = 2) from naive's 0.33 "
-    "close to the exact 0.20.",
+    "RePaint U = 10 vs naive (x₁ = 2)": "Ten resamplings per step bring P(x₂ > 0 | x₁ = 2) from naive's "
+    f"{quote(_REPAINT['p_U1'], '.2f')} close to the exact {quote(_REPAINT['exact'], '.2f')} (the claim below: "
+    f"{quote(_REPAINT['p_U10'], '.2f')} at U = 10).",
     "Naive replacement ignores the known part": "With U = 1 the sampled x₂ hardly feels x₁: its histogram "
     "keeps the prior's 50/50 split of the right-hand modes' share far more than the exact 20/80.",
     "RePaint with jumps (U = 10, j = 10)": "Jumps of 10 levels resample less often per evaluation: "
     "compare the error with j = 1 at a similar cost.",
     "Inpainting a moon": "Any data works: the exact conditional is always a 1D mixture.",
     "SDEdit: a square at t₀ = 0.3": "Each output stays near its own guide point but lands on the data.",
-    "SDEdit: t₀ = 0.6 forgets the guide": "At t₀ = 0.6 on DDPM's chain (α = 0.16) the outputs are nearly "
-    "fresh samples: realistic, but far from the guide.",
+    "SDEdit: t₀ = 0.6 forgets the guide": "At t₀ = 0.6 on DDPM's chain "
+    f"(α = {quote(C.sdedit_grid(0.6, 2).alpha[0], '.2f')}) the outputs are nearly fresh samples: realistic, but far "
+    "from the guide.",
     "SDEdit: a shifted copy of the ring": "A copy of the data, shifted: SDEdit pulls it back onto the ring.",
 }
 SCENE_NOTE_DEFAULT = "Move x₁ or U to inpaint; move t₀ to edit the guide with SDEdit."
 
 
 def _notes() -> str:
-    return r"""
+    return (
+        r"""
 **Inpainting.** The first coordinate $x_1$ is known; $x_2$ is sampled with DDPM's ancestral sampler on the exact
 model. *Naive replacement* puts $x_1$, noised to the current level, in place of the first coordinate after every
 step. *RePaint* (Lugmayr et al. 2022, Algorithm 1) redoes each step $U$ times, diffusing the merged state back to
@@ -116,11 +120,15 @@ inpainting error.
 **SDEdit** (Meng et al. 2022): a guide of points that are not data is diffused to $t_0$,
 $x(t_0) = \alpha(t_0)\,x_{guide} + \sigma(t_0)\,z$, and denoised from there (DDPM steps on $[0, t_0]$, exact
 model; $t_0$ is the fraction of DDPM's 1000 steps). **Realism**: the share of outputs on the data, i.e. with
-$\log p_0$ above the 5 % quantile of exact samples (exact sampling: 0.95). **Faithfulness**: the mean distance of
+$\log p_0$ above the 5 % quantile of exact samples (exact sampling: """
+        + quote(1 - C.EXACT_QUANTILE, ".2f")
+        + r"""). **Faithfulness**: the mean distance of
 each output to its own guide point (lower is more faithful). The paper recommends $t_0 \in [0.3, 0.6]$ (shaded);
 the paper gives SDEdit for VE and VP SDEs alike, and the mapping of $t_0$ to noise depends on the schedule.
 
-""" + "\n\n".join(note(k) for k in ("repaint_harmonises", "sdedit_tradeoff", "sdedit_t0_range"))
+"""
+        + "\n\n".join(note(k) for k in ("repaint_harmonises", "sdedit_tradeoff", "sdedit_t0_range"))
+    )
 
 
 # ---------------------------------------------------------------------------- validation

@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.claims.pf_ode import STRAIGHT_SE, liu_straightness
 from core.dataspec import data_title, load_data
 from core.likelihood import LIKELIHOOD_PROCESSES, entropy, gaussian_log_prob, process_log_likelihood
 from core.ode_paths import (
@@ -202,7 +203,10 @@ the nodes sit in λ**.
 (Lipman et al. 2023, Sec. 4.1; Liu et al. 2023); its *marginal* ODE paths, drawn here from the same noise in each
 process's own coordinates, need not be: with data variance $s^2$ the flow's $\mathrm{Var}\,x_t = (1-t)^2 s^2 + t^2$
 dips below both ends, so paths fall inward and come back out, while VP's $\alpha^2 s^2 + \sigma^2$ is monotone.
-Straightness: length / end-point distance (1 = straight) and total turning angle $\int|\kappa|\,ds$. On the flow's
+Straightness, three ways: Liu et al.'s $S = \int_0^1 \mathbb E\lVert (x_1 - x_0) - \dot x_u\rVert^2 du$ in each
+process's own time rescaled to $u \in [0, 1]$ (0 = a straight line at constant speed; Liu et al. 2023, Sec. 2), length
+/ end-point distance (1 = straight, whatever the speed) and total turning angle $\int|\kappa|\,ds$; they can
+disagree, because S also weighs how the speed varies along the path. On the flow's
 path Euler in $t$ is exactly DDIM: $x + (s - t)(\hat\varepsilon - \hat x_0) = (1-s)\hat x_0 + s\hat\varepsilon$, so
 its few-step advantage comes from its time grid, which you can swap here. Liu et al.'s *reflow* (not shown) is what
 straightens the marginal paths.
@@ -692,7 +696,8 @@ def schedules_view(preset, process, process_b, steps, placement, seed_value):
 @lru_cache(maxsize=8)
 def flow_paths(preset: str, seed_value: int) -> dict:
     """Exact ODE paths of flow, VP and EDM from the same noise z (x_T = σ_T z), own coordinates, and their
-    straightness over N_STRAIGHT paths."""
+    straightness over N_STRAIGHT paths: length / chord and turning (core.ode_paths), and Liu et al. 2023's S
+    (core.claims.pf_ode.liu_straightness, the claim's own measure)."""
     mixture = load_data(preset)
     z = _noise(seed_value + 1, N_STRAIGHT)
     out = {}
@@ -700,7 +705,13 @@ def flow_paths(preset: str, seed_value: int) -> dict:
         check_superseded()
         p = make_process(key, mixture)
         t, path = exact_path(mixture, p, p.t_max, p.sigma(p.t_max) * z, n_record=100)
-        out[key] = dict(t=t, path=path, alpha=np.asarray(p.alpha(t), float), geometry=straightness(path))
+        out[key] = dict(
+            t=t,
+            path=path,
+            alpha=np.asarray(p.alpha(t), float),
+            geometry=straightness(path),
+            S=liu_straightness(p, t, path),
+        )
     return out
 
 
@@ -805,7 +816,11 @@ def flow_figure(preset: str, steps: int, placement: str, seed_value: int, paths:
             col=2,
         )
     g_flow, g_vp = paths["flow"]["geometry"], paths["vp"]["geometry"]
-    title = f"Same noise · length/chord flow {np.mean(g_flow.ratio):.2f} · VP {np.mean(g_vp.ratio):.2f}"
+    s_flow, s_vp = np.mean(paths["flow"]["S"]), np.mean(paths["vp"]["S"])
+    title = (
+        f"Same noise · flow vs VP: Liu's S {s_flow:.2f} vs {s_vp:.2f}<br>"
+        f"length/chord {np.mean(g_flow.ratio):.2f} vs {np.mean(g_vp.ratio):.2f}"
+    )
     plotting.base_layout(fig, title, height=520, square=False)
     fig.update_annotations(font=dict(size=13))
     fig.update_layout(margin=dict(t=fig.layout.margin.t + 24))
@@ -850,6 +865,7 @@ def euler_figure(placement: str, steps: int, errors: dict) -> go.Figure:
 
 FLOW_HEADERS = [
     "process",
+    "Liu et al.'s S (mean)",
     "length / chord (mean)",
     "median",
     "turning (rad)",
@@ -868,6 +884,7 @@ def flow_rows(preset: str, steps: int, placement: str, seed_value: int, paths: d
         rows.append(
             [
                 make_process(key, mixture).name,
+                round(float(np.mean(paths[key]["S"])), 4),
                 round(float(np.mean(geo.ratio)), 4),
                 round(float(np.median(geo.ratio)), 4),
                 round(float(np.mean(geo.turning)), 3),
@@ -879,15 +896,27 @@ def flow_rows(preset: str, steps: int, placement: str, seed_value: int, paths: d
     return rows
 
 
+def _compared(flow: np.ndarray, vp: np.ndarray) -> str:
+    """How the flow's paths compare with VP's by one per-path measure (lower = straighter), paired over the same
+    noise draws, with the claim's rule: a difference beyond STRAIGHT_SE standard errors."""
+    d = flow - vp
+    se = float(d.std(ddof=1) / np.sqrt(len(d)))
+    if abs(d.mean()) <= STRAIGHT_SE * se:
+        return f"as straight (difference {d.mean():+.2f} ± {se:.2f})"
+    return f"{'straighter' if d.mean() < 0 else '**less** straight'} ({d.mean():+.2f} ± {se:.2f})"
+
+
 def flow_text(steps: int, placement: str, paths: dict, errors: dict, ident: dict) -> str:
     gf, gv, ge = (paths[k]["geometry"] for k in FLOW_TRIO)
-    straighter = np.mean(gf.ratio) < np.mean(gv.ratio) and np.mean(gf.turning) < np.mean(gv.turning)
-    verdict = "straighter" if straighter else "**not** straighter"
+    sf, sv, se_ = (paths[k]["S"] for k in FLOW_TRIO)
     return (
-        f"**From the same noise, the flow's exact ODE paths are {verdict} than VP's in their own coordinates:** "
-        f"length / chord {np.mean(gf.ratio):.2f} vs {np.mean(gv.ratio):.2f}, turning {np.mean(gf.turning):.2f} vs "
-        f"{np.mean(gv.turning):.2f} rad over {len(gf.ratio)} paths (EDM: {np.mean(ge.ratio):.3f}, "
-        f"{np.mean(ge.turning):.2f} rad; its paths start 80× farther out). In the scaled frame they are one path.  \n"
+        f"**From the same noise, are the flow's exact ODE paths straighter than VP's?** By Liu et al.'s S "
+        f"(0 = straight, speed included, in each process's own time rescaled to [0, 1]): {np.mean(sf):.2f} vs "
+        f"{np.mean(sv):.2f}, {_compared(sf, sv)}. By length / chord (1 = straight, shape only): "
+        f"{np.mean(gf.ratio):.2f} vs {np.mean(gv.ratio):.2f}, {_compared(gf.ratio, gv.ratio)}; turning "
+        f"{np.mean(gf.turning):.2f} vs {np.mean(gv.turning):.2f} rad. Over {len(gf.ratio)} paths; the two measures "
+        f"can disagree (EDM: S {np.mean(se_):.2f}, length / chord {np.mean(ge.ratio):.3f}, {np.mean(ge.turning):.2f} "
+        "rad; its paths start 80× farther out). In the scaled frame they are one path.  \n"
         f"**Identities:** flow Euler − DDIM on the same grid: {ident['flow_euler_vs_ddim']:.1e}; DDIM on VP with the "
         f"flow's {steps} uniform-t nodes − flow Euler on them: {ident['vp_ddim_flow_nodes']:.1e}. So the flow's "
         f"few-step advantage is its grid: swap the node placement ({NODE_PLACEMENTS[placement]} now)."

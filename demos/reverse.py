@@ -12,9 +12,11 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from core.claims import ncsn as claims_ncsn
+from core.claims import quote
 from core.dataspec import data_bandwidth, load_data
 from core.grids import GRIDS, make_grid
-from core.metrics import data_noise_floor, mean_nll, mmd2, mode_tv
+from core.metrics import FLOOR_REPEATS, ON_DEMAND_REPEATS, data_noise_floor, mean_nll, mmd2, mode_tv
 from core.models import ExactDenoiser
 from core.ncsn import mode_shares
 from core.processes import PROCESSES, make_process
@@ -31,27 +33,39 @@ COMMIT_LEVEL = 0.9
 PATH_POINTS = 150  # points drawn along each path: a 1000-step DDPM path is thinned evenly, not a tangle
 MAX_FRAMES = 48  # Play: frames evenly in log-SNR, sent at once and played in the browser
 
-NOTES = r"""
+
+def notes() -> str:
+    """The tab's notes; the measured numbers in them are read from the registry (NCSN Fig. 3's shares: the
+    claim `ncsn_fig3_annealing`) and from the shipped noise floors (core.metrics), through `quote`."""
+    shares = claims_ncsn.mode_shares("plain")
+    tv = data_noise_floor("ring8", "mode_tv", 2000)
+    return rf"""
 **What to notice.** A sampler only ever sees the model's denoiser $\hat x_0(x_t)$ (here exact: Tweedie's formula
 $\hat x_0 = (x_t + \sigma_t^2 \nabla\log p_t(x_t))/\alpha_t$, Efron 2011; Song et al. 2021), so the model is never
 wrong. The error you read is then the sampler's: its discretisation error, plus the **prior mismatch** (every run
 starts from $\mathcal N(0, \sigma_T^2 I)$, not from $p_T$; see the Forward tab's meter), plus, for plain Langevin,
-its failure to move mass between separated modes (NCSN Fig. 3: 0.50 in the heavy mode of ncsn_fig3 where the truth is
-0.80). DDIM with $\eta = 0$ (Song et al. 2021a, eq. 12) and DPM-Solver (Lu et al. 2022) integrate the
-probability-flow ODE $dx/dt = f(t)x - \tfrac12 g(t)^2\nabla\log p_t(x)$; DDIM with $\eta > 0$, DDPM (Ho et al. 2020)
-and Euler–Maruyama sample the reverse SDE (Anderson 1982) or a stochastic mix of the two.
+its failure to move mass between separated modes (NCSN Fig. 3; on ncsn_fig3 the light / heavy mode shares end at
+{quote(shares["light"], ".2f")} / {quote(shares["heavy"], ".2f")} where the truth is
+{quote(shares["true_light"], ".2f")} / {quote(shares["true_heavy"], ".2f")}: the mean over the claim's seeds). DDIM
+with $\eta = 0$ (Song et al. 2021a, eq. 12) and DPM-Solver (Lu et al. 2022) integrate the probability-flow ODE
+$dx/dt = f(t)x - \tfrac12 g(t)^2\nabla\log p_t(x)$; DDIM with $\eta > 0$, DDPM (Ho et al. 2020) and Euler–Maruyama
+sample the reverse SDE (Anderson 1982) or a stochastic mix of the two.
 
 **Reading the numbers.** The error is the unbiased **MMD²** against the exact mixture, in units of its **noise
-floor**: the RMS of MMD² over 20 sets of exact samples of the same size, whose mean is known to be 0. Exact samples
-themselves score above +2 units 5 % of the time and above +3 units 1 % of the time, so "≲ 2" reads "as good as
-exact sampling 95 % of the time", and one run at 2–3 is weak evidence. The unbiased MMD² can be negative (about half
-of all exact sets are): a negative value means "indistinguishable", not "better than exact". Mode TV and mean NLL
-are shown beside what exact samples of the same size score (mode TV is not 0 for exact samples: ring8 scores
-0.024 ± 0.006 at n = 2000). An NLL *below* the exact value means samples crowd the modes' centres (too little
-spread), not a better sampler. The lower panel shows the exact posterior $p(k \mid x_t)$ along one path: the step
-where one component passes 90 % is where the trajectory **commits to a mode**; few-step samplers commit late and
-land between modes.
+floor**: the RMS of MMD² over many sets of exact samples of the same size ({FLOOR_REPEATS} shipped for the presets at
+the app's particle counts, {ON_DEMAND_REPEATS} computed once for anything else), whose mean is known to be 0. Exact
+samples themselves score above +2 units 5 % of the time and above +3 units 1 % of the time, so "≲ 2" reads "as good
+as exact sampling 95 % of the time", and one run at 2–3 is weak evidence. The unbiased MMD² can be negative (about
+half of all exact sets are): a negative value means "indistinguishable", not "better than exact". Mode TV and mean
+NLL are shown beside what exact samples of the same size score (mode TV is not 0 for exact samples: ring8 scores
+{quote(tv.mean, ".3f")} ± {quote(tv.sd, ".3f")} at n = 2000). An NLL *below* the exact value means samples crowd the
+modes' centres (too little spread), not a better sampler. The lower panel shows the exact posterior
+$p(k \mid x_t)$ along one path: the step where one component passes 90 % is where the trajectory **commits to a
+mode**; few-step samplers commit late and land between modes.
 """
+
+
+NOTES = notes()
 
 DIFFUSERS_NOTE = (
     "A real diffusers scheduler driven by the exact model. It runs its own 1000-step linear-β training schedule and "
@@ -119,7 +133,8 @@ def scene_note(name: str) -> str:
         mine = run(*_key(values))
         ddim = run(*_key({**values, "sampler": "ddim", "eta": 0.0}))
         note += (
-            f" MMD² {mine['units']:+.1f} floor units against DDIM's {ddim['units']:+.1f} on the same grid and seed: "
+            f" MMD² {quote(mine['units'], '+.1f')} floor units against DDIM's {quote(ddim['units'], '+.1f')} on the "
+            "same grid and seed: "
             "same cost, second order wins."
         )
     return f"**Scene: {name}.** {note}" if note else ""

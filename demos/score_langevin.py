@@ -19,6 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core import ncsn
+from core.claims import quote, shipped
 from core.dataspec import data_bandwidth, load_data
 from core.metrics import data_noise_floor, mmd2
 from demos import kit, plotting
@@ -153,7 +154,8 @@ def _claim_notes() -> str:
     return "\n".join(f"- {note(k)}" for k in keys if k in all_claims())
 
 
-NOTES_HEAD = r"""
+NOTES_HEAD = (
+    r"""
 **What to notice.** *The score field.* NCSN (Song & Ermon 2019) learns $\nabla_x \log p_\sigma(x)$ of the data
 blurred by $\mathcal N(0,\sigma^2 I)$; here it is exact, the VE-noised data
 $p_\sigma = \sum_k \pi_k\,\mathcal N(\mu_k, \Sigma_k + \sigma^2 I)$. NCSN Sec. 3.2.2's argument: if
@@ -174,9 +176,11 @@ particles and spend the same $L\cdot T$ score evaluations; the bars show each mo
 distance between training points (here: of 10,000 exact samples; the closed-form "means + 3 sd" is shown beside
 it). **Technique 2**: geometric levels with
 $\Phi(\sqrt{2D}(\gamma-1)+3\gamma)-\Phi(\sqrt{2D}(\gamma-1)-3\gamma)\approx 0.5$; its derivation approximates
-$\lVert x\rVert$ in high dimension, and in $D = 2$ the left side is ≥ 0.997 for every γ, so the rule picks nothing
-here. **Technique 4**: choose $T$ as large as the budget allows, then the $\varepsilon$ that brings eq. (4), the
-variance ratio after $T$ steps, closest to 1:
+$\lVert x\rVert$ in high dimension, and in $D = 2$ the left side is ≥ """
+    + quote(shipped()["ncsnv2_gamma_rule"]["values"]["min_overlap_D2"], ".3f")
+    + r""" for every γ, so the rule
+picks nothing here. **Technique 4**: choose $T$ as large as the budget allows, then the $\varepsilon$ that brings
+eq. (4), the variance ratio after $T$ steps, closest to 1:
 $s_T^2/\sigma_i^2 = a^{2T}(\gamma^2 - c) + c$ with $a = 1 - \varepsilon/(2\sigma_L^2)$ and
 $c = (\varepsilon/\sigma_L^2)/(1-a^2)$ (NCSN's step convention; NCSNv2 writes $x + \alpha s + \sqrt{2\alpha}z$, whose
 ε is half of ours). Eq. (4) models the data as a single point. Errors are against the exact mixture: mode TV
@@ -185,6 +189,7 @@ units (|value| ≲ 2: as good as exact sampling).
 
 **Measured here** (shipped results of `python -m core.claims`):
 """
+)
 
 
 def notes() -> str:

@@ -98,6 +98,19 @@ def note(key: str) -> str:
     return f"**{claim.paper}:** {claim.claim} **Measured here: {result['verdict']}.** {result['summary']}"
 
 
+QUOTED: set[str] = set()
+"""Every number `quote` has written, as written (what a test of the notes accepts as read, not typed)."""
+
+
+def quote(value: float, fmt: str) -> str:
+    """A measured number (a shipped claim value, a shipped noise floor) written into a tab's note: the one
+    formatter for such numbers. It remembers what it wrote, so that `tests/demos/test_note_numbers.py` can tell a
+    number read from the registry from one typed into a note."""
+    text = format(value, fmt)
+    QUOTED.add(text.lstrip("+-"))
+    return text
+
+
 def write(keys: list[str] | None = None) -> dict[str, dict]:
     """Recompute the claims (all, or `keys` only, keeping the others) and write assets/claims.json.
 

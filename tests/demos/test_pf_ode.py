@@ -142,6 +142,9 @@ def test_flow_view_reports_straightness_and_the_identities():
     ]
     flow, vp = table.iloc[0], table.iloc[1]
     assert flow["length / chord (mean)"] > vp["length / chord (mean)"]  # as measured: the flow's bend more
+    # ... but by Liu et al.'s S they are straighter, as the claim flow_straighter_paths measured on ring8
+    assert flow["Liu et al.'s S (mean)"] < vp["Liu et al.'s S (mean)"]
+    assert "Liu et al.'s S" in text and "straighter (" in text and "**less** straight (" in text
     assert flow["Euler error"] == flow["DDIM error"]
     assert "Identities" in text and "e-1" in text  # the identities are at rounding level (1e-14, 1e-15)
     assert len(side.data) == 4
