@@ -21,6 +21,7 @@ TAB_NAMES = [
     "score_langevin",
     "pf_ode",
     "race",
+    "elbo",
     "your_data",
 ]
 

@@ -1,0 +1,70 @@
+"""The ELBO & schedules tab (demos/elbo.py): its views draw from the exact computations, its numbers agree with
+core/elbo.py and the claims registry, bad input is refused with a sentence, and every scene loads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import elbo as E
+from core.dataspec import load_data
+from demos import elbo as T
+from demos import kit
+
+
+def test_views_at_defaults_draw_every_output():
+    drawn = kit.draw(T.SPEC, T.SPEC.validate(T.SPEC.defaults()))
+    assert set(drawn) == {"schedules", "schedules_text", "tightness", "tightness_text"}
+    fig = drawn["schedules"]
+    assert len([t for t in fig.data if t.name in {E.SCHEDULE_LABELS[n] for n in E.SCHEDULES}]) == 4
+    assert "L∞ =" in fig.layout.title.text and "L∞ =" in drawn["schedules_text"]
+    assert "gap" in drawn["tightness"].layout.title.text
+
+
+def test_numbers_are_the_core_computations():
+    data = T.elbo_data("ring8", "ddpm", 0)
+    table = E.error_table(load_data("ring8"), *E.ddpm_endpoints(), seed=0)
+    assert data["linf"] == pytest.approx(E.diffusion_loss(table)[0], rel=1e-12)
+    s = E.Schedule("log_snr", *E.ddpm_endpoints())
+    assert data["schedules"]["log_snr"]["L_T"]["10"] == pytest.approx(E.discrete_loss(table, s, 10), rel=1e-12)
+    nll = -load_data("ring8").log_prob(np.array(data["points"]))
+    np.testing.assert_allclose(data["nll"], nll, rtol=1e-12)
+    gap = np.array(data["neg_elbo"]) - nll
+    np.testing.assert_allclose(gap, data["predicted_gap"], atol=2e-3)
+
+
+def test_ends_change_the_bound():
+    wide = T.elbo_data("ring8", "wide", 0)
+    ddpm = T.elbo_data("ring8", "ddpm", 0)
+    assert wide["linf"] > ddpm["linf"]  # a longer log-SNR range: more of the loss is in the diffusion term
+    gap = lambda d: np.mean(np.array(d["neg_elbo"]) - np.array(d["nll"]))  # noqa: E731
+    assert abs(gap(wide)) < 2e-3 < gap(ddpm)
+
+
+@pytest.mark.parametrize("name", list(T.SCENES))
+def test_scenes_are_valid(name):
+    values = T.SPEC.validate(T.SPEC.scene(name))
+    assert values["ends"] in T.ENDS
+
+
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        (dict(preset="no_such_data"), "no_such_data"),
+        (dict(ends="sideways"), "End points"),
+        (dict(seed=-3), "Seed"),
+    ],
+)
+def test_bad_input_is_a_sentence(bad, words):
+    with pytest.raises(ValueError, match=words):
+        T.elbo_view(**{**T.SPEC.defaults(), **bad})
+
+
+def test_notes_cite_the_papers_and_the_claims():
+    notes = T._notes()
+    assert "Kingma et al. 2021" in notes and "Sec. 5" in notes
+    assert "Ho et al. 2020" in notes and "Appendix A" in notes
+    from core.claims import note
+
+    for key in ("vdm_schedule_invariance", "vdm_estimator_variance", "elbo_tight_exact_score"):
+        assert "Measured here: holds" in note(key) and note(key) in notes
