@@ -7,7 +7,8 @@
 
 Each client is one `gradio_client.Client` (one session, like one participant's browser tab) that calls the named
 endpoints (/forward, /reverse, /ddim_table, /guidance) in turn with the defaults the server itself advertises,
-back to back, until the time is up; requests still running then are waited for (the queue must drain). Latency is
+back to back, until the time is up, and fetches every file an answer serves (the Forward picture) as a browser
+does, checking it arrives whole; requests still running then are waited for (the queue must drain). Latency is
 measured at the client, so it includes the time spent waiting in the queue. It prints p50/p95/max latency per
 endpoint and overall, throughput, failures, the server's resident memory (VmRSS from /proc) before, during and
 after, and whether the app still answers afterwards. Nothing here is a pass/fail timing threshold: the printed
@@ -178,6 +179,7 @@ class Sample:
     start: float  # seconds since the load started
     seconds: float
     error: str | None = None
+    files: int = 0  # files of the answer fetched whole
 
 
 @dataclass
@@ -250,7 +252,8 @@ class LoadReport:
         lines.append(f"throughput: {throughput:.2f} answered requests/s over {self.wall:.1f} s")
         lines.append(
             f"failures: {len(self.failures)} of {len(self.samples)} requests; setup errors: "
-            f"{len(self.setup_errors)}; requests not drained: {self.not_drained}"
+            f"{len(self.setup_errors)}; requests not drained: {self.not_drained}; files fetched whole: "
+            f"{sum(s.files for s in self.samples)}"
         )
         shown = {}
         for s in self.failures:
@@ -297,6 +300,40 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 def mb(kb: int | None) -> str:
     return "n/a" if kb is None else f"{kb / 1024:.0f} MB"
+
+
+def served_files(value, url: str) -> list[str]:
+    """The URLs of every file an answer references (Gradio's FileData dicts: "url", or "path" on the server)."""
+    if isinstance(value, dict):
+        if value.get("url") or (value.get("path") and "meta" in value):
+            return [value.get("url") or urllib.parse.urljoin(url, f"gradio_api/file={value['path']}")]
+        return [u for v in value.values() for u in served_files(v, url)]
+    if isinstance(value, list | tuple):
+        return [u for v in value for u in served_files(v, url)]
+    return []
+
+
+def fetch_file(file_url: str) -> int:
+    """GET a served file as a browser does and return its size; raise if the body is not what the response
+    declared (Content-Length) or an image does not decode: what a rewrite of the file while it is being sent
+    looks like (issue 26.10)."""
+    import http.client
+    import io
+
+    with urllib.request.urlopen(file_url, timeout=REQUEST_TIMEOUT) as r:
+        declared = r.headers.get("Content-Length")
+        try:
+            body = r.read()
+        except http.client.IncompleteRead as err:
+            raise RuntimeError(f"{file_url}: {len(err.partial)} of {declared} bytes") from err
+    if declared is not None and int(declared) != len(body):
+        raise RuntimeError(f"{file_url}: {len(body)} bytes, {declared} declared")
+    if file_url.lower().endswith((".png", ".webp", ".gif", ".jpg", ".jpeg")):
+        from PIL import Image
+
+        with Image.open(io.BytesIO(body)) as im:
+            im.load()
+    return len(body)
 
 
 def short_error(err: BaseException) -> str:
@@ -369,14 +406,17 @@ def run_load(
                 for p in SEED_PARAMS & set(args):
                     args[p] = rng.randrange(1_000, 2**31 - 1)
             t0 = time.perf_counter()
-            error = None
+            error, files = None, 0
             try:
-                client.submit(**args, api_name=name).result(timeout=REQUEST_TIMEOUT)
+                answer = client.submit(**args, api_name=name).result(timeout=REQUEST_TIMEOUT)
+                for file_url in served_files(answer, url):  # as the browser fetches them
+                    fetch_file(file_url)
+                    files += 1
             except Exception as err:  # noqa: BLE001 - every failure is counted and shown
                 error = short_error(err)
             t1 = time.perf_counter()
             with lock:
-                report.samples.append(Sample(i, name, t0 - start, t1 - t0, error))
+                report.samples.append(Sample(i, name, t0 - start, t1 - t0, error, files))
                 last_answer[0] = max(last_answer[0], t1)
 
     say(f"running for {seconds:g} s ...")

@@ -106,6 +106,37 @@ def csv_file(header: list[str], rows, name: str) -> str:
     return str(path)
 
 
+def image_file(pixels: np.ndarray, name: str) -> str:
+    """A picture (H, W, 3 uint8) as a PNG file named by its content, for a gr.Image output; returns its path.
+
+    A file a response serves is never rewritten in place: Gradio's own cache writes a numpy image to a file
+    named by its hash with a plain write, so two identical requests at once rewrite (truncate) the file while
+    the first answer is being sent ("Too little data for declared Content-Length", issue 26.10). Here the
+    bytes go to a temporary file that is renamed onto the content's name (atomic on one file system), and a
+    file of that name is never written again; Gradio copies a path into its cache the same way."""
+    import hashlib
+    import os
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(out, format="PNG")
+    data = out.getvalue()
+    EXPORT_DIR.mkdir(parents=True, exist_ok=True)
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name)[:60] or "image"
+    path = EXPORT_DIR / f"{safe}-{hashlib.sha256(data).hexdigest()[:32]}.png"
+    if not path.exists():
+        fd, staging = tempfile.mkstemp(dir=EXPORT_DIR, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(staging, path)
+        except BaseException:
+            Path(staging).unlink(missing_ok=True)
+            raise
+    return str(path)
+
+
 def _colour_map(z: np.ndarray) -> np.ndarray:
     """The density scale of demos/plotting.py (white → light blue → dark blue) as RGB uint8."""
     from demos.plotting import DENSITY_SCALE

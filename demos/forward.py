@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 
 from core.dataspec import data_title, load_data
 from core.processes import PROCESSES, make_process
-from demos import kit, plotting
+from demos import export, kit, plotting
 from demos.inputs import user_facing
 
 TAB_ID = "forward"
@@ -228,16 +228,12 @@ GIF_STYLES = [dict(kind="points", color="rgba(15, 23, 42, 0.6)", width=3), dict(
 
 def gif_export(preset, process, t, show_score=True, seed=0, fixed_axes=False) -> str:
     """The Play animation as a GIF file (server-side, Pillow), for slides."""
-    from demos import export
-
     frames = play_frames(preset, process, t, show_score, seed, fixed_axes)
     return export.gif_file(frames, GIF_STYLES, f"forward-{process}")
 
 
 def csv_export(preset, process, t, show_score=True, seed=0, fixed_axes=False) -> str:
     """The particles x_t shown (with the x₀ and ε they were made of) as a CSV file."""
-    from demos import export
-
     preset, process, t, show_score, seed, fixed_axes = _validate(preset, process, t, show_score, seed, fixed_axes)
     a, s = _coefficients(process, t, load_data(preset))
     x0, eps = _particles(preset, seed)
@@ -339,12 +335,13 @@ def _nats(value: float, se: float) -> str:
 
 
 def forward_view(preset, process, t, show_score=True, seed=0, fixed_axes=False):
-    """Everything the tab shows, for one setting: (main figure, schedule, picture, mismatch text)."""
+    """Everything the tab shows, for one setting: (main figure, schedule, picture as a PNG file named by its
+    content, mismatch text)."""
     preset, process, t, show_score, seed, fixed_axes = _validate(preset, process, t, show_score, seed, fixed_axes)
     return (
         forward_figure(preset, process, t, show_score, seed, fixed_axes),
         schedule_figure(process, t, preset),
-        noised_picture(preset, process, t, seed),
+        export.image_file(noised_picture(preset, process, t, seed), "forward-picture"),
         mismatch_text(preset, process, t),
     )
 

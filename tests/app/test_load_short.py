@@ -1,7 +1,8 @@
 """The short CI version of the load test (issue 6): `benchmarks.load.run_load` with 8 concurrent clients for
-about 20 s against the launched app. It asserts what must hold under load (no failed request, the queue drains,
-the app answers afterwards), never how fast: the latency figures are printed, `python -m benchmarks.load`
-gives the full run. It also checks the app's configuration for events that could queue up stale work."""
+about 20 s against the launched app. It asserts what must hold under load (no failed request, every served file
+fetched whole, the queue drains, the app answers afterwards), never how fast: the latency figures are printed,
+`python -m benchmarks.load` gives the full run. It also checks the app's configuration for events that could
+queue up stale work."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def test_concurrent_clients_get_every_answer_and_the_app_still_answers(app_url):
     assert not report.failures, [f"{s.endpoint}: {s.error}" for s in report.failures[:5]]
     assert report.not_drained == 0, f"{report.not_drained} clients still waiting after the drain timeout"
     assert {s.endpoint for s in report.samples} == set(report.endpoints), "some endpoint was never called"
+    # every file an answer serves (the Forward picture) is fetched as a browser does and arrives whole (issue 26.10)
+    assert all(s.files >= 1 for s in report.samples if s.endpoint == "/forward" and s.error is None)
     assert report.answered_after, f"after the load: GET / → {report.after_status}; {report.after_error}"
 
 

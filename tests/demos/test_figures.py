@@ -121,7 +121,10 @@ def test_forward_view_every_preset(preset):
     assert_all_finite(main)
     assert json_size(main, schedule) < BUDGET
     assert PRESETS[preset].title in main.layout.title.text
-    assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.shape[2] == 3
+    with Image.open(picture) as im:  # a PNG file named by its content (demos.export.image_file)
+        pixels = np.asarray(im)
+    assert np.array_equal(pixels, forward.noised_picture(preset, "ddpm", 250.0, 0))
+    assert pixels.dtype == np.uint8 and pixels.ndim == 3 and pixels.shape[2] == 3
     assert "nan" not in text.lower() and "Prior mismatch" in text
 
 
