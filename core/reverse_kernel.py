@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from core.grids import Grid
+from core.grids import Grid, make_grid
 from core.mixture import LOG_2PI, GaussianMixture, _as_points
 from core.samplers.ancestral import posterior
 
@@ -159,3 +159,29 @@ def sample_exact_kernel(mixture: GaussianMixture, x: np.ndarray, grid: Grid, rng
         if callback is not None:
             callback(i + 1, x, None)
     return x
+
+
+KERNELS = {
+    "exact": "exact kernel (a mixture)",
+    "moment": "moment-matched Gaussian (best Gaussian)",
+    "ddpm": "DDPM's Gaussian (exact mean, β̃)",
+}
+"""The three reverse kernels compared: the exact one, the best Gaussian (the registry's `optimal_gaussian`
+sampler: the exact moments) and DDPM's (`ddpm`: the exact mean, variance β̃)."""
+
+
+def ancestral_samples(spec: str, kernel: str, steps: int, n: int, seed: int) -> np.ndarray:
+    """n samples of ancestral sampling with `kernel` over K = `steps` steps of DDPM's linear-β chain (trailing
+    timesteps: the first step starts at t = 999 for every K), from the same noise for every kernel."""
+    from core.dataspec import load_data
+    from core.models import ExactDenoiser
+    from core.processes import make_process
+    from core.samplers.registry import initial_noise, run_sampler
+
+    mixture = load_data(spec)
+    grid = make_grid(make_process("ddpm", mixture), "trailing", steps)
+    if kernel == "exact":
+        rng = np.random.default_rng(seed)
+        return sample_exact_kernel(mixture, initial_noise(grid, n, rng), grid, rng)
+    key = {"moment": "optimal_gaussian", "ddpm": "ddpm"}[kernel]
+    return run_sampler(key, ExactDenoiser(mixture), grid, n, seed, n_paths=1).samples
