@@ -229,7 +229,9 @@ TOPICS: list[Topic] = [
         (
             _s("Learned vs exact: the shipped model on the ring", "tab=learned&preset=ring8"),
             _s("Learned vs exact: error budget at 10 steps", "tab=learned&preset=ring8_soft&steps=10"),
+            _s("ELBO: the bound with the exact denoiser vs −log p(x)", "tab=elbo&preset=ring8&ends=ddpm"),
         ),
+        claims=("elbo_tight_exact_score",),
     ),
     Topic(
         "ncsn",
@@ -355,6 +357,7 @@ TOPICS: list[Topic] = [
                 "Reverse: DDIM on the cosine schedule",
                 "tab=reverse&preset=ring8&process=cosine&grid=leading&sampler=ddim&steps=20",
             ),
+            _s("ELBO: the cosine schedule's L_T and training-estimator spread", "tab=elbo&preset=ring8&ends=ddpm"),
         ),
         claims=("iddpm_optimal_step", "iddpm_optimal_few_steps"),
     ),
@@ -387,9 +390,14 @@ TOPICS: list[Topic] = [
         "Variational diffusion models: everything in terms of the log-SNR",
         ("vdm",),
         "The log-SNR λ(t) of every process (Forward tab's schedule plot), sampling on a grid uniform in "
-        "log-SNR, and VDM's point that processes with the same log-SNR path share one ODE.",
-        "VDM's learned noise schedule and its continuous-time ELBO are not shown.",
+        "log-SNR, and VDM's point that processes with the same log-SNR path share one ODE; the continuous-time "
+        "ELBO with the exact denoiser: the same L∞ under every schedule with the same end points, L_T → L∞, the "
+        "training estimator's spread per schedule and the smallest any schedule can give, the bound's gap.",
+        "VDM's learned noise schedule is not trained here (the best achievable estimator spread is computed "
+        "instead).",
         (
+            _s("ELBO: one L∞ for every schedule", "tab=elbo&preset=ring8&ends=ddpm"),
+            _s("ELBO: wide end points, a tight bound", "tab=elbo&preset=ring8&ends=wide"),
             _s(
                 "PF-ODE: VP and EDM, one ODE",
                 "tab=pfode&view=schedules&preset=ring8&process=vp&process_b=edm&grid=karras",
@@ -400,7 +408,7 @@ TOPICS: list[Topic] = [
                 "tab=reverse&preset=ring8&process=ddpm&grid=logsnr&sampler=dpm_solver_2&steps=10",
             ),
         ),
-        claims=("one_ode_every_schedule",),
+        claims=("one_ode_every_schedule", "vdm_schedule_invariance", "vdm_estimator_variance"),
     ),
     Topic("ddgan", "Denoising diffusion GANs", ("ddgan",), "",
           "A GAN per denoising step is a trained model of another kind: not demoed."),

@@ -35,6 +35,7 @@ TAB_TITLES = {
     "pfode": "PF-ODE & likelihood",
     "inpaint": "Inpainting & SDEdit",
     "learned": "Learned vs exact",
+    "elbo": "ELBO & schedules",
     "data": "Your data",
 }
 
