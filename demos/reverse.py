@@ -208,10 +208,33 @@ def _param_control(p) -> ParamControl:
                         choices=tuple(p.choices or ()), param=p)  # fmt: skip
 
 
-def _grid_info(spec) -> str:
+GRID_HELP = "where the steps sit in time; every grid ends at clean data"
+STATE_CONTROLS = ("process", "grid", "steps")  # what a sampler may ignore: disabled, with the reason, when it does
+
+
+def unused_controls(spec) -> dict[str, str]:
+    """The controls a sampler ignores, with why: a diffusers row runs its own 1000-step linear-β schedule and its
+    own timesteps (it takes the step count only); plain Langevin (grid_role "floor") runs its `n_steps` at the
+    grid's smallest noise level, which every grid of a process shares. The tab disables them and says why."""
     if spec.diffusers:
-        return "not used: diffusers rows run their own timesteps (see 'timestep spacing')"
-    return "where the steps sit in time; every grid ends at clean data"
+        return {
+            "process": "not used: diffusers rows run their own 1000-step linear-β training schedule",
+            "grid": "not used: diffusers rows run their own timesteps (see 'timestep spacing')",
+        }
+    if spec.grid_role == "floor":
+        return {
+            "grid": "not used: plain Langevin runs at the data score (the smallest noise level)",
+            "steps": "not used: plain Langevin runs its own number of steps (Sampler parameters)",
+        }
+    return {}
+
+
+def control_states(spec) -> dict[str, dict]:
+    """{control: gr.update arguments} for STATE_CONTROLS under this sampler: enabled with their usual help, or
+    disabled with the reason."""
+    unused = unused_controls(spec)
+    usual = {c.name: c.help for c in CONTROLS if c.name in STATE_CONTROLS}
+    return {n: dict(interactive=n not in unused, info=unused.get(n, usual[n])) for n in STATE_CONTROLS}
 
 
 CONTROLS = [
@@ -229,7 +252,7 @@ CONTROLS = [
         "choice",
         "leading",
         label="Time grid",
-        help=_grid_info(SAMPLERS["ddim"]),
+        help=GRID_HELP,
         choices=tuple(GRIDS),
         noun="time grid",
     ),  # fmt: skip
@@ -891,8 +914,8 @@ def build() -> kit.UI:
             return out
         takes = {q.name for q in spec.params}
         at = names.index
-        out[at("process")], out[at("steps")] = spec.default_process, spec.default_steps
-        out[at("grid")] = gr.Dropdown(value=spec.default_grid, interactive=not spec.diffusers, info=_grid_info(spec))
+        for name, state in control_states(spec).items():
+            out[at(name)] = gr.update(value=values[name], **state)
         for q in PARAMS:
             out[at(q.name)] = gr.update(visible=q.name in takes)
         out[-1] = sampler_note(key)
@@ -910,7 +933,7 @@ def build() -> kit.UI:
             p["status"]: "",
             p["good"]: values,
             p["sampler_note"]: sampler_note(values["sampler"]),
-            ui.controls["grid"]: gr.Dropdown(interactive=not spec.diffusers, info=_grid_info(spec)),
+            **{ui.controls[name]: gr.update(**state) for name, state in control_states(spec).items()},
             **{box: gr.update(visible=q.name in takes) for q, box in zip(PARAMS, param_boxes)},
         }
 
@@ -929,7 +952,8 @@ def build() -> kit.UI:
     slider.input(user_facing(step_view), [*controls, slider, p["good"]], outputs, trigger_mode="always_last", **private)
     slider.input(None, None, p["link"], js=CLEAR_JS, **private)
     slider.change(None, slider, step_box, js="(v) => v", **private)  # links, Play and the API read the box
-    sync_outputs = [slider, p["status"], p["good"], p["sampler_note"], ui.controls["grid"], *param_boxes]
+    state_boxes = [ui.controls[name] for name in STATE_CONTROLS]
+    sync_outputs = [slider, p["status"], p["good"], p["sampler_note"], *state_boxes, *param_boxes]
     ui.outputs["sync"].change(user_facing(on_sync), ui.outputs["sync"], sync_outputs, **private)
 
     main_id = f"{TAB_ID}-main"
