@@ -23,7 +23,7 @@ def test_views_at_defaults_draw_every_output():
 
 def test_numbers_are_the_core_computations():
     data = T.elbo_data("ring8", "ddpm", 0)
-    table = E.error_table(load_data("ring8"), *E.ddpm_endpoints(), seed=0)
+    table = E.error_table(load_data("ring8"), *E.ddpm_endpoints(), n=T._draws("ring8", T.TABLE_WORK, 192, 48), seed=0)
     assert data["linf"] == pytest.approx(E.diffusion_loss(table)[0], rel=1e-12)
     s = E.Schedule("log_snr", *E.ddpm_endpoints())
     assert data["schedules"]["log_snr"]["L_T"]["10"] == pytest.approx(E.discrete_loss(table, s, 10), rel=1e-12)

@@ -1,0 +1,73 @@
+"""Benchmark cases of the ELBO & schedules tab (collected by `python -m benchmarks.app`).
+
+Budgets (issue 30): a setting already shown ≤ 100 ms (cached); a new setting's quadratures ≤ 2 s each (the
+schedules' table: 192 draws × 64 Gauss–Hermite nodes × ~100 log-SNRs; the per-point bound: 32 points × 256 nodes
+× ~100 log-SNRs, and the PF-ODE on 16 of them).
+"""
+
+from __future__ import annotations
+
+INTERACTIVE = 0.100
+QUADRATURE_BUDGET = 2.0
+
+
+def cases(worst: bool) -> list:
+    from benchmarks.app import Case
+    from demos import elbo as tab
+    from demos import kit
+
+    d = tab.SPEC.defaults()
+
+    def schedules(**kw):
+        return lambda: (*tab.elbo_view(**{**d, **kw}), None, None)
+
+    def tightness(**kw):
+        return lambda: (None, None, *tab.tightness_view(**{**d, **kw}))
+
+    def clear_schedules():
+        tab._schedules_outputs.cache_clear()
+        tab.schedule_numbers.cache_clear()
+
+    def clear_tightness():
+        tab._tightness_outputs.cache_clear()
+        tab.tightness.cache_clear()
+
+    out = [
+        Case("elbo · back to a setting already shown (schedules)", tab.TAB_ID, schedules(), budget=INTERACTIVE),
+        Case("elbo · back to a setting already shown (tightness)", tab.TAB_ID, tightness(), budget=INTERACTIVE),
+        Case(
+            "elbo · new data / ends / seed: the schedules' quadrature",
+            tab.TAB_ID,
+            schedules(),
+            reset=clear_schedules,
+            budget=QUADRATURE_BUDGET,
+        ),
+        Case(
+            "elbo · new data / ends / seed: the bound per point + PF-ODE",
+            tab.TAB_ID,
+            tightness(),
+            reset=clear_tightness,
+            budget=QUADRATURE_BUDGET,
+        ),
+        Case(
+            "elbo · page load / scene (both views, by the kit)",
+            tab.TAB_ID,
+            lambda: tuple(kit.draw(tab.SPEC, tab.SPEC.validate(d)).values()),
+            budget=INTERACTIVE,
+        ),
+    ]
+    if worst:
+        out.append(
+            Case(
+                "cap: elbo · wide ends on grid25 (the longest quadrature)",
+                tab.TAB_ID,
+                lambda: (
+                    *tab.elbo_view(preset="grid25", ends="wide", seed=0),
+                    *tab.tightness_view(preset="grid25", ends="wide", seed=0),
+                ),
+                reset=lambda: (clear_schedules(), clear_tightness()),
+                budget=2 * QUADRATURE_BUDGET,
+                repeats=1,
+            )
+        )
+    return out
