@@ -27,6 +27,24 @@ SAMPLE_COLOR = "rgba(15, 23, 42, 0.55)"
 pio.templates.default = "plotly_white"
 
 
+MAX_SHARES_SHOWN = 4  # beyond this many modes a list of shares is unreadable: mode TV instead
+
+
+def shares_text(shares, weights=None) -> str:
+    """Mass per mode, always in the mixture's component order (mode 1, 2, … as the data lists them), so that a
+    title, a metrics line and another tab never read in different orders: "0.49 / 0.51". With `weights`, the
+    truth follows in the same order: "0.49 / 0.51 (true 0.20 / 0.80)". Beyond MAX_SHARES_SHOWN modes, one number
+    instead of component indices no one can place: "mode TV 0.031 over 25 modes"."""
+    shares = np.asarray(shares, float)
+    if len(shares) > MAX_SHARES_SHOWN:
+        if weights is None:
+            return f"{len(shares)} modes"
+        tv = 0.5 * float(np.abs(shares - np.asarray(weights, float)).sum())
+        return f"mode TV {tv:.3f} over {len(shares)} modes"
+    got = " / ".join(f"{v:.2f}" for v in shares)
+    return got if weights is None else f"{got} (true {' / '.join(f'{v:.2f}' for v in weights)})"
+
+
 def wrap_title(title: str, width: int = 44) -> str:
     """Break a long title at its " · " or ": " separators so it stays readable on a phone."""
     parts = title.replace(": ", ": \0").replace(" · ", " · \0").split("\0")

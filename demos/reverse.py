@@ -541,11 +541,9 @@ def commitment_figure(out: dict, preset: str, inspect: int) -> go.Figure:
     mixture = load_data(preset)
     i = min(inspect, res.path.shape[1] - 1)
     if _langevin(out):
-        final = out["shares"]
-        top = np.argsort(mixture.weights)[::-1][:2]
-        got = " / ".join(f"{final[c]:.2f}" for c in top)
-        truth = " / ".join(f"{mixture.weights[c]:.2f}" for c in top)
-        return _mode_panel(out, preset, f"Mass per mode: ends at {got} (true {truth})")
+        return _mode_panel(
+            out, preset, f"Mass per mode: ends at {plotting.shares_text(out['shares'], mixture.weights)}"
+        )
     fig = go.Figure()
     if len(res.path) != len(g.t) or get_sampler(out["sampler"]).diffusers:
         fig.add_annotation(
@@ -616,17 +614,6 @@ def _band_verdict(value: float, floor, low: str, high: str) -> str:
     return "as exact sampling" if abs(z) <= 2 else "borderline"
 
 
-def _shares_text(out: dict, preset: str) -> str:
-    mixture = load_data(preset)
-    if mixture.n_components > 4:
-        gap = np.abs(out["shares"] - mixture.weights)
-        k = int(gap.argmax())
-        return f"largest gap: mode {k} holds {out['shares'][k]:.3f} (true {mixture.weights[k]:.3f})"
-    got = " / ".join(f"{v:.2f}" for v in out["shares"])
-    truth = " / ".join(f"{v:.2f}" for v in mixture.weights)
-    return f"{got} (true {truth})"
-
-
 def metrics_text(out: dict, preset: str | None = None) -> str:
     """The run's numbers, each beside what exact sampling of the same size gives, with a verdict."""
     res = out["result"]
@@ -643,8 +630,8 @@ def metrics_text(out: dict, preset: str | None = None) -> str:
         f"- **mode TV {out['tv']:.3f}**, exact sampling {f.mean:.3f} ± {f.sd:.3f}: {tv_verdict}",
         f"- **mean NLL {out['nll']:.3f}**, exact sampling {n.mean:.3f} ± {n.sd:.3f}: {nll_verdict}",
     ]
-    if preset is not None:
-        rows.append(f"- **mode shares** {_shares_text(out, preset)}")
+    if preset is not None and len(out["shares"]) <= plotting.MAX_SHARES_SHOWN:  # more modes: mode TV says it
+        rows.append(f"- **mode shares** {plotting.shares_text(out['shares'], load_data(preset).weights)}")
     rows.append(f"- **cost {res.nfe} NFE**, {res.seconds * 1000:.0f} ms")
     return "\n".join(rows)
 

@@ -588,20 +588,16 @@ def levels_figure(out: dict, preset: str) -> PlotJSON:
 
 
 # ---------------------------------------------------------------------------- text and numbers
-def _shares_text(shares: np.ndarray) -> str:
-    return "/".join(f"{s:.2f}" for s in shares)
-
-
 def share_text(out: dict, preset: str, frame: int) -> str:
     comp = out["comparison"]
     w = load_data(preset).weights
     L = len(out["sigmas"])
     where = "Start" if frame == 0 else f"After level {frame}/{L}"
     p, a = comp.plain_shares[frame], comp.annealed_shares[frame]
-    if len(w) <= 6:
+    if len(w) <= plotting.MAX_SHARES_SHOWN:
         return (
-            f"**{where}** · mass per mode: plain **{_shares_text(p)}** · annealed **{_shares_text(a)}** · "
-            f"true {_shares_text(w)}"
+            f"**{where}** · mass per mode: plain **{plotting.shares_text(p)}** · annealed "
+            f"**{plotting.shares_text(a)}** · true {plotting.shares_text(w)}"
         )
     return (
         f"**{where}** · {len(w)} modes: mode TV plain **{ncsn.tv(p, w):.3f}** · annealed **{ncsn.tv(a, w):.3f}** "

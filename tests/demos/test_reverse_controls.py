@@ -75,3 +75,19 @@ def test_every_sampler_states_its_controls():
             if name in unused:
                 assert state["info"].startswith("not used:"), (key, name)
         assert spec.diffusers == ("process" in unused), key
+
+
+def test_mode_shares_read_in_one_order():
+    """Issue 26.16: the title and the metrics line of one view give the shares in the data's component order,
+    with the truth in the same order (ncsn_fig3: the light mode first, 0.20 / 0.80)."""
+    from demos import plotting
+
+    assert plotting.shares_text([0.49, 0.51], [0.2, 0.8]) == "0.49 / 0.51 (true 0.20 / 0.80)"
+    assert plotting.shares_text(np.full(8, 1 / 8), np.full(8, 1 / 8)) == "mode TV 0.000 over 8 modes"
+    scene = reverse.SPEC.scene("Langevin gets the weights wrong")
+    values = {**reverse.SPEC.defaults(), **scene, "particles": 200, "n_steps": 100, "step": None}
+    _, commit, text, _ = reverse.reverse_view(*[values[c.name] for c in reverse.CONTROLS])
+    title = commit.layout.title.text
+    shares = title.split("ends at ", 1)[1].split(" (true", 1)[0]
+    assert "(true 0.20 / 0.80)" in title
+    assert f"**mode shares** {shares} (true 0.20 / 0.80)" in text
