@@ -289,7 +289,7 @@ def guidance_view(
     now = tradeoff(preset, label, samples)
     text = (
         f"At w = {w:g}: **{now['in_class']:.1%}** of samples in class {label}, mean log p(c|x) = "
-        f"{now['log_post'] + 0.0:.3f}; mode TV within the class {now['mode_tv']:.3f}, spread {now['spread']:.3f}."
+        f"{now['log_post'] + 0.0:.3g}; mode TV within the class {now['mode_tv']:.3f}, spread {now['spread']:.3f}."
     )
     shown = None
     if overlay != "none":

@@ -37,6 +37,11 @@ def choice(value, options, label: str):
     return value
 
 
+def _shown(x: float) -> str:
+    """A bound or value as a person reads it: whole numbers in full ("2,147,483,647", not "2.14748e+09")."""
+    return f"{int(x):,}" if x == round(x) and abs(x) < 1e15 else f"{x:g}"
+
+
 def number(value, lo: float, hi: float, label: str, integer: bool = False):
     """A finite number in [lo, hi] (whole if `integer`)."""
     if isinstance(value, bool):
@@ -48,7 +53,7 @@ def number(value, lo: float, hi: float, label: str, integer: bool = False):
     if not math.isfinite(x):
         raise ValueError(f"{label} must be a finite number.")
     if x < lo or x > hi:
-        raise ValueError(f"{label} must lie between {lo:g} and {hi:g}; got {x:g}.")
+        raise ValueError(f"{label} must lie between {_shown(lo)} and {_shown(hi)}; got {_shown(x)}.")
     if integer:
         if x != round(x):
             raise ValueError(f"{label} must be a whole number; got {x:g}.")

@@ -65,6 +65,11 @@ PROCESS_COLORS = {"flow": "#16a34a", "vp": "#2563eb", "edm": "#9333ea", "subvp":
 HEADERS_POINTS = ["x", "y"]
 
 
+def short_name(process: str) -> str:
+    """A process's name without its parenthesis, for titles and legends ("EDM", not the key "edm")."""
+    return make_process(process).name.split(" (")[0]
+
+
 class _Tolerance(kit.Control):
     """The solver tolerance: a choice of numbers (a link's "1e-08" is read as a number, and a value within
     rounding of a choice is that choice)."""
@@ -186,7 +191,7 @@ $\frac{d}{dt}\log p_t(x(t)) = -\nabla\!\cdot v$, so $\log p_0(x) = \log p_T(x(T)
 with $\nabla\!\cdot v = 2f - \tfrac12 g^2\,\mathrm{tr}\,\nabla^2\log p_t$ (Song et al. 2021b, eq. 39). Score SDE
 estimates the trace with Hutchinson's estimator; in 2D with an exact mixture it is exact, so the **gap** to the
 closed-form $\log p_0$ has two parts only: the solver's (RK45, shrinking with `rtol`) and the prior's, if one starts
-from $\mathcal N(0,\sigma_T^2 I)$ instead of the exact $p_T$. A model's NLL can never beat the **entropy**
+from $\mathcal N(0,\sigma_T^2 I)$ instead of the exact $p_T$. A model's expected NLL can never beat the **entropy**
 $H(p_0) = -\mathbb E_{p_0}\log p_0$: $\mathbb E_{p}[-\log q] = H(p) + \mathrm{KL}(p\,\|\,q)$. Paths are drawn in the
 frame $x/\sqrt{\alpha^2+\sigma^2}$ (VP's own $x$), so VE and EDM fit on the page.
 
@@ -494,9 +499,10 @@ def likelihood_text(preset: str, process: str, out: dict, nums: dict, prior: str
         f"with the prior {other_name}: {other.mean():.1e} (max {other.max():.1e}).",
         f"Prior mismatch |log N(x_T; 0, σ_T² I) − log p_T(x_T)|: mean {mismatch.mean():.1e} nats "
         f"(σ_T = {float(res.sigma[-1]):.3g}, α_T = {float(res.alpha[-1]):.2g}).",
-        f"**Entropy of the data H(p₀) = {out['entropy']:.3f} ± {2 * out['entropy_se']:.3f} nats**: the mean NLL of "
-        "exact samples, which no model can beat. Your points' mean NLL: "
-        f"{-out['exact'].mean():.3f} (exact), {-nums['ode'].mean():.3f} (ODE).",
+        f"**Entropy of the data H(p₀) = {out['entropy']:.3f} ± {2 * out['entropy_se']:.3f} nats**: the expected NLL "
+        "of exact samples, which no model's expected NLL can beat (E_p[−log q] = H(p) + KL(p ‖ q)). Your "
+        f"{len(out['exact'])} points' mean NLL: {-out['exact'].mean():.3f} (exact), {-nums['ode'].mean():.3f} (ODE); "
+        "a few points are not an expectation over p₀, and points near the modes' centres score below H(p₀).",
         f"At t/T = {t_rel:.2f}: the ODE's running log p_t(x(t)) vs the exact one, mean |difference| "
         f"{np.abs(ode_t - exact_t).mean():.1e} nats.",
     ]
@@ -585,7 +591,8 @@ def schedules_figure(preset: str, process: str, process_b: str, run: dict) -> go
     agree = (
         f"agree to {dev:.0e} of |x̃|" if np.isfinite(dev) else f"samples differ by up to {same.final_difference[1]:.2g}"
     )
-    title = f"Same σ̃ nodes, scaled frame x/α · {run['keys'][0]} vs {run['keys'][1]}: {agree}"
+    a, b = (short_name(k) for k in run["keys"])
+    title = f"Same σ̃ nodes, scaled frame x/α · {a} vs {b}: {agree}"
     return plotting.set_box(plotting.base_layout(fig, title, height=540), box)
 
 
@@ -794,7 +801,7 @@ def flow_figure(preset: str, steps: int, placement: str, seed_value: int, paths:
                 mode="lines+markers",
                 line=dict(color=color, width=1, dash="dot"),
                 marker=dict(size=6, color=color, symbol="diamond"),
-                name=f"{key}: {steps} Euler steps",
+                name=f"{short_name(key)}: {steps} Euler steps",
                 hoverinfo="skip",
             ),
             row=1,

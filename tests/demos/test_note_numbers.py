@@ -25,8 +25,11 @@ from demos.tabs import tab_modules
 
 # a decimal number (not part of a word or of a longer number); an exponent belongs to it
 DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?:e[-+]?\d+)?(?![\w.]*\d)")
-# "Sec. 3.2.2", "eq. 4.1", "Table 1.2", "Fig. 3.1", "Thm. 1.1", "App. D.2", "Sections 3.1 and 4"
-REFERENCE = re.compile(r"(?:Sec\.|Secs\.|Sections?|eq\.|eqs\.|Eq\.|Table|Fig\.|Thm\.|App\.|Algorithm|and)\s*$")
+# "Sec. 3.2.2", "eq. 4.1", "Table 1.2", "Fig. 3.1", "Theorem 3.5", "App. D.2", "Sections 3.1 and 4"
+REFERENCE = re.compile(
+    r"(?:Sec\.|Secs\.|Sections?|eq\.|eqs\.|Eq\.|Table|Fig\.|Thm\.|Theorem|Lemma|Prop\.|Corollary|App\.|Algorithm|and)"
+    r"\s*$"
+)
 
 # module → {typed decimal: why it is not a measurement of ours}
 TYPED: dict[str, dict[str, str]] = {
@@ -60,6 +63,9 @@ TYPED: dict[str, dict[str, str]] = {
     },
     "elbo": {
         "0.14": "σ̃₀ = exp(-g_max / 2) at the scene's g_max = 4: a setting's consequence, not a measurement",
+    },
+    "latent": {
+        "0.18215": "Stable Diffusion's latent scale factor (its VAE's constant, cited; not a measurement of ours)",
     },
     "your_data": {
         "0.01": "the smallest std a data spec accepts (core/dataspec.py)",
