@@ -390,3 +390,105 @@ def cached_table(spec: str, g_min: float, g_max: float, n: int = 256, seed: int 
     from core.dataspec import load_data
 
     return error_table(load_data(spec), g_min, g_max, n, seed)
+
+
+# ---------------------------------------------------------------------------- DDPM's discrete bound, term by term
+VARIANCES = ("beta_tilde", "beta", "analytic", "optimal")
+VARIANCE_LABELS = {
+    "beta_tilde": "β̃ (DDPM's fixed small)",
+    "beta": "β (DDPM's fixed large)",
+    "analytic": "Analytic-DPM's σ*²",
+    "optimal": "optimal Σ(x_t) (2×2, per point)",
+}
+
+
+def ddpm_timesteps(T: int) -> np.ndarray:
+    """T of DDPM's 1000 timesteps, evenly spread from 0 to 999 (both ends kept: the same end points for every T;
+    the jumps' β = 1 − ᾱ_t/ᾱ_s follow, as in IDDPM's respacing)."""
+    if not 2 <= T <= 1000:
+        raise ValueError(f"the number of steps T must be from 2 to 1000, got {T}")
+    return np.unique(np.round(np.linspace(0, 999, T)).astype(int))
+
+
+@dataclass(frozen=True)
+class DiscreteBound:
+    """Ho et al. 2020's L = L_T + Σ_{t>1} L_{t−1} + L_0 (eq. 5) of each point, for one reverse variance."""
+
+    prior: np.ndarray  # (n,) L_T
+    steps: np.ndarray  # (T − 1, n) L_{t−1}, from the noisiest step down
+    decoder: np.ndarray  # (n,) L_0
+    nll: np.ndarray  # (n,) exact −log p(x₀)
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.prior + self.steps.sum(0) + self.decoder
+
+
+def _det_and_quad(delta: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(det Σ, δᵀ Σ⁻¹ δ) for rows δ (N, 2) and 2×2 covariances Σ (N, 2, 2)."""
+    det = cov[:, 0, 0] * cov[:, 1, 1] - cov[:, 0, 1] ** 2
+    d0, d1 = delta[:, 0], delta[:, 1]
+    return det, (cov[:, 1, 1] * d0**2 - 2 * cov[:, 0, 1] * d0 * d1 + cov[:, 0, 0] * d1**2) / det
+
+
+def gaussian_kl(delta: np.ndarray, beta_tilde: float, cov: np.ndarray) -> np.ndarray:
+    """KL(N(m, β̃ I) ‖ N(m − δ, Σ)) in 2D for rows δ (N, 2) and covariances Σ (N, 2, 2), closed form."""
+    det, quad = _det_and_quad(delta, cov)
+    inv_trace = (cov[:, 0, 0] + cov[:, 1, 1]) / det
+    return 0.5 * (beta_tilde * inv_trace + quad - D + np.log(det) - D * np.log(beta_tilde))
+
+
+def _variance(choice: str, mixture, z, a_t, s_t, c_0, beta, beta_tilde) -> np.ndarray:
+    """Σ of the reverse step at the points z (N, 2, 2) for one choice (Ho et al. 2020 Sec. 3.2: β or β̃;
+    Bao et al. 2022 Theorem 1: σ*² = β̃ + c₀² E tr Cov[x₀|x_t] / d; the per-point covariance of
+    core.samplers.optimal)."""
+    from core.samplers.optimal import expected_posterior_trace, posterior_x0_covariance
+
+    eye = np.broadcast_to(np.eye(2), (len(z), 2, 2))
+    if choice == "beta_tilde":
+        return beta_tilde * eye
+    if choice == "beta":
+        return beta * eye
+    if choice == "analytic":
+        return (beta_tilde + c_0**2 * expected_posterior_trace(mixture, a_t, s_t) / D) * eye
+    if choice == "optimal":
+        return beta_tilde * eye + c_0**2 * posterior_x0_covariance(mixture, z, a_t, s_t)
+    raise ValueError(f"unknown variance {choice!r}; choose one of {', '.join(VARIANCES)}")
+
+
+def discrete_bound(mixture: GaussianMixture, x0: np.ndarray, T: int, choice: str, n_gh: int = 8, check=None):
+    """DDPM's bound of the points x0 on T of its timesteps with the exact mean E[x_{t−1} | x_t] = c_x x_t +
+    c₀ x̂₀(x_t) and the reverse variance `choice`; each expectation over x_t ~ q(x_t | x₀) by Gauss–Hermite.
+
+    L_0 = E[−log N(x₀; x̂₀(x₁), Σ₁)] with Σ₁ = β₁ for β; for β̃ (zero at t = 1) the next step's β̃, as the released
+    DDPM and IDDPM code clip it; for Analytic-DPM and the optimal one E tr Cov[x₀|x₁]/d and Cov[x₀|x₁] (c₀ = 1)."""
+    from core.samplers.ancestral import posterior
+
+    x0 = np.asarray(x0, dtype=np.float64).reshape(-1, 2)
+    n = len(x0)
+    abar = DiscreteVP().alphas_cumprod(ddpm_timesteps(T).astype(float))
+    a, s = np.sqrt(abar), np.sqrt(1 - abar)
+    nodes, weights = gauss_hermite_2d(n_gh)
+    m = len(nodes)
+    g_T = float(np.log(abar[-1] / (1 - abar[-1])))
+    steps = np.empty((len(abar) - 1, n))
+    first_beta_tilde = None
+    for j, i in enumerate(range(len(abar) - 1, 0, -1)):  # step from level i to level i − 1
+        if check is not None:
+            check()
+        c_x, c_0, beta, beta_tilde = posterior(a[i], s[i], a[i - 1], s[i - 1])
+        first_beta_tilde = beta_tilde
+        z = (a[i] * x0[:, None, :] + s[i] * nodes).reshape(-1, 2)
+        delta = c_0 * (np.repeat(x0, m, axis=0) - mixture.posterior_mean_x0(z, a[i], s[i]))
+        cov = _variance(choice, mixture, z, a[i], s[i], c_0, beta, beta_tilde)
+        steps[j] = gaussian_kl(delta, beta_tilde, cov).reshape(n, m) @ weights
+    z = (a[0] * x0[:, None, :] + s[0] * nodes).reshape(-1, 2)
+    delta = np.repeat(x0, m, axis=0) - mixture.posterior_mean_x0(z, a[0], s[0])
+    if choice in ("beta", "beta_tilde"):
+        v = s[0] ** 2 if choice == "beta" else first_beta_tilde
+        cov = np.broadcast_to(v * np.eye(2), (len(z), 2, 2))
+    else:
+        cov = _variance(choice, mixture, z, a[0], s[0], 1.0, s[0] ** 2, 0.0)
+    det, quad = _det_and_quad(delta, cov)
+    decoder = (0.5 * quad + 0.5 * np.log(det) + LOG_2PI).reshape(n, m) @ weights
+    return DiscreteBound(prior_kl(x0, g_T), steps, decoder, -mixture.log_prob(x0))

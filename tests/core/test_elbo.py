@@ -9,6 +9,7 @@ import pytest
 
 from core import elbo as E
 from core.dataspec import load_data
+from core.processes import DiscreteVP
 
 G_MIN, G_MAX = E.ddpm_endpoints()
 
@@ -35,8 +36,6 @@ def test_schedule_ends_and_slope(name):
 
 
 def test_ddpm_endpoints_are_the_chains():
-    from core.processes import DiscreteVP
-
     abar = DiscreteVP().alphas_cumprod(np.array([0.0, 999.0]))
     np.testing.assert_allclose([G_MAX, G_MIN], np.log(abar / (1 - abar)), rtol=1e-12)
 
@@ -149,3 +148,53 @@ def test_bad_schedule_refused():
         E.Schedule("sigmoid", G_MIN, G_MAX)
     with pytest.raises(ValueError, match="g_min < g_max"):
         E.Schedule("cosine", 3.0, 1.0)
+
+
+# ---------------------------------------------------------------------------- DDPM's discrete bound
+def test_gaussian_kl_against_the_general_formula():
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((20, 2, 2))
+    cov = a @ a.transpose(0, 2, 1) + 0.1 * np.eye(2)
+    delta, beta_tilde = rng.standard_normal((20, 2)), 0.3
+    inv = np.linalg.inv(cov)
+    expected = 0.5 * (
+        beta_tilde * np.trace(inv, axis1=1, axis2=2)
+        + np.einsum("ni,nij,nj->n", delta, inv, delta)
+        - 2
+        + np.log(np.linalg.det(cov))
+        - 2 * np.log(beta_tilde)
+    )
+    np.testing.assert_allclose(E.gaussian_kl(delta, beta_tilde, cov), expected, rtol=1e-10)
+
+
+def test_discrete_step_term_against_monte_carlo(ring8):
+    """One L_{t−1} by Gauss–Hermite against sampling x_t ~ q(x_t | x₀) and the closed-form Gaussian KL."""
+    from core.samplers.ancestral import posterior
+
+    x0 = np.array([[2.1, 0.2]])
+    bound = E.discrete_bound(ring8, x0, 5, "beta", n_gh=12)
+    abar = DiscreteVP().alphas_cumprod(E.ddpm_timesteps(5).astype(float))
+    a, s = np.sqrt(abar), np.sqrt(1 - abar)
+    i = 2  # the step from level 2 to level 1: steps[len - 2]
+    c_x, c_0, beta, beta_tilde = posterior(a[i], s[i], a[i - 1], s[i - 1])
+    z = a[i] * x0 + s[i] * np.random.default_rng(12).standard_normal((40_000, 2))
+    delta = c_0 * (x0 - ring8.posterior_mean_x0(z, a[i], s[i]))
+    kl = E.gaussian_kl(delta, beta_tilde, np.broadcast_to(beta * np.eye(2), (len(z), 2, 2)))
+    assert bound.steps[len(abar) - 1 - i, 0] == pytest.approx(kl.mean(), abs=4 * kl.std() / np.sqrt(len(kl)))
+
+
+def test_variance_choices_order_and_close_the_gap(ring8):
+    """Averaged over x₀ ~ p: every bound is ≥ −log p (cross-entropy ≥ entropy); the per-point optimal covariance
+    ≤ Analytic-DPM's optimal shared one ≤ β, β̃ (Bao et al. 2022, Theorem 1); the optimal bound's gap shrinks as
+    T grows."""
+    x0 = ring8.sample(48, np.random.default_rng(13))
+    gaps = {
+        (T, c): float(np.mean(b.total - b.nll))
+        for T in (10, 50)
+        for c in E.VARIANCES
+        for b in [E.discrete_bound(ring8, x0, T, c, n_gh=6)]
+    }
+    for T in (10, 50):
+        assert min(gaps[T, c] for c in E.VARIANCES) > 0
+        assert gaps[T, "optimal"] < gaps[T, "analytic"] < min(gaps[T, "beta"], gaps[T, "beta_tilde"])
+    assert gaps[50, "optimal"] < gaps[10, "optimal"]
