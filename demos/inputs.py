@@ -38,8 +38,11 @@ def choice(value, options, label: str):
 
 
 def _shown(x: float) -> str:
-    """A bound or value as a person reads it: whole numbers in full ("2,147,483,647", not "2.14748e+09")."""
-    return f"{int(x):,}" if x == round(x) and abs(x) < 1e15 else f"{x:g}"
+    """A bound or value as a person reads it: whole numbers in full ("2,147,483,647", not "2.14748e+09"; grouped
+    from a million on, "4000" as before)."""
+    if x != round(x) or abs(x) >= 1e15:
+        return f"{x:g}"
+    return f"{int(x):,}" if abs(x) >= 1e6 else f"{int(x)}"
 
 
 def number(value, lo: float, hi: float, label: str, integer: bool = False):
