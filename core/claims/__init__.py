@@ -98,6 +98,42 @@ def note(key: str) -> str:
     return f"**{claim.paper}:** {claim.claim} **Measured here: {result['verdict']}.** {result['summary']}"
 
 
+def over_seeds(measure_one: Callable[[int], dict[str, float]], seeds: tuple[int, ...]) -> dict[str, float]:
+    """measure_one(seed) for each seed: every value as `{key}_seed{s}`, and its mean over the seeds as `key` (the
+    number the claim's verdict and summary read)."""
+    runs = {s: measure_one(s) for s in seeds}
+    out = {}
+    for key in runs[seeds[0]]:
+        vals = [float(runs[s][key]) for s in seeds]
+        out[key] = float(sum(vals) / len(vals))
+        out.update({f"{key}_seed{s}": v for s, v in zip(seeds, vals)})
+    return out
+
+
+def one_seed(values: dict[str, float], seed: int) -> dict[str, float]:
+    """The values of one seed of an `over_seeds` measurement, under their plain keys."""
+    tail = f"_seed{seed}"
+    return {k[: -len(tail)]: v for k, v in values.items() if k.endswith(tail)}
+
+
+def seed_spread(values: dict[str, float], key: str, seeds: tuple[int, ...], fmt: str) -> str:
+    """ "mean (min-max over the seeds)" of one value of an `over_seeds` measurement."""
+    vals = [values[f"{key}_seed{s}"] for s in seeds]
+    return f"{format(values[key], fmt)} ({format(min(vals), fmt)} to {format(max(vals), fmt)})"
+
+
+def seed_verdicts(verdict: Callable[[dict[str, float]], str], values: dict[str, float], seeds: tuple[int, ...]) -> str:
+    """The claim's verdict on each seed alone, as a line for its summary ("verdict seed by seed, seeds 0-7: holds
+    on all 8"): the verdict on the means is only shown if no seed alone contradicts it (tests/core/
+    test_claim_seeds.py)."""
+    each = [verdict(one_seed(values, s)) for s in seeds]
+    counts = {v: each.count(v) for v in dict.fromkeys(each)}
+    listed = ", ".join(f"{v} on {n}" for v, n in counts.items())
+    if len(counts) == 1:
+        listed = f"{each[0]} on all {len(seeds)}"
+    return f"Verdict seed by seed (seeds {', '.join(map(str, seeds))}): {listed}."
+
+
 QUOTED: set[str] = set()
 """Every number `quote` has written, as written (what a test of the notes accepts as read, not typed)."""
 

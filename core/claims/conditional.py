@@ -7,14 +7,20 @@ import math
 
 import numpy as np
 
-from core.claims import DEPENDS, FAILS, HOLDS, Claim
+from core.claims import DEPENDS, FAILS, HOLDS, Claim, over_seeds, seed_spread, seed_verdicts
 
 # ---------------------------------------------------------------------------- RePaint
 X1, STEPS, N, SEED = 2.0, 50, 4000, 0
 RESAMPLINGS = (1, 2, 5, 10)
+SEEDS = tuple(range(5))  # RePaint's and SDEdit's claims: the verdict must be the same on each seed alone
 
 
 def _repaint() -> dict[str, float]:
+    """_repaint_one over SEEDS: each value per seed and its mean (core.claims.over_seeds)."""
+    return over_seeds(_repaint_one, SEEDS)
+
+
+def _repaint_one(seed: int) -> dict[str, float]:
     from core import conditional as C
     from core.datasets import load_preset
 
@@ -24,9 +30,9 @@ def _repaint() -> dict[str, float]:
     grid = C.ddpm_grid(STEPS)
     out = {"exact": C.mass_above(mix)}
     for u in RESAMPLINGS:
-        e = C.inpaint_errors(C.repaint(mixture, X1, grid, N, SEED, u, 1).x2, mix, floor)
+        e = C.inpaint_errors(C.repaint(mixture, X1, grid, N, seed, u, 1).x2, mix, floor)
         out[f"p_U{u}"], out[f"w1_units_U{u}"] = e["p_pos"], e["w1_units"]
-    ref = C.inpaint_errors(C.reference_ddpm(mixture, X1, grid, N, SEED).x2, mix, floor)
+    ref = C.inpaint_errors(C.reference_ddpm(mixture, X1, grid, N, seed).x2, mix, floor)
     out["p_reference"], out["w1_units_reference"] = ref["p_pos"], ref["w1_units"]
     return out
 
@@ -42,12 +48,14 @@ def _repaint_verdict(v: dict[str, float]) -> str:
 
 
 def _repaint_summary(v: dict[str, float]) -> str:
-    ps = " / ".join(f"{v[f'p_U{u}']:.3f}" for u in RESAMPLINGS[1:])
+    ps = " / ".join(seed_spread(v, f"p_U{u}", SEEDS, ".3f") for u in RESAMPLINGS[1:])
     ws = " / ".join(f"{v[f'w1_units_U{u}']:+.0f}" for u in RESAMPLINGS)
     return (
-        f"P(x₂ > 0 | x₁ = 2): exact {v['exact']:.3f}; naive replacement {v['p_U1']:.3f}; RePaint U = 2 / 5 / 10: "
-        f"{ps} (MC error ±0.007). W₁ to the exact conditional in noise-floor units, U = 1 / 2 / 5 / 10: {ws}; "
-        f"the same DDPM on the exact 1D conditional: {v['w1_units_reference']:+.1f} (P = {v['p_reference']:.3f})."
+        f"P(x₂ > 0 | x₁ = 2), mean over seeds {SEEDS[0]}-{SEEDS[-1]} (their range): exact {v['exact']:.3f}; naive "
+        f"replacement {seed_spread(v, 'p_U1', SEEDS, '.3f')}; RePaint U = 2 / 5 / 10: {ps} (MC error of one seed "
+        f"±0.007). W₁ to the exact conditional in noise-floor units, U = 1 / 2 / 5 / 10: {ws}; the same DDPM on "
+        f"the exact 1D conditional: {v['w1_units_reference']:+.1f} (P = {v['p_reference']:.3f}). "
+        + seed_verdicts(_repaint_verdict, v, SEEDS)
     )
 
 
@@ -56,17 +64,22 @@ SD_PRESET, SD_N, SD_STEPS = "four_corners", 1000, 50
 SD_STROKES = ("square", "line", "shifted", "scaled")
 
 
-def _sdedit_curves(stroke: str) -> dict:
+def _sdedit_curves(stroke: str, seed: int) -> dict:
     from core import conditional as C
     from core.datasets import load_preset
 
     mixture = load_preset(SD_PRESET)
-    guide = C.guide_points(mixture, stroke, SD_N, SEED)
-    return C.sdedit_curves(mixture, guide, SD_STEPS, SEED, C.realism_threshold(mixture, SD_PRESET))
+    guide = C.guide_points(mixture, stroke, SD_N, seed)
+    return C.sdedit_curves(mixture, guide, SD_STEPS, seed, C.realism_threshold(mixture, SD_PRESET))
 
 
 def _tradeoff() -> dict[str, float]:
-    c = _sdedit_curves("square")
+    """_tradeoff_one over SEEDS: each value per seed and its mean (core.claims.over_seeds)."""
+    return over_seeds(_tradeoff_one, SEEDS)
+
+
+def _tradeoff_one(seed: int) -> dict[str, float]:
+    c = _sdedit_curves("square", seed)
     out = {}
     for t0, r, d in zip(c["t0"], c["realism"], c["distance"]):
         out[f"realism_t{t0:g}"], out[f"distance_t{t0:g}"] = float(r), float(d)
@@ -93,18 +106,24 @@ def _tradeoff_verdict(v: dict[str, float]) -> str:
 
 def _tradeoff_summary(v: dict[str, float]) -> str:
     ts = (0.05, 0.2, 0.4, 0.6, 1.0)
-    real = " / ".join(f"{v[f'realism_t{t:g}']:.2f}" for t in ts)
-    dist = " / ".join(f"{v[f'distance_t{t:g}']:.2f}" for t in ts)
+    real = " / ".join(seed_spread(v, f"realism_t{t:g}", SEEDS, ".2f") for t in ts)
+    dist = " / ".join(seed_spread(v, f"distance_t{t:g}", SEEDS, ".2f") for t in ts)
     return (
-        f"Square stroke on four_corners, t₀ = {' / '.join(f'{t:g}' for t in ts)}: realism (share of outputs on the "
-        f"data; exact sampling 0.95) {real}; mean distance to the own guide point {dist}."
+        f"Square stroke on four_corners, t₀ = {' / '.join(f'{t:g}' for t in ts)}, mean over seeds {SEEDS[0]}-"
+        f"{SEEDS[-1]} (their range): realism (share of outputs on the data; exact sampling 0.95) {real}; mean "
+        f"distance to the own guide point {dist}. " + seed_verdicts(_tradeoff_verdict, v, SEEDS)
     )
 
 
 def _range() -> dict[str, float]:
+    """_range_one over SEEDS: each value per seed and its mean (core.claims.over_seeds)."""
+    return over_seeds(_range_one, SEEDS)
+
+
+def _range_one(seed: int) -> dict[str, float]:
     out = {}
     for stroke in SD_STROKES:
-        c = _sdedit_curves(stroke)
+        c = _sdedit_curves(stroke, seed)
         at = dict(zip(np.round(c["t0"], 3), range(len(c["t0"]))))
         out[f"{stroke}_realism_t0.3"] = float(c["realism"][at[0.3]])
         out[f"{stroke}_memory_t0.6"] = float(1 - c["distance"][at[0.6]] / c["distance"][-1])
@@ -127,7 +146,8 @@ def _range_verdict(v: dict[str, float]) -> str:
 
 def _range_summary(v: dict[str, float]) -> str:
     rows = ", ".join(
-        f"{s} {v[f'{s}_realism_t0.3']:.2f} / {v[f'{s}_memory_t0.3']:.0%} / {v[f'{s}_memory_t0.6']:.0%}"
+        f"{s} {seed_spread(v, f'{s}_realism_t0.3', SEEDS, '.2f')} / {v[f'{s}_memory_t0.3']:.0%} / "
+        f"{seed_spread(v, f'{s}_memory_t0.6', SEEDS, '.0%')}"
         for s in SD_STROKES
     )
     realistic = sum(v[f"{s}_realism_t0.3"] >= 0.9 for s in SD_STROKES)
@@ -137,7 +157,8 @@ def _range_summary(v: dict[str, float]) -> str:
         f"{rows}. On DDPM's linear-β chain t₀ = 0.3 is realistic for {realistic} of {len(SD_STROKES)} strokes, "
         f"and by t₀ = 0.6 (α = 0.16) {forgot} of {len(SD_STROKES)} have forgotten their guide: the useful "
         "range starts lower and ends earlier than the paper's on this chain (the paper gives SDEdit for VE and VP "
-        "SDEs alike; where a t₀ falls in noise depends on the schedule)."
+        "SDEs alike; where a t₀ falls in noise depends on the schedule). Means over seeds "
+        f"{SEEDS[0]}-{SEEDS[-1]}, their range in brackets. " + seed_verdicts(_range_verdict, v, SEEDS)
     )
 
 
@@ -175,8 +196,8 @@ CLAIMS = [
         claim="Resampling (diffusing the merged sample back and denoising again) harmonises the generated "
         "part with the known part; more resamplings give more coherent inpaintings.",
         method=f"four_corners, x₁ = {X1:g} known; DDPM ancestral on the exact model, {STEPS} leading steps, "
-        f"{N:,} samples, seed {SEED}, jump length 1; U = 1 is naive replacement; W₁ noise floor over 20 "
-        "exact sets.",
+        f"{N:,} samples, seeds {SEEDS[0]}-{SEEDS[-1]} (verdict on the means, and on each seed alone), jump length "
+        "1; U = 1 is naive replacement; W₁ noise floor over 20 exact sets.",
         measure=_repaint,
         verdict=_repaint_verdict,
         summary=_repaint_summary,
@@ -189,8 +210,9 @@ CLAIMS = [
         paper="Meng et al. 2022 (SDEdit), Sec. 3.2, Fig. 3",
         claim="As t₀ grows, SDEdit's outputs become more realistic and less faithful to the guide.",
         method=f"{SD_PRESET}, square stroke, {SD_N:,} guide points, diffused to t₀ on DDPM's linear-β chain, "
-        f"{SD_STEPS} DDPM steps on [0, t₀] with the exact model, seed {SEED}; realism = share of outputs with "
-        "log p₀ above the 5 % quantile of exact samples.",
+        f"{SD_STEPS} DDPM steps on [0, t₀] with the exact model, seeds {SEEDS[0]}-{SEEDS[-1]} (verdict on the "
+        "means, and on each seed alone); realism = share of outputs with log p₀ above the 5 % quantile of exact "
+        "samples.",
         measure=_tradeoff,
         verdict=_tradeoff_verdict,
         summary=_tradeoff_summary,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.claims import DEPENDS, FAILS, HOLDS, Claim
+from core.claims import DEPENDS, FAILS, HOLDS, Claim, over_seeds, seed_spread, seed_verdicts
 
 W_VALUES = (0.0, 0.5, 1.0, 3.0, 7.0)
 N, STEPS, SEED = 3000, 100, 0
@@ -23,8 +23,16 @@ def _rows(preset: str, label: int, seed: int = SEED) -> list[dict]:
     return [tradeoff(mixture, label, cfg_samples(mixture, label, w, N, STEPS, seed)) for w in W_VALUES]
 
 
+COLLAPSE_SEEDS = tuple(range(8))  # the verdict must be the same on each seed alone (core.claims.seed_verdicts)
+
+
 def _collapse() -> dict[str, float]:
-    rows = _rows("guidance_collapse", 0)
+    """_collapse_one over COLLAPSE_SEEDS: each value per seed and its mean (core.claims.over_seeds)."""
+    return over_seeds(_collapse_one, COLLAPSE_SEEDS)
+
+
+def _collapse_one(seed: int) -> dict[str, float]:
+    rows = _rows("guidance_collapse", 0, seed)
     out = {}
     for w, r in zip(W_VALUES, rows):
         out[f"isolated_share_w{w:g}"] = float(r["mode_share"][0])
@@ -41,11 +49,12 @@ def _collapse_verdict(v: dict[str, float]) -> str:
 
 
 def _collapse_summary(v: dict[str, float]) -> str:
-    shares = " / ".join(f"{v[f'isolated_share_w{w:g}']:.2f}" for w in W_VALUES)
+    shares = " / ".join(seed_spread(v, f"isolated_share_w{w:g}", COLLAPSE_SEEDS, ".2f") for w in W_VALUES)
     return (
-        f"Share of class A's samples at its isolated mode (exact 0.5): {shares} for w = "
-        f"{' / '.join(f'{w:g}' for w in W_VALUES)}; share in class A {v['in_class_w0']:.2f} → {v['in_class_w7']:.2f}: "
-        "guidance empties the mode A shares with class B."
+        f"Share of class A's samples at its isolated mode (exact 0.5), mean over the seeds (their range): {shares} "
+        f"for w = {' / '.join(f'{w:g}' for w in W_VALUES)}; share in class A {v['in_class_w0']:.2f} → "
+        f"{v['in_class_w7']:.2f}: guidance empties the mode A shares with class B. "
+        + seed_verdicts(_collapse_verdict, v, COLLAPSE_SEEDS)
     )
 
 
@@ -99,15 +108,16 @@ def _overshoot_summary(v: dict[str, float]) -> str:
     )
 
 
-METHOD = f"DDIM η = 0 on exact models, DDPM linear β, {STEPS} leading steps, {N:,} samples, seed {SEED}"
+METHOD = f"DDIM η = 0 on exact models, DDPM linear β, {STEPS} leading steps, {N:,} samples"
 
 CLAIMS = [
     Claim(
         key="cfg_mode_collapse",
         paper="Ho & Salimans 2022 (CFG), Fig. 2 and Sec. 4.1",
         claim="Guidance moves each class's mass away from the other classes, trading diversity for fidelity.",
-        method=f"guidance_collapse, class A (modes at (−2, 0) and (1, 0)); {METHOD}; mode share by the "
-        "most likely component.",
+        method=f"guidance_collapse, class A (modes at (−2, 0) and (1, 0)); {METHOD}, "
+        f"seeds {COLLAPSE_SEEDS[0]}-{COLLAPSE_SEEDS[-1]} (verdict on the means, and on each seed alone); mode "
+        "share by the most likely component.",
         measure=_collapse,
         verdict=_collapse_verdict,
         summary=_collapse_summary,

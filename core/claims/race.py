@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from core import race as R
-from core.claims import DEPENDS, FAILS, HOLDS, Claim
+from core.claims import DEPENDS, FAILS, HOLDS, Claim, over_seeds, seed_spread, seed_verdicts
 from core.datasets import load_preset
 from core.grids import make_grid
 from core.models import ExactDenoiser
@@ -20,17 +20,25 @@ ROUNDING = 1e-9  # |difference| of two float64 samplers that agree algebraically
 
 
 # ------------------------------------------------------------------------------------------ flow = DDIM
-def measure_flow() -> dict[str, float]:
+FLOW_SEEDS = tuple(range(5))  # the verdict must be the same on each seed alone (core.claims.seed_verdicts)
+
+
+def _flow_one(seed: int) -> dict[str, float]:
     mixture = load_preset("ring8")
     v = {}
     for n in (10, 20):
         grid = make_grid(make_process("flow", mixture), "linspace", n)
-        flow = run_sampler("flow_euler", ExactDenoiser(mixture), grid, 2000, 0, n_paths=1).samples
-        ddim = run_sampler("ddim", ExactDenoiser(mixture), grid, 2000, 0, {"eta": 0.0}, n_paths=1).samples
+        flow = run_sampler("flow_euler", ExactDenoiser(mixture), grid, 2000, seed, n_paths=1).samples
+        ddim = run_sampler("ddim", ExactDenoiser(mixture), grid, 2000, seed, {"eta": 0.0}, n_paths=1).samples
         v[f"max_diff_{n}"] = float(np.abs(flow - ddim).max())
-        v[f"flow_{n}"] = R.run_racer(R.RACERS["flow_euler"], "ring8", n, 0, 2000).units
-        v[f"ddim_leading_{n}"] = R.run_racer(R.RACERS["ddim"], "ring8", n, 0, 2000).units
+        v[f"flow_{n}"] = R.run_racer(R.RACERS["flow_euler"], "ring8", n, seed, 2000).units
+        v[f"ddim_leading_{n}"] = R.run_racer(R.RACERS["ddim"], "ring8", n, seed, 2000).units
     return v
+
+
+def measure_flow() -> dict[str, float]:
+    """_flow_one over FLOW_SEEDS: each value per seed and its mean (core.claims.over_seeds)."""
+    return over_seeds(_flow_one, FLOW_SEEDS)
 
 
 def verdict_flow(v: dict[str, float]) -> str:
@@ -44,11 +52,17 @@ def verdict_flow(v: dict[str, float]) -> str:
 
 
 def summary_flow(v: dict[str, float]) -> str:
+    worst = max(v[f"max_diff_{n}_seed{s}"] for n in (10, 20) for s in FLOW_SEEDS)
+
+    def cell(key):
+        return seed_spread(v, key, FLOW_SEEDS, ".1f")
+
     return (
-        f"Euler on the flow path and DDIM η = 0 on the same (α, σ) nodes differ by at most "
-        f"{max(v['max_diff_10'], v['max_diff_20']):.1e} (ring8, 2,000 particles, 10 and 20 steps): one sampler. "
-        f"Its few-step advantage is the grid: uniform t scores {v['flow_10']:.1f} / {v['flow_20']:.1f} floor units at "
-        f"10 / 20 NFE, DDIM on DDPM's leading grid {v['ddim_leading_10']:.1f} / {v['ddim_leading_20']:.1f}."
+        f"Euler on the flow path and DDIM η = 0 on the same (α, σ) nodes differ by at most {worst:.1e} (ring8, "
+        "2,000 particles, 10 and 20 steps, every seed): one sampler. Its few-step advantage is the grid: uniform t "
+        f"scores {cell('flow_10')} / {cell('flow_20')} floor units at 10 / 20 NFE, DDIM on DDPM's leading grid "
+        f"{cell('ddim_leading_10')} / {cell('ddim_leading_20')} (mean over the seeds, their range in brackets). "
+        + seed_verdicts(verdict_flow, v, FLOW_SEEDS)
     )
 
 
@@ -193,8 +207,9 @@ CLAIMS = [
         paper="Liu et al. 2023 (rectified flow); Lipman et al. 2023 (flow matching)",
         claim="Straight flow-matching paths sample well in fewer steps than diffusion's.",
         method="ring8 (std 0.15); Euler on the flow path (α = 1 - t, σ = t, uniform t) vs DDIM η = 0 on the same "
-        "grid's (α, σ), and vs DDIM on DDPM's leading grid; 10 and 20 steps; 2,000 samples, seed 0; MMD² floor "
-        "units and the largest coordinate difference.",
+        "grid's (α, σ), and vs DDIM on DDPM's leading grid; 10 and 20 steps; 2,000 samples, seeds "
+        f"{FLOW_SEEDS[0]}-{FLOW_SEEDS[-1]} (verdict on the means, and on each seed alone); MMD² floor units and "
+        "the largest coordinate difference.",
         measure=measure_flow,
         verdict=verdict_flow,
         summary=summary_flow,

@@ -1,0 +1,45 @@
+"""Verdicts that do not flip with the seed (issue 26, "fragile verdicts"): the claims measured over several seeds
+(core.claims.over_seeds) ship every seed's numbers; the claim's own logic applied to each seed alone must give
+the verdict registered for the claim, and the summary the board shows names the seeds and their spread."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.claims import all_claims, one_seed, over_seeds, seed_verdicts, shipped
+from core.claims.conditional import SEEDS as CONDITIONAL_SEEDS
+from core.claims.guidance import COLLAPSE_SEEDS
+from core.claims.race import FLOW_SEEDS
+
+SEEDED = {
+    "flow_euler_is_ddim": FLOW_SEEDS,
+    "cfg_mode_collapse": COLLAPSE_SEEDS,
+    "repaint_harmonises": CONDITIONAL_SEEDS,
+    "sdedit_tradeoff": CONDITIONAL_SEEDS,
+    "sdedit_t0_range": CONDITIONAL_SEEDS,
+}
+
+
+@pytest.mark.parametrize("key", list(SEEDED))
+def test_each_seed_alone_gives_the_registered_verdict(key):
+    claim, seeds = all_claims()[key], SEEDED[key]
+    values = shipped()[key]["values"]
+    assert len(seeds) >= 5
+    each = {s: claim.verdict(one_seed(values, s)) for s in seeds}
+    assert set(each.values()) == {claim.expected}, f"{key}: the verdict flips with the seed: {each}"
+    assert claim.verdict(values) == claim.expected
+    summary = shipped()[key]["summary"]
+    assert f"on all {len(seeds)}" in summary and f"{seeds[0]}" in summary and " to " in summary
+
+
+def test_over_seeds_keeps_each_seed_and_the_mean():
+    values = over_seeds(lambda s: {"a": float(s), "b": 2.0 * s}, (1, 2, 3))
+    assert values["a"] == 2.0 and values["b"] == 4.0 and values["b_seed3"] == 6.0
+    assert one_seed(values, 2) == {"a": 2.0, "b": 4.0}
+
+
+def test_a_flipping_verdict_is_reported():
+    """The check can fail: a verdict that differs on one seed is named in the line, not hidden by the mean."""
+    values = over_seeds(lambda s: {"x": float(s)}, (0, 1, 2))
+    line = seed_verdicts(lambda v: "holds" if v["x"] < 1.5 else "fails", values, (0, 1, 2))
+    assert line == "Verdict seed by seed (seeds 0, 1, 2): holds on 2, fails on 1."
