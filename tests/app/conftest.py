@@ -1,11 +1,12 @@
 """Launch the real app (`python app.py`) on a free port, once per test session and process (the launcher the load
 benchmark uses). Its log goes to test-output/app-server.log, which the robustness and endpoint tests read.
 
-Under pytest-xdist (tests/conftest.py) the browser tests and the other tests of the launched app are two groups,
-each run whole by one worker; each group gets its own server, launched when its first test module asks for it, and
-the browser group's server logs to test-output/app-server-browser.log. So app-server.log is always the log of the
-server the endpoint and robustness tests call, whichever worker runs which group. Without xdist (`-n 0`) one server
-serves every test, as before.
+Under pytest-xdist (tests/conftest.py) the tests of the launched app run in groups, each whole on one worker: the
+"server" group (endpoints, robustness, load) and one "browser:<file>" group per browser test file. A worker launches
+a server for the server group and one for the browser files it runs, when a test module first asks for it; the
+browser files' server logs to test-output/app-server-browser-<worker>.log. So app-server.log is always the log of the
+server the endpoint and robustness tests call, whichever worker runs them. Without xdist (`-n 0`) one server serves
+every test, as before.
 """
 
 from __future__ import annotations
@@ -49,16 +50,20 @@ def _launch(log: Path) -> tuple | str:
 def app_url(request, app_servers):
     """The URL of the app this module's group runs against (one server for all outside xdist)."""
     first = getattr(request, "_pyfuncitem", None)  # the module's first test that asks for the app
-    in_xdist = "PYTEST_XDIST_WORKER" in os.environ
-    group = xdist_group_of(first) if in_xdist and first is not None else None
-    key = "browser" if group == "browser" else "app"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    group = xdist_group_of(first) if worker and first is not None else None
+    key = "browser" if group and group.startswith("browser:") else "app"
     if key not in app_servers:
         (ROOT / "test-output").mkdir(exist_ok=True)
-        app_servers[key] = _launch(ROOT / "test-output" / f"app-server{'-browser' if key == 'browser' else ''}.log")
+        name = f"app-server-browser-{worker}.log" if key == "browser" else "app-server.log"
+        app_servers[key] = _launch(ROOT / "test-output" / name)
     server = app_servers[key]
     if isinstance(server, str):
         pytest.fail(server)
-    return server[1]
+    proc, url = server
+    if proc.poll() is not None:  # say so, rather than let every page of the module fail to connect
+        pytest.fail(f"the app server of {url} ({key}) exited with code {proc.returncode}; see its log")
+    return url
 
 
 # ---------------------------------------------------------------------------- browser plumbing

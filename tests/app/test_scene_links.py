@@ -1,0 +1,89 @@
+"""Every in-app link the Syllabus tab shows (each syllabus scene and each claim's scene), opened through the app's own
+page-load handler in this process: the same call a browser's page load makes on the server (`on_load` in app.py).
+
+For each link: the tab it names is selected, no value of it is refused (the handler's warnings are logged as
+"link: ..." by demos.sharing), every setting the link changes from its tab's default is among the values the load
+gives that tab's controls, and every figure is drawn. The browser test (test_browser_syllabus.py) follows one link
+per tab through a real page; this test covers every link.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from types import SimpleNamespace
+from urllib.parse import parse_qsl
+
+import gradio as gr
+import pytest
+
+import app
+from core import syllabus as data
+from core.claims import all_claims
+from demos.tabs import tabs_by_id
+
+MODULES = tabs_by_id()
+
+
+def shown_links() -> list[str]:
+    """The hrefs of the scenes the Syllabus tab links to: its syllabus scenes and the claims' scenes of served tabs."""
+    hrefs = [data.href(s.query) for s in data.scenes(set(MODULES))]
+    hrefs += [data.href(c.scene) for c in all_claims().values() if data.params(c.scene).get("tab") in MODULES]
+    return list(dict.fromkeys(hrefs))
+
+
+def changed_settings(tab: str, settings: dict[str, str]) -> dict:
+    """The link's settings that differ from the tab's defaults, parsed (the ones the load must visibly set)."""
+    controls = {c.name: c for c in MODULES[tab].CONTROLS}
+    parsed = {k: controls[k].parse(v) for k, v in settings.items() if k in controls}
+    return {k: v for k, v in parsed.items() if v != controls[k].default}
+
+
+def _value(update):
+    """The value an update sets: a bare value, a `gr.update` dict's value or a component's value."""
+    if isinstance(update, dict):
+        return update.get("value")
+    if isinstance(update, gr.components.Component):
+        return update.value
+    return update
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
+
+@pytest.fixture(scope="module")
+def page_load():
+    demo = app.build_app()
+    (fn,) = [f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "on_load"]
+    (tabs,) = [b for b in demo.blocks.values() if isinstance(b, gr.Tabs)]
+    return fn, tabs
+
+
+def test_the_links_cover_every_tab_with_scenes():
+    tabs = {dict(parse_qsl(h[1:]))["tab"] for h in shown_links()}
+    with_scenes = {t for t, m in MODULES.items() if m.SCENES}
+    assert with_scenes - {"syllabus"} <= tabs, f"tabs with scenes but no link: {sorted(with_scenes - tabs)}"
+
+
+@pytest.mark.parametrize("href", shown_links())
+def test_every_link_opens_its_tab_with_its_settings(page_load, href, caplog):
+    on_load, tabs = page_load
+    query = dict(parse_qsl(href[1:], keep_blank_values=True))
+    tab = query["tab"]
+    with caplog.at_level(logging.INFO, logger="reading_room"):
+        updates = on_load(SimpleNamespace(query_params=query, session_hash=None, headers={}, username=None))
+    refused = [r.getMessage() for r in caplog.records if r.getMessage().startswith("link:")]
+    assert not refused, f"{href}: the app refused the link: {refused}"
+    selected = updates[tabs]
+    assert (selected.get("selected") if isinstance(selected, dict) else selected.selected) == tab
+    values = [_value(u) for u in updates.values()]
+    missing = {k: v for k, v in changed_settings(tab, query).items() if not any(_same(v, x) for x in values)}
+    assert not missing, f"{href}: the load does not set {missing}"
+    plots = [(k, v) for k, v in updates.items() if isinstance(k, gr.Plot) or type(k).__name__ == "PlotData"]
+    assert plots, f"{href}: the load draws no plot"  # PlotData: demos/live.py's carrier of a live plot's figure
+    assert all(_value(v) is not None for _, v in plots), f"{href}: a plot left empty"
