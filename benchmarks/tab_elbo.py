@@ -19,10 +19,10 @@ def cases(worst: bool) -> list:
     d = tab.SPEC.defaults()
 
     def schedules(**kw):
-        return lambda: (*tab.elbo_view(**{**d, **kw}), None, None)
+        return lambda: (*tab.elbo_view(**{**d, **kw}), None, None, None)
 
     def tightness(**kw):
-        return lambda: (None, None, *tab.tightness_view(**{**d, **kw}))
+        return lambda: (None, None, None, None, *tab.tightness_view(**{**d, **kw}))
 
     def clear_schedules():
         tab._schedules_outputs.cache_clear()

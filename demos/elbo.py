@@ -11,7 +11,6 @@ from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from core import elbo as E
 from core.claims import note
@@ -39,6 +38,9 @@ ENDS = {
     "wide": ("wide (g from −12 to 20)", (-12.0, 20.0)),
     "narrow": ("narrow (g from −6 to 4)", (-6.0, 4.0)),
 }
+T_DISCRETE = (5, 10, 20, 50, 100)  # the discrete bound's T, all computed at once (8 points, GH 6 × 6)
+N_DISCRETE, GH_DISCRETE = 8, 6
+VARIANCE_COLORS = {"beta_tilde": "#dc2626", "beta": "#d97706", "analytic": "#2563eb", "optimal": "#16a34a"}
 COLORS = {"linear_beta": "#dc2626", "cosine": "#d97706", "edm": "#2563eb", "log_snr": "#16a34a"}
 
 CONTROLS = [
@@ -52,12 +54,22 @@ CONTROLS = [
         choices=tuple((label, key) for key, (label, _) in ENDS.items()),
     ),
     kit.Control("seed", "seed", 0, label="Seed"),
+    kit.Control(
+        "steps",
+        "choice",
+        "10",
+        label="DDPM steps T (the discrete bound)",
+        noun="Steps T",
+        choices=tuple(str(T) for T in T_DISCRETE),
+        widget="radio",
+    ),
 ]
 SCENES = {
     "DDPM's end points on the ring": dict(preset="ring8", ends="ddpm"),
     "Wide end points: the bound is tight": dict(preset="ring8", ends="wide"),
     "Narrow end points: the decoder's share grows": dict(preset="ring8", ends="narrow"),
     "Sharp modes: a larger decoder gap": dict(preset="grid25", ends="ddpm"),
+    "Five steps: the variance is the bound": dict(preset="ring8", steps="5"),
 }
 SCENE_NOTES = {
     "DDPM's end points on the ring": "Four schedules, one L∞; their L₁₀ and their estimator's spread differ.",
@@ -65,6 +77,8 @@ SCENE_NOTES = {
     "gap to −log p(x) all but vanishes.",
     "Narrow end points: the decoder's share grows": "At g_max = 4 the decoder's noise σ̃₀ = 0.14 is close to the "
     "ring's mode width: the gap is large, and below −log p at points far from their mode.",
+    "Five steps: the variance is the bound": "With T = 5, β̃ makes DDPM's bound thousands of nats; β and "
+    "Analytic-DPM's σ*² a few; the optimal covariance least (bottom plots).",
     "Sharp modes: a larger decoder gap": "The gap grows with the data's Fisher information: sharper modes lose "
     "more to the decoder's smoothing.",
 }
@@ -98,7 +112,24 @@ $x \sim p$ the decoder's part is the entropy the smoothing by $\tilde\sigma_0$ a
 far from its mode it is negative: the bound holds for the model's density $p * \mathcal N(0, 2\tilde\sigma_0^2 I)$,
 not for the data's. The PF-ODE (Song et al. 2021b) gives $\log p(x)$ itself with the exact score.
 
-""" + "\n\n".join(note(k) for k in ("vdm_schedule_invariance", "vdm_estimator_variance", "elbo_tight_exact_score"))
+**DDPM's discrete bound, term by term** (bottom). The bound $L_T + \sum_{t>1} L_{t-1} + L_0$ of Ho et al. 2020
+(eq. 5) on $T$ of DDPM's 1000 timesteps (spread evenly, the same end points for every $T$), with the exact
+reverse mean and four reverse variances: DDPM's $\tilde\beta_t$ and $\beta_t$ (Sec. 3.2), Analytic-DPM's optimal
+shared $\sigma_t^{*2}$ (Bao et al. 2022, Theorem 1), and the optimal per-point covariance (the exact target of
+IDDPM's learned $\Sigma_\theta$, Nichol & Dhariwal 2021 Sec. 3.1, here a full 2×2 matrix). Each term is a closed-form
+Gaussian KL averaged over $x_t \sim q(x_t|x_0)$ by Gauss–Hermite quadrature. What to notice: with few steps the
+variance is most of the bound ($\tilde\beta_t$ is far too small for a long jump), and the gap to $-\log p$ closes as
+$T$ grows, fastest with the optimal covariance.
+
+""" + "\n\n".join(
+        note(k)
+        for k in (
+            "vdm_schedule_invariance",
+            "vdm_estimator_variance",
+            "elbo_tight_exact_score",
+            "iddpm_learned_variance_bound",
+        )
+    )
 
 
 # ---------------------------------------------------------------------------- computations (cached)
@@ -135,52 +166,61 @@ def tightness(preset: str, ends: str, seed: int) -> dict:
     return dict(pb=pb, prior=prior, decoder=decoder, ode_nll=-ode.log_prob, model=-E.model_log_prob(mixture, x, g_max))
 
 
+@lru_cache(maxsize=8)
+def discrete_numbers(preset: str, seed: int) -> dict:
+    """DDPM's bound term by term for every T of T_DISCRETE and every reverse variance, on N_DISCRETE points."""
+    mixture = load_data(preset)
+    x0 = mixture.sample(N_DISCRETE, np.random.default_rng(seed + 2))
+    bounds = {}
+    for T in T_DISCRETE:
+        for choice in E.VARIANCES:
+            check_superseded()
+            bounds[T, choice] = E.discrete_bound(mixture, x0, T, choice, n_gh=GH_DISCRETE)
+    return dict(bounds=bounds, nll=float(bounds[T_DISCRETE[0], "beta"].nll.mean()))
+
+
 # ---------------------------------------------------------------------------- figures
-def schedules_figure(preset: str, ends: str, out: dict) -> go.Figure:
+def _small(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go.Figure:
+    fig.update_xaxes(title_text=x)
+    fig.update_yaxes(title_text=y)
+    return plotting.base_layout(fig, title, height=height, square=False)
+
+
+def schedules_figures(preset: str, ends: str, out: dict) -> tuple[go.Figure, go.Figure, go.Figure]:
+    """(g(u) of each schedule; the integrand ½ eᵍ mmse(g) with each schedule's density of g; L_T over T)."""
     g_min, g_max = _ends(ends)
     table = out["table"]
-    fig = make_subplots(
-        rows=1,
-        cols=3,
-        horizontal_spacing=0.08,
-        subplot_titles=("log-SNR g(u) of each schedule", "½ eᵍ E‖x − x̂‖² (area = L∞) and p(g)", "L_T → L∞"),
-    )
     u = np.linspace(0, 1, 401)
-    integrand = 0.5 * np.exp(table.g) * table.m2
-    fig.add_trace(
-        go.Scatter(x=table.g, y=integrand, name="½ eᵍ mmse(g)", line=dict(color="#111827", width=3), fill="tozeroy"),
-        row=1,
-        col=2,
-    )
+    paths, integrand, losses = go.Figure(), go.Figure(), go.Figure()
+    integrand.add_trace(
+        go.Scatter(
+            x=table.g, y=0.5 * np.exp(table.g) * table.m2, name="½ eᵍ E‖x − x̂‖² (area: L∞)",
+            line=dict(color="#111827", width=3), fill="tozeroy",
+        )
+    )  # fmt: skip
     for name in E.SCHEDULES:
         s = E.Schedule(name, g_min, g_max)
         g, slope = s.g_and_slope(u)
-        color = COLORS[name]
-        fig.add_trace(go.Scatter(x=u, y=g, name=s.label, line=dict(color=color), legendgroup=name), row=1, col=1)
-        density = 1 / -slope  # of g when u ~ U[0, 1]
-        fig.add_trace(
-            go.Scatter(x=g, y=density, line=dict(color=color, dash="dot"), legendgroup=name, showlegend=False),
-            row=1,
-            col=2,
+        line = dict(color=COLORS[name])
+        paths.add_trace(go.Scatter(x=u, y=g, name=s.label, line=line))
+        integrand.add_trace(
+            go.Scatter(x=g, y=1 / -slope, name=f"density of g: {s.label}", line={**line, "dash": "dot"})
         )
         L_T = out["rows"][name]["L_T"]
-        fig.add_trace(
-            go.Scatter(
-                x=list(L_T), y=list(L_T.values()), mode="lines+markers", line=dict(color=color),
-                legendgroup=name, showlegend=False,
-            ),
-            row=1,
-            col=3,
-        )  # fmt: skip
-    fig.add_hline(y=out["linf"], line=dict(color="#111827", dash="dash"), row=1, col=3)
-    fig.update_xaxes(title_text="u (0: data, 1: noise)", row=1, col=1)
-    fig.update_yaxes(title_text="g", row=1, col=1)
-    fig.update_xaxes(title_text="g = log SNR", row=1, col=2)
-    fig.update_yaxes(title_text="nats per unit g (dotted: density of g)", row=1, col=2)
-    fig.update_xaxes(title_text="T", type="log", row=1, col=3)
-    fig.update_yaxes(title_text="L_T (nats; dashed: L∞)", type="log", row=1, col=3)
-    title = f"L∞ = {out['linf']:.3f} ± {out['se']:.3f} nats for every schedule ({ENDS[ends][0]})"
-    return plotting.base_layout(fig, title, height=460, square=False)
+        losses.add_trace(go.Scatter(x=list(L_T), y=list(L_T.values()), mode="lines+markers", name=s.label, line=line))
+    losses.add_hline(y=out["linf"], line=dict(color="#111827", dash="dash"))
+    losses.update_xaxes(type="log")
+    losses.update_yaxes(type="log")
+    return (
+        _small(paths, f"Four schedules, one pair of end points ({ENDS[ends][0]})", "u (0: data, 1: noise)", "g"),
+        _small(
+            integrand,
+            f"L∞ = {out['linf']:.3f} ± {out['se']:.3f} nats for every schedule: the area under the black curve",
+            "g = log SNR",
+            "nats per unit g; density of g",
+        ),
+        _small(losses, "L_T falls to L∞ (dashed) as T grows", "T (steps)", "L_T (nats)"),
+    )
 
 
 def schedules_text(out: dict) -> str:
@@ -197,44 +237,72 @@ def schedules_text(out: dict) -> str:
     )
 
 
-def tightness_figure(preset: str, ends: str, out: dict) -> go.Figure:
+def tightness_figures(preset: str, ends: str, out: dict) -> tuple[go.Figure, go.Figure]:
+    """(−ELBO − (−log p) per point beside its prediction and the PF-ODE's error; the gap's two sources)."""
     pb = out["pb"]
     predicted = out["prior"] + out["decoder"]
     order = np.argsort(pb.nll)
-    fig = make_subplots(
-        rows=1, cols=2, horizontal_spacing=0.12,
-        subplot_titles=("−ELBO − (−log p), per point", "the gap's two sources, per point"),
-    )  # fmt: skip
     k = np.arange(len(order))
-    fig.add_trace(go.Bar(x=k, y=pb.gap[order], name="−ELBO + log p(x) (denoiser)", marker_color="#2563eb"), 1, 1)
-    fig.add_trace(
+    gaps = go.Figure()
+    gaps.add_trace(go.Bar(x=k, y=pb.gap[order], name="−ELBO + log p(x) (from the denoiser)", marker_color="#2563eb"))
+    gaps.add_trace(
         go.Scatter(x=k, y=predicted[order], mode="markers", name="predicted: prior + decoder mismatch",
                    marker=dict(color="#111827", symbol="x", size=9)),
-        1, 1,
     )  # fmt: skip
     n_ode = len(out["ode_nll"])
-    ode_gap = out["ode_nll"] - pb.nll[:n_ode]
-    ode_k = np.searchsorted(np.sort(pb.nll), pb.nll[:n_ode])
-    fig.add_trace(
-        go.Scatter(x=ode_k, y=ode_gap, mode="markers", name="PF-ODE −log p − (−log p)",
-                   marker=dict(color="#16a34a", size=8)),
-        1, 1,
+    gaps.add_trace(
+        go.Scatter(x=np.searchsorted(np.sort(pb.nll), pb.nll[:n_ode]), y=out["ode_nll"] - pb.nll[:n_ode],
+                   mode="markers", name="PF-ODE −log p + log p", marker=dict(color="#16a34a", size=8)),
     )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(x=pb.nll, y=out["decoder"], mode="markers", name="decoder mismatch",
-                   marker=dict(color="#dc2626", size=7)),
-        1, 2,
-    )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(x=pb.nll, y=out["prior"], mode="markers", name="prior mismatch", marker=dict(color="#d97706")),
-        1, 2,
-    )  # fmt: skip
-    fig.add_hline(y=0, line=dict(color="#6b7280", width=1))
-    fig.update_xaxes(title_text="points, by −log p(x)", row=1, col=1)
-    fig.update_yaxes(title_text="nats", row=1, col=1)
-    fig.update_xaxes(title_text="−log p(x)", row=1, col=2)
-    title = f"gap: mean {pb.gap.mean():+.4f} nats over {len(pb.gap)} points x ~ p (predicted {predicted.mean():+.4f})"
-    return plotting.base_layout(fig, title, height=440, square=False)
+    gaps.add_hline(y=0, line=dict(color="#6b7280", width=1))
+    sources = go.Figure()
+    sources.add_trace(
+        go.Scatter(x=pb.nll, y=out["decoder"], mode="markers", name="decoder mismatch", marker=dict(color="#dc2626"))
+    )
+    sources.add_trace(
+        go.Scatter(x=pb.nll, y=out["prior"], mode="markers", name="prior mismatch", marker=dict(color="#d97706"))
+    )
+    sources.add_hline(y=0, line=dict(color="#6b7280", width=1))
+    title = f"Gap {pb.gap.mean():+.4f} nats on average over {len(k)} points x ~ p (predicted {predicted.mean():+.4f})"
+    return (
+        _small(gaps, title, "points, by −log p(x)", "nats"),
+        _small(sources, "Where the gap comes from, point by point", "−log p(x)", "nats"),
+    )
+
+
+def discrete_figures(steps: int, out: dict) -> tuple[go.Figure, go.Figure]:
+    """(the terms L_{t−1} of the chosen T, step by step, per variance; the bound's gap to −log p over T)."""
+    terms, over_t = go.Figure(), go.Figure()
+    for choice in E.VARIANCES:
+        line = dict(color=VARIANCE_COLORS[choice])
+        b = out["bounds"][steps, choice]
+        k = np.arange(len(b.steps), 0, -1)  # the step into level k − 1: T − 1 … 1
+        terms.add_trace(
+            go.Scatter(x=k, y=b.steps.mean(1), mode="lines+markers", name=E.VARIANCE_LABELS[choice], line=line)
+        )
+        gaps = [float(np.mean(out["bounds"][T, choice].total - out["bounds"][T, choice].nll)) for T in T_DISCRETE]
+        over_t.add_trace(
+            go.Scatter(x=list(T_DISCRETE), y=gaps, mode="lines+markers", name=E.VARIANCE_LABELS[choice], line=line)
+        )
+    terms.update_yaxes(type="log")
+    over_t.update_xaxes(type="log")
+    over_t.update_yaxes(type="log")
+    return (
+        _small(terms, f"DDPM's terms L_(t−1) at T = {steps}: the variance choice", "t (T: noise … 1: data)", "nats"),
+        _small(over_t, "DDPM's bound − (−log p) over T", "T (steps)", "nats"),
+    )
+
+
+def discrete_text(steps: int, out: dict) -> str:
+    lines = ["| reverse variance | L_T | Σ L_(t−1) | L_0 | −ELBO | gap to −log p |", "|---|---|---|---|---|---|"]
+    for choice in E.VARIANCES:
+        b = out["bounds"][steps, choice]
+        cells = (b.prior.mean(), b.steps.sum(0).mean(), b.decoder.mean(), b.total.mean(), (b.total - b.nll).mean())
+        lines.append(f"| {E.VARIANCE_LABELS[choice]} | " + " | ".join(f"{v:.4g}" for v in cells) + " |")
+    return (
+        f"**T = {steps}**, mean over {N_DISCRETE} points x₀ ~ p (−log p = {out['nll']:.4f}); the mean of each step "
+        "is exact, E[x_(t−1) | x_t] = c_x x_t + c₀ x̂₀(x_t); only the variance differs.\n\n" + "\n".join(lines)
+    )
 
 
 def tightness_text(out: dict) -> str:
@@ -259,7 +327,7 @@ def tightness_text(out: dict) -> str:
 # ---------------------------------------------------------------------------- views
 def _checked(preset, ends, seed) -> tuple:
     """The controls checked by their specs (a sentence a user can act on otherwise), as a cache key."""
-    values = SPEC.validate(dict(preset=preset, ends=ends, seed=seed))
+    values = SPEC.validate({**SPEC.defaults(), "preset": preset, "ends": ends, "seed": seed})
     return values["preset"], values["ends"], values["seed"]
 
 
@@ -273,16 +341,23 @@ def tightness_view(preset="ring8", ends="ddpm", seed=0):
     return _tightness_outputs(*_checked(preset, ends, seed))
 
 
+def discrete_view(preset="ring8", seed=0, steps="10"):
+    """The discrete bound's view: two figures and a table (`steps`: one of T_DISCRETE, as its text)."""
+    values = SPEC.validate({**SPEC.defaults(), "preset": preset, "seed": seed, "steps": str(steps)})
+    out, T = discrete_numbers(values["preset"], values["seed"]), int(values["steps"])
+    return (*discrete_figures(T, out), discrete_text(T, out))
+
+
 @lru_cache(maxsize=16)
 def _schedules_outputs(preset: str, ends: str, seed: int):
     out = schedule_numbers(preset, ends, seed)
-    return schedules_figure(preset, ends, out), schedules_text(out)
+    return (*schedules_figures(preset, ends, out), schedules_text(out))
 
 
 @lru_cache(maxsize=16)
 def _tightness_outputs(preset: str, ends: str, seed: int):
     out = tightness(preset, ends, seed)
-    return tightness_figure(preset, ends, out), tightness_text(out)
+    return (*tightness_figures(preset, ends, out), tightness_text(out))
 
 
 def elbo_data(preset: str = "ring8", ends: str = "ddpm", seed: int = 0) -> dict:
@@ -306,8 +381,24 @@ SPEC = kit.Tab(
     title=TITLE,
     controls=CONTROLS,
     views=[
-        kit.View(elbo_view, ("schedules", "schedules_text"), api_name="elbo"),
-        kit.View(tightness_view, ("tightness", "tightness_text"), api_name="elbo_tightness"),
+        kit.View(
+            elbo_view,
+            ("paths", "integrand", "losses", "schedules_text"),
+            api_name="elbo",
+            inputs=("preset", "ends", "seed"),
+        ),
+        kit.View(
+            tightness_view,
+            ("gaps", "sources", "tightness_text"),
+            api_name="elbo_tightness",
+            inputs=("preset", "ends", "seed"),
+        ),
+        kit.View(
+            discrete_view,
+            ("terms", "over_t", "discrete_text"),
+            api_name="elbo_discrete",
+            inputs=("preset", "seed", "steps"),
+        ),
     ],
     scenes=SCENES,
     scene_notes=SCENE_NOTES,
@@ -329,10 +420,23 @@ def layout(ui: kit.UI) -> None:
             ui.link_row()
         with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
             ui.note()
-            ui.plot("schedules")
-            ui.output("schedules_text", gr.Markdown())
-            ui.plot("tightness")
+            with gr.Row():
+                ui.plot("integrand", min_width=300)
+                ui.plot("losses", min_width=300)
+            with gr.Row():
+                ui.plot("paths", min_width=300)
+                with gr.Column(min_width=300):
+                    ui.output("schedules_text", gr.Markdown())
+            with gr.Row():
+                ui.plot("gaps", min_width=300)
+                ui.plot("sources", min_width=300)
             ui.output("tightness_text", gr.Markdown())
+            gr.Markdown("**DDPM's discrete bound, term by term** (Ho et al. 2020, eq. 5; Nichol & Dhariwal 2021)")
+            ui.control("steps")
+            with gr.Row():
+                ui.plot("terms", min_width=300)
+                ui.plot("over_t", min_width=300)
+            ui.output("discrete_text", gr.Markdown())
     gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     gr.api(user_facing(elbo_data), api_name="elbo_data")
 

@@ -14,11 +14,15 @@ from demos import kit
 
 def test_views_at_defaults_draw_every_output():
     drawn = kit.draw(T.SPEC, T.SPEC.validate(T.SPEC.defaults()))
-    assert set(drawn) == {"schedules", "schedules_text", "tightness", "tightness_text"}
-    fig = drawn["schedules"]
-    assert len([t for t in fig.data if t.name in {E.SCHEDULE_LABELS[n] for n in E.SCHEDULES}]) == 4
-    assert "L∞ =" in fig.layout.title.text and "L∞ =" in drawn["schedules_text"]
-    assert "gap" in drawn["tightness"].layout.title.text
+    assert set(drawn) == {
+        *("paths", "integrand", "losses", "schedules_text", "gaps", "sources", "tightness_text"),
+        *("terms", "over_t", "discrete_text"),
+    }
+    labels = {E.SCHEDULE_LABELS[n] for n in E.SCHEDULES}
+    for name in ("paths", "losses"):
+        assert {t.name for t in drawn[name].data} == labels
+    assert "L∞ =" in drawn["integrand"].layout.title.text and "L∞ =" in drawn["schedules_text"]
+    assert "Gap" in drawn["gaps"].layout.title.text
 
 
 def test_numbers_are_the_core_computations():
@@ -57,7 +61,7 @@ def test_scenes_are_valid(name):
 )
 def test_bad_input_is_a_sentence(bad, words):
     with pytest.raises(ValueError, match=words):
-        T.elbo_view(**{**T.SPEC.defaults(), **bad})
+        T.elbo_view(**{k: v for k, v in {**T.SPEC.defaults(), **bad}.items() if k != "steps"})
 
 
 def test_notes_cite_the_papers_and_the_claims():
@@ -66,5 +70,21 @@ def test_notes_cite_the_papers_and_the_claims():
     assert "Ho et al. 2020" in notes and "Appendix A" in notes
     from core.claims import note
 
-    for key in ("vdm_schedule_invariance", "vdm_estimator_variance", "elbo_tight_exact_score"):
+    for key in (
+        "vdm_schedule_invariance",
+        "vdm_estimator_variance",
+        "elbo_tight_exact_score",
+        "iddpm_learned_variance_bound",
+    ):
         assert "Measured here: holds" in note(key) and note(key) in notes
+
+
+def test_discrete_view_is_the_core_bound():
+    fig_terms, fig_over_t, text = T.discrete_view("ring8", 0, "10")
+    x0 = load_data("ring8").sample(T.N_DISCRETE, np.random.default_rng(2))
+    b = E.discrete_bound(load_data("ring8"), x0, 10, "optimal", n_gh=T.GH_DISCRETE)
+    optimal = next(t for t in fig_terms.data if t.name == E.VARIANCE_LABELS["optimal"])
+    np.testing.assert_allclose(optimal.y, b.steps.mean(1), rtol=1e-12)
+    assert f"{(b.total - b.nll).mean():.4g}" in text
+    with pytest.raises(ValueError, match="Steps T"):
+        T.discrete_view("ring8", 0, "7")
