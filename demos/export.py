@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -47,16 +48,18 @@ def image_js(elem_id: str, fmt: str, scale: int = PNG_SCALE) -> str:
 
 
 def fullscreen_js(elem_id: str) -> str:
-    """Show the plot `elem_id` full screen (again: back); the figure is redrawn to the screen's height."""
+    """Show the plot `elem_id` full screen (again: back); the figure is redrawn to the screen's width and height
+    (its own width alone would leave it in the left part of the screen), and back to its size on leaving."""
     return (
         "() => { const r = document.getElementById(" + json.dumps(elem_id) + ");"
         " const gd = r && r.querySelector('.js-plotly-plot'); if (!gd || !window.Plotly) return;"
         " if (document.fullscreenElement) { document.exitFullscreen(); return; }"
-        " const h0 = gd.layout.height;"
+        " const h0 = gd.layout.height, w0 = gd.layout.width;"
         " const back = () => { if (!document.fullscreenElement) { r.style.background = '';"
-        "   window.Plotly.relayout(gd, {height: h0}); document.removeEventListener('fullscreenchange', back); } };"
+        "   window.Plotly.relayout(gd, {height: h0, width: w0 === undefined ? null : w0});"
+        "   document.removeEventListener('fullscreenchange', back); } };"
         " r.requestFullscreen().then(() => { r.style.background = 'white';"
-        "   window.Plotly.relayout(gd, {height: window.innerHeight - 30});"
+        "   window.Plotly.relayout(gd, {height: window.innerHeight - 30, width: window.innerWidth - 20});"
         "   document.addEventListener('fullscreenchange', back); }).catch(() => {}); }"
     )
 
@@ -168,26 +171,42 @@ def _font(size: int):
         return ImageFont.load_default(size=size)
 
 
-def render_frame(frame: dict, styles: list[dict], size: int = GIF_SIZE):
-    """One frame as a Pillow RGB image: density (if any), then each trace as lines or points, then the title.
+GIF_MARGINS = dict(left=64, right=20, top=64, bottom=48)  # px around the plot area: title band, tick labels
+
+
+def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    """About n round tick values (steps of 1, 2 or 5 × 10^k) inside [lo, hi]."""
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = min((m * mag for m in (1, 2, 5, 10)), key=lambda s: abs(s - raw))
+    start = math.ceil(lo / step - 1e-9) * step
+    return [round(start + k * step, 12) for k in range(int((hi - start) / step + 1e-9) + 1)]
+
+
+def render_frame(frame: dict, styles: list[dict], size: int = GIF_SIZE, view=None):
+    """One frame as a Pillow RGB image: density (if any), then each trace as lines or points, then axes with
+    ticks, then the title. `view` (x0, x1, y0, y1) is the plotted range (default: the frame's own); a frame's
+    density is drawn over its own range inside it.
 
     styles[j] for frame["traces"][j]: {"kind": "lines" | "points", "color": css colour, "width": px}."""
     from PIL import Image, ImageDraw
 
-    x0, x1, y0, y1 = frame["range"]
-    band = 64
-    img = Image.new("RGB", (size, size + band), "white")
-    if frame.get("z") is not None:
-        heat = Image.fromarray(_colour_map(np.asarray(frame["z"], dtype=np.float64))[::-1])
-        img.paste(heat.resize((size, size), Image.BILINEAR), (0, band))
-    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
+    x0, x1, y0, y1 = view if view is not None else frame["range"]
+    m = GIF_MARGINS
+    img = Image.new("RGB", (m["left"] + size + m["right"], m["top"] + size + m["bottom"]), "white")
 
     def pixels(xy: np.ndarray) -> np.ndarray:
-        px = (xy[:, 0] - x0) / (x1 - x0) * size
-        py = band + (y1 - xy[:, 1]) / (y1 - y0) * size
+        px = m["left"] + (xy[:, 0] - x0) / (x1 - x0) * size
+        py = m["top"] + (y1 - xy[:, 1]) / (y1 - y0) * size
         return np.stack([px, py], 1)
 
+    if frame.get("z") is not None:
+        fx0, fx1, fy0, fy1 = frame["range"]
+        (left, top), (right, bottom) = np.round(pixels(np.array([[fx0, fy1], [fx1, fy0]]))).astype(int)
+        heat = Image.fromarray(_colour_map(np.asarray(frame["z"], dtype=np.float64))[::-1])
+        img.paste(heat.resize((max(1, right - left), max(1, bottom - top)), Image.BILINEAR), (left, top))
+    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
     for xy, style in zip(frame["traces"], styles):
         xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         colour, width = _rgba(style.get("color", "#111827")), float(style.get("width", 2))
@@ -203,22 +222,45 @@ def render_frame(frame: dict, styles: list[dict], size: int = GIF_SIZE):
             for px, py in pixels(xy[np.isfinite(xy).all(1)]):
                 draw.ellipse([px - r, py - r, px + r, py + r], fill=colour)
     img = Image.alpha_composite(img.convert("RGBA"), layer).convert("RGB")
+    # what lies outside the plot area (a path leaving the range) is covered by the margins again
     text = ImageDraw.Draw(img)
+    width, height = img.size
+    for box in ((0, 0, width, m["top"]), (0, m["top"] + size, width, height)):
+        text.rectangle(box, fill="white")
+    for box in ((0, 0, m["left"], height), (m["left"] + size, 0, width, height)):
+        text.rectangle(box, fill="white")
+    ink, font, small = (17, 24, 39), _font(18), _font(14)
+    text.rectangle([m["left"], m["top"], m["left"] + size, m["top"] + size], outline=ink, width=1)
+    for v in nice_ticks(x0, x1):
+        px = m["left"] + (v - x0) / (x1 - x0) * size
+        text.line([px, m["top"] + size, px, m["top"] + size + 6], fill=ink, width=1)
+        text.text((px, m["top"] + size + 8), f"{v:g}", fill=ink, font=small, anchor="ma")
+    for v in nice_ticks(y0, y1):
+        py = m["top"] + (y1 - v) / (y1 - y0) * size
+        text.line([m["left"] - 6, py, m["left"], py], fill=ink, width=1)
+        text.text((m["left"] - 9, py), f"{v:g}", fill=ink, font=small, anchor="rm")
     lines = str(frame.get("title", "")).replace("<br>", "\n").split("\n")[:2]
-    font = _font(18)
     for k, line in enumerate(lines):
-        text.text((10, 8 + 24 * k), line, fill=(17, 24, 39), font=font)
+        text.text((10, 8 + 24 * k), line, fill=ink, font=font)
     return img
 
 
+def gif_view(frames: list[dict]) -> tuple[float, float, float, float]:
+    """One plotted range for a whole animation, the union of its frames' ranges: the axes never rescale."""
+    ranges = np.array([f["range"] for f in frames], dtype=np.float64)
+    return float(ranges[:, 0].min()), float(ranges[:, 1].max()), float(ranges[:, 2].min()), float(ranges[:, 3].max())
+
+
 def gif_bytes(frames: list[dict], styles: list[dict], seconds: float = GIF_SECONDS, size: int = GIF_SIZE) -> bytes:
-    """An animated GIF (Pillow's writer, looping) of at most MAX_GIF_FRAMES frames, the last one held."""
+    """An animated GIF (Pillow's writer, looping) of at most MAX_GIF_FRAMES frames, the last one held, on one
+    fixed range with axes."""
     if not frames:
         raise ValueError("Nothing to animate.")
     if len(frames) > MAX_GIF_FRAMES:
         keep = np.unique(np.linspace(0, len(frames) - 1, MAX_GIF_FRAMES).round().astype(int))
         frames = [frames[k] for k in keep]
-    images = [render_frame(f, styles, size).quantize(colors=128, method=2, dither=0) for f in frames]
+    view = gif_view(frames)
+    images = [render_frame(f, styles, size, view).quantize(colors=128, method=2, dither=0) for f in frames]
     step = int(np.clip(1000 * seconds / len(images), 60, 500))
     durations = [step] * (len(images) - 1) + [1500]
     out = io.BytesIO()
