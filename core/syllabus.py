@@ -549,8 +549,23 @@ TOPICS: list[Topic] = [
           "", "Distillation trains a student network: not demoed."),
     Topic("discrete", "Discrete denoising on vector-quantized latents (Paella)", ("paella",), "",
           "Discrete tokens are not 2D points: not demoed."),
-    Topic("latent", "Latent diffusion and Stable Diffusion", ("ldm",), "",
-          "Diffusion in an autoencoder's latent space needs images and a trained autoencoder: not demoed."),
+    Topic(
+        "latent",
+        "Latent diffusion and Stable Diffusion",
+        ("ldm",),
+        "Real 8×8 digits through a 2D autoencoder latent whose prior is an exact mixture: any sampler in the "
+        "latent, decoded; the error split into the sampler's share and the autoencoder's ceiling; CFG by class; "
+        "the latent scale (Stable Diffusion's 0.18215) against the prior mismatch and the sample error.",
+        "A convolutional KL- or VQ-regularised autoencoder, a U-Net, text conditioning by cross-attention and "
+        "images larger than 8×8 are not shown.",
+        (
+            _s("Latent: DDIM in the digits' latent, the error split", "tab=latent&sampler=ddim&steps=20"),
+            _s("Latent: draw a 3 with guidance w = 3", "tab=latent&label=3&w=3"),
+            _s("Latent: scale × 100, the prior mismatch", "tab=latent&scale=100&sampler=ddim&steps=20"),
+            _s("Latent: scale × 0.1 at few steps", "tab=latent&scale=0.1&sampler=ddim&steps=20"),
+        ),
+        claims=("ldm_error_split", "ldm_latent_scale"),
+    ),
     Topic(
         "text_to_image",
         "Text-to-image: cross-attention, Imagen, zero-shot layout conditioning",

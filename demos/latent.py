@@ -26,6 +26,7 @@ CURVE_N = 300  # particles per point of the scale curve
 N_PATHS = 24
 N_IMAGES = 40  # decoded samples shown (5 rows of 8)
 CFG_IMAGES = 8  # images per guidance scale
+CFG_N = 250  # guided samples per w of the image rows (the share read as the class is over these)
 DIGIT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip
 AE_NAMES = ("ae_width", "ae_steps", "ae_seed")
@@ -115,13 +116,22 @@ def _nfe(sampler: str, steps: int) -> int:
     return 3 * steps if count is None else count
 
 
+def _work(particles: int, nfe: int) -> int:
+    """Particle-evaluations of one draw of the main and guided views: the unguided and the guided run at w, and
+    the image rows' guided runs (CFG_N samples at each w of W_ROW and the chosen w). The scale curve fits its own
+    samples to MAX_WORK (`scale_curve`)."""
+    return (2 * particles + (len(W_ROW) + 1) * CFG_N) * nfe
+
+
 def _check(values: dict) -> dict:
-    """Work caps: particles × NFE, and the scale curve's runs."""
+    """The work cap: the runs of one draw (`_work`) at most MAX_WORK particle-evaluations."""
     nfe = _nfe(values["sampler"], values["steps"])
-    if values["particles"] * nfe > MAX_WORK:
+    if _work(values["particles"], nfe) > MAX_WORK:
+        most = max(0, (MAX_WORK // nfe - (len(W_ROW) + 1) * CFG_N) // 2)
         raise ValueError(
-            f"{values['particles']:,} samples × {nfe:,} model evaluations is over this server's cap of "
-            f"{MAX_WORK:,}; use fewer samples or steps."
+            f"{values['particles']:,} samples with {nfe:,} model evaluations each (and the guided rows) is over this "
+            f"server's cap of {MAX_WORK:,} particle-evaluations; at {values['steps']} steps use at most {most:,} "
+            "samples, or fewer steps."
         )
     return values
 
@@ -225,7 +235,7 @@ def images_figure(rows: list[tuple[str, np.ndarray]], title: str, cols: int = 8)
     fig.update_yaxes(tickvals=[t for t, _ in ticks], ticktext=[lbl for _, lbl in ticks], showgrid=False)
     fig.update_xaxes(showticklabels=False, showgrid=False)
     plotting.base_layout(fig, title, height=180 + 44 * len(rows) * (1 if cols > 8 else 1.2))
-    fig.update_layout(margin=dict(l=140))
+    fig.update_layout(margin=dict(l=95 if any(label for label, _ in rows) else 20))
     return fig
 
 
@@ -238,11 +248,19 @@ def latent_figure(ae, components, run, sampler: str, steps: int) -> go.Figure:
     box = plotting.plot_box(mixture)
     fig = go.Figure(plotting.density_trace(mixture, box, name="latent prior (exact mixture)"))
     for c in range(10):
-        fig.add_trace(plotting.points_trace(z[labels == c], f"digit {c}", color=DIGIT_COLORS[c], size=4))
+        digit = plotting.points_trace(z[labels == c], f"digit {c}", color=DIGIT_COLORS[c], size=4)
+        digit.showlegend = False  # each class is named on the plot, at its mean (a ten-line legend crowds a phone)
+        fig.add_trace(digit)
+    centres = np.array([z[labels == c].mean(0) for c in range(10)])
+    fig.add_trace(
+        go.Scatter(x=centres[:, 0], y=centres[:, 1], mode="text", text=[str(c) for c in range(10)],
+                   textfont=dict(size=22, color=DIGIT_COLORS, family="Arial Black"), name="digit classes",
+                   hoverinfo="skip")
+    )  # fmt: skip
     fig.add_trace(plotting.contour_trace(mixture, box, "#334155", "prior contours"))
     fig.add_trace(plotting.paths_trace(run.path, f"{SAMPLERS[sampler].title} paths"))
     fig.add_trace(plotting.points_trace(run.samples, "samples", color="rgba(15, 23, 42, 0.8)", size=3, symbol="x"))
-    title = f"The digits' 2D latent, its exact prior and {SAMPLERS[sampler].title} ({steps} steps)"
+    title = f"Latent: {SAMPLERS[sampler].title} ({steps} steps) on the exact prior"
     fig = plotting.set_box(plotting.base_layout(fig, title, height=None), box)
     return fig
 
@@ -284,8 +302,8 @@ def latent_view(ae_width, ae_steps, ae_seed, components, sampler, steps, particl
     model = L.autoencoder(ae)
     images = model.decode(run.samples[:N_IMAGES])
     split = error_split(ae, components, run.samples)
-    rows = [(f"samples {i * 8 + 1}-{i * 8 + 8}", images[i * 8 : i * 8 + 8]) for i in range(N_IMAGES // 8)]
-    title = f"Decoded samples ({SAMPLERS[sampler].title}, {steps} steps, latent scale × {factor:g})"
+    rows = [("", images[i * 8 : i * 8 + 8]) for i in range(N_IMAGES // 8)]
+    title = f"Decoded: {SAMPLERS[sampler].title}, {steps} steps, scale × {factor:g}"
     return (
         latent_figure(ae, components, run, sampler, steps),
         images_figure(rows, title),
@@ -293,14 +311,13 @@ def latent_view(ae_width, ae_steps, ae_seed, components, sampler, steps, particl
     )
 
 
-def cfg_rows(
-    ae, components, sampler, steps, particles, seed, factor, label, w
-) -> list[tuple[float, np.ndarray, float]]:
-    """(w, the first CFG_IMAGES decoded guided samples, share of all decoded samples read as the class) per w."""
+def cfg_rows(ae, components, sampler, steps, seed, factor, label, w) -> list[tuple[float, np.ndarray, float]]:
+    """(w, the first CFG_IMAGES decoded guided samples, share of them read as the class) per w of W_ROW and the
+    chosen w: CFG_N samples each, the same noise for every w."""
     model = L.autoencoder(ae)
     out = []
     for wi in sorted({*W_ROW, float(w)}):
-        run = _run(ae, components, sampler, steps, particles, seed, factor, label, wi)
+        run = _run(ae, components, sampler, steps, CFG_N, seed, factor, label, wi)
         decoded = model.decode(run.samples)
         out.append((wi, decoded[:CFG_IMAGES], float((L.read_as(decoded) == label).mean())))
     return out
@@ -318,14 +335,14 @@ def cfg_view(ae_width, ae_steps, ae_seed, components, sampler, steps, particles,
     fig.add_trace(plotting.contour_trace(mixture.for_class(label), box, DIGIT_COLORS[label], f"p(z | c = {label})"))
     fig.add_trace(plotting.points_trace(run.samples, f"guided samples, w = {w:g}", color="rgba(220, 38, 38, 0.5)"))
     fig = plotting.set_box(plotting.base_layout(fig, f"Draw a {label}: CFG in the latent, w = {w:g}", height=None), box)
-    rows = cfg_rows(ae, components, sampler, steps, particles, seed, factor, label, w)
+    rows = cfg_rows(ae, components, sampler, steps, seed, factor, label, w)
     images = images_figure(
         [(f"w = {wi:g}: {share:.0%}", imgs) for wi, imgs, share in rows],
-        f"Decoded guided samples per w (share read as a {label} by a pixel classifier)",
+        f"Decoded per w (% read as a {label})",
     )
     shares = ", ".join(f"w = {wi:g}: **{share:.0%}**" for wi, _, share in rows)
     text = (
-        f"Share of {particles:,} decoded guided samples that a logistic regression on pixels (held-out accuracy "
+        f"Share of {CFG_N} decoded guided samples per w that a logistic regression on pixels (held-out accuracy "
         f"{_classifier_accuracy():.0%} on real digits) reads as a {label}: {shares}. w = 0 samples the exact "
         f"class-conditional prior p(z | c = {label}); larger w pushes samples away from the other classes."
     )
@@ -339,7 +356,7 @@ def _classifier_accuracy() -> float:
 
 
 def scale_figure(curve: dict, factor: float) -> go.Figure:
-    titles = ("Prior mismatch KL(p_T ‖ N(0, σ_T² I)) (nats)", "Sample error (floor units)")
+    titles = ("prior mismatch KL (nats)", "sample error (floor units)")
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, subplot_titles=titles)
     kl = np.maximum(np.array(curve["kl"]), 1e-6)
     fig.add_scatter(x=curve["scale"], y=kl, mode="lines+markers", name="KL at the first grid node", row=1, col=1,
@@ -350,9 +367,9 @@ def scale_figure(curve: dict, factor: float) -> go.Figure:
     for col, y in ((1, kl[i]), (2, curve["units"][i])):
         fig.add_scatter(x=[factor], y=[y], mode="markers", showlegend=False, row=1, col=col,
                         marker=dict(color="#111827", size=13, symbol="diamond"))  # fmt: skip
-    fig.update_xaxes(type="log", title_text="latent scale (× unit variance)")
+    fig.update_xaxes(type="log", title_text="latent scale")
     fig.update_yaxes(type="log", row=1, col=1)
-    plotting.base_layout(fig, "The latent scale: same sampler, same steps (diamond: current)", height=400, square=False)
+    plotting.base_layout(fig, "Latent scale: same sampler and steps", height=400, square=False)
     fig.update_layout(legend=dict(y=-0.3))
     return fig
 
@@ -376,17 +393,18 @@ def scale_view(ae_width, ae_steps, ae_seed, components, sampler, steps, seed, sc
 
 @lru_cache(maxsize=16)
 def autoencoder_view(ae_width, ae_steps, ae_seed):
-    """(originals vs reconstructions, the AE's and PCA's latents, numbers): the perceptual-compression stage."""
+    """(originals vs reconstructions, the AE's and PCA's latents, its training loss, numbers): the perceptual
+    compression stage."""
     ae = _settings(ae_width, ae_steps, ae_seed)
     model = L.autoencoder(ae)
     test, labels = L.digits().test
     pick = test[[int(np.flatnonzero(labels == c)[0]) for c in range(10)]]
     rows = [
-        ("held-out digits", pick),
+        ("real", pick),
         ("autoencoder", model.decode(model.encode(pick))),
-        ("PCA (2 components)", L.pca().decode(L.pca().encode(pick))),
+        ("PCA", L.pca().decode(L.pca().encode(pick))),
     ]
-    recon = images_figure(rows, "Originals and their reconstructions through a 2D latent", cols=10)
+    recon = images_figure(rows, "Held-out digits through a 2D latent", cols=10)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Autoencoder latent", "PCA latent"), horizontal_spacing=0.1)
     for col, enc in ((1, model), (2, L.pca())):
         z = enc.encode(test)
@@ -396,7 +414,7 @@ def autoencoder_view(ae_width, ae_steps, ae_seed):
                              marker=dict(color=DIGIT_COLORS[c], size=4), showlegend=col == 1, hoverinfo="skip"),
                 row=1, col=col,
             )  # fmt: skip
-    plotting.base_layout(fig, "Held-out digits in each 2D latent (unit variance)", height=420, square=False)
+    plotting.base_layout(fig, "Held-out digits in each latent", height=420, square=False)
     fig.update_layout(legend=dict(y=-0.15))
     ae_mse, pca_mse = L.reconstruction_mse(model, test), L.reconstruction_mse(L.pca(), test)
     info = model.info
@@ -407,7 +425,7 @@ def autoencoder_view(ae_width, ae_steps, ae_seed):
         f"Autoencoder: {ae.describe()}, trained in {trained}. Mean squared error per pixel on the "
         f"{len(test)} held-out digits: autoencoder **{ae_mse:.4f}**, PCA **{pca_mse:.4f}** (pixels in [0, 1])."
     )
-    return recon, fig, text
+    return recon, fig, _loss_figure(model), text
 
 
 # ---------------------------------------------------------------------------- training on its button
@@ -415,14 +433,15 @@ def _loss_figure(model) -> go.Figure:
     curve = np.array(model.info.get("loss_curve") or [[0, np.nan]])
     fig = go.Figure(go.Scatter(x=curve[:, 0], y=curve[:, 1], mode="lines", name="batch loss",
                                line=dict(color=plotting.PALETTE[0], width=2.5)))  # fmt: skip
-    plotting.base_layout(fig, "Autoencoder training: squared error per pixel", height=320, square=False)
+    plotting.base_layout(fig, "Autoencoder training loss", height=320, square=False)
     fig.update_xaxes(title_text="step")
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(type="log", title_text="MSE per pixel")
     return fig
 
 
 def train_autoencoder(ae_width="64", ae_steps=L.DEFAULT.steps, ae_seed=0, progress=None):
-    """Train (or fetch) the autoencoder of these settings, ≤ 20 s of CPU, with a progress bar: (loss, text)."""
+    """Train (or fetch) the autoencoder of these settings, ≤ 20 s of CPU, with a progress bar: a sentence saying
+    where it came from (the tab then redraws every view with it)."""
     values = {n: v for n, v in zip(AE_NAMES, (ae_width, ae_steps, ae_seed))}
     for c in CONTROLS:
         if c.name in values:
@@ -436,12 +455,23 @@ def train_autoencoder(ae_width="64", ae_steps=L.DEFAULT.steps, ae_seed=0, progre
 
     model, source = L.get_autoencoder(ae, report)
     where = {"cache": "already trained", "shipped": "the shipped default", "trained": "trained now"}[source]
-    return _loss_figure(model), f"Autoencoder {ae.describe()}: {where}."
+    return f"Autoencoder {ae.describe()}: {where}."
 
 
 # ---------------------------------------------------------------------------- numbers for the API
-def latent_data(ae_width="64", ae_steps=L.DEFAULT.steps, ae_seed=0, components=3, sampler="ddim", steps=20,
-                particles=1000, seed=0, scale="1", label=3, w=3.0) -> dict:  # fmt: skip
+def latent_data(
+    ae_width: str = "64",
+    ae_steps: int = L.DEFAULT.steps,
+    ae_seed: int = 0,
+    components: int = 3,
+    sampler: str = "ddim",
+    steps: int = 20,
+    particles: int = 1000,
+    seed: int = 0,
+    scale: str = "1",
+    label: int = 3,
+    w: float = 3.0,
+) -> dict:
     """The numbers and images behind the tab, as arrays: the latent prior's spec, the samples (unit latent), the
     decoded images (n × 64, [0, 1]), the error split, the guided shares per w and the scale curve."""
     values = SPEC.validate(dict(zip(NAMES, (ae_width, ae_steps, ae_seed, components, sampler, steps, particles,
@@ -452,7 +482,7 @@ def latent_data(ae_width="64", ae_steps=L.DEFAULT.steps, ae_seed=0, components=3
         ae, values["components"], values["sampler"], values["steps"], values["particles"], values["seed"], factor
     )
     model = L.autoencoder(ae)
-    cfg = cfg_rows(ae, values["components"], values["sampler"], values["steps"], values["particles"], values["seed"],
+    cfg = cfg_rows(ae, values["components"], values["sampler"], values["steps"], values["seed"],
                    factor, values["label"], values["w"])  # fmt: skip
     return {
         "latent_prior_spec": _spec(ae, values["components"]),
@@ -506,10 +536,10 @@ SCENES = {
     "One component per class": dict(components=1),
 }
 SCENE_NOTES = {
-    "Latent scale × 0.1 (too small a latent)": "At × 0.1 the data's structure is as small as the schedule's last "
-    "noise levels: DDIM's few steps smear it (compare the curve below).",
-    "Latent scale × 100 (too large: the prior mismatch grows)": "At × 100 the diffused latent at T still remembers "
-    "the data: N(0, σ_T² I) no longer matches p_T (the KL panel).",
+    "Latent scale × 0.1 (too small a latent)": "At a tenth of unit variance the data's structure is as small as the "
+    "schedule's last noise levels: DDIM's few steps smear it (compare the curve below).",
+    "Latent scale × 100 (too large: the prior mismatch grows)": "At a hundred times unit variance the diffused "
+    "latent at T still remembers the data: N(0, σ_T² I) no longer matches p_T (the KL panel).",
 }
 MAIN_INPUTS = ("ae_width", "ae_steps", "ae_seed", "components", "sampler", "steps", "particles", "seed", "scale")
 SCALE_INPUTS = ("ae_width", "ae_steps", "ae_seed", "components", "sampler", "steps", "seed", "scale")
@@ -541,12 +571,23 @@ SPEC = kit.Tab(
             inputs=SCALE_INPUTS,
             triggers=("components", "sampler", "steps", "seed", "scale"),
         ),  # fmt: skip
-        kit.View(autoencoder_view, ("recon", "ae_latents", "ae_text"), api_name=None, inputs=AE_NAMES, triggers=()),
+        kit.View(
+            autoencoder_view,
+            ("recon", "ae_latents", "train_loss", "ae_text"),
+            api_name=None,
+            inputs=AE_NAMES,
+            triggers=(),
+        ),  # fmt: skip
     ],
     scenes=SCENES,
     scene_notes=SCENE_NOTES,
     check=_check,
 )
+
+
+def warm_up() -> None:
+    """At start-up (in the background): the digits, the latent prior, its floors and the default views."""
+    kit.draw(SPEC, SPEC.validate(SPEC.defaults()))
 
 
 def layout(ui: kit.UI) -> None:
@@ -565,6 +606,7 @@ def layout(ui: kit.UI) -> None:
             for name in AE_NAMES:
                 ui.control(name)
             ui.parts["train"] = gr.Button("Train the autoencoder", variant="secondary")
+            ui.parts["train_text"] = gr.Markdown()
             ui.link_row()
         with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
             ui.note()
@@ -580,9 +622,8 @@ def layout(ui: kit.UI) -> None:
             ui.output("scale_text", gr.Markdown())
             ui.plot("recon")
             ui.plot("ae_latents")
-            ui.output("ae_text", gr.Markdown())
             ui.plot("train_loss")
-            ui.output("train_text", gr.Markdown())
+            ui.output("ae_text", gr.Markdown())
     gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     gr.api(user_facing(latent_data), api_name="latent_data")
 
@@ -597,7 +638,7 @@ def build() -> kit.UI:
     ui = kit.build(SPEC, layout)
     controls = ui.inputs()
     ae_controls = [ui.controls[n] for n in AE_NAMES]
-    outputs = [ui.outputs["train_loss"], ui.outputs["train_text"]]
+    outputs = [ui.parts["train_text"]]
 
     def train(ae_width, ae_steps, ae_seed, progress=gr.Progress()):
         return train_autoencoder(ae_width, ae_steps, ae_seed, progress=progress)

@@ -35,6 +35,7 @@ TAB_TITLES = {
     "pfode": "PF-ODE & likelihood",
     "inpaint": "Inpainting & SDEdit",
     "learned": "Learned vs exact",
+    "latent": "Latent diffusion",
     "elbo": "ELBO & schedules",
     "data": "Your data",
 }

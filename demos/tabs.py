@@ -22,6 +22,7 @@ TAB_NAMES = [
     "pf_ode",
     "race",
     "elbo",
+    "latent",
     "your_data",
 ]
 
