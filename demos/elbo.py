@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core import elbo as E
+from core import memorisation as M
 from core.claims import note
 from core.dataspec import load_data
 from core.likelihood import pf_ode_log_likelihood
@@ -40,6 +41,7 @@ ENDS = {
 }
 T_DISCRETE = (5, 10, 20, 50, 100)  # the discrete bound's T, all computed at once (8 points, GH 6 × 6)
 N_DISCRETE, GH_DISCRETE = 8, 6
+TRAIN_SIZES = (16, 64, 256)  # N = 1024 takes ~5 s per sampling run: shown in the claim's summary, not live
 VARIANCE_COLORS = {"beta_tilde": "#dc2626", "beta": "#d97706", "analytic": "#2563eb", "optimal": "#16a34a"}
 COLORS = {"linear_beta": "#dc2626", "cosine": "#d97706", "edm": "#2563eb", "log_snr": "#16a34a"}
 
@@ -63,6 +65,15 @@ CONTROLS = [
         choices=tuple(str(T) for T in T_DISCRETE),
         widget="radio",
     ),
+    kit.Control(
+        "train_n",
+        "choice",
+        "64",
+        label="Training points N (memorisation)",
+        noun="Training points N",
+        choices=tuple(str(n) for n in TRAIN_SIZES),
+        widget="radio",
+    ),
 ]
 SCENES = {
     "DDPM's end points on the ring": dict(preset="ring8", ends="ddpm"),
@@ -70,6 +81,7 @@ SCENES = {
     "Narrow end points: the decoder's share grows": dict(preset="ring8", ends="narrow"),
     "Sharp modes: a larger decoder gap": dict(preset="grid25", ends="ddpm"),
     "Five steps: the variance is the bound": dict(preset="ring8", steps="5"),
+    "Memorisation: 16 training points": dict(preset="ring8", train_n="16"),
 }
 SCENE_NOTES = {
     "DDPM's end points on the ring": "Four schedules, one L∞; their L₁₀ and their estimator's spread differ.",
@@ -79,6 +91,8 @@ SCENE_NOTES = {
     "ring's mode width: the gap is large, and below −log p at points far from their mode.",
     "Five steps: the variance is the bound": "With T = 5, β̃ makes DDPM's bound thousands of nats; β and "
     "Analytic-DPM's σ*² a few; the optimal covariance least (bottom plots).",
+    "Memorisation: 16 training points": "The exact model of 16 training points returns them: nearly every "
+    "sample sits on one (bottom).",
     "Sharp modes: a larger decoder gap": "The gap grows with the data's Fisher information: sharper modes lose "
     "more to the decoder's smoothing.",
 }
@@ -121,6 +135,14 @@ Gaussian KL averaged over $x_t \sim q(x_t|x_0)$ by Gauss–Hermite quadrature. W
 variance is most of the bound ($\tilde\beta_t$ is far too small for a long jump), and the gap to $-\log p$ closes as
 $T$ grows, fastest with the optimal covariance.
 
+**Memorisation** (last). N points drawn from the data are themselves a mixture of N tiny components; its exact
+score is the optimal denoiser of that training set (the minimiser of the denoising loss on it), and sampling with
+it returns the training points. The share of samples within 0.01 of a training point measures the copying; MMD² to
+the data, which compares distributions, loses sight of it as N grows. Carlini et al. 2023 extract memorised
+training images from trained models; Kadkhodaie et al. 2024 see networks move from memorising to generalising as
+N grows. A network that generalises has not reached this optimum: a learned MLP on the same points is not
+trained in this tab yet.
+
 """ + "\n\n".join(
         note(k)
         for k in (
@@ -128,6 +150,7 @@ $T$ grows, fastest with the optimal covariance.
             "vdm_estimator_variance",
             "elbo_tight_exact_score",
             "iddpm_learned_variance_bound",
+            "memorisation_exact_training_set",
         )
     )
 
@@ -305,6 +328,44 @@ def discrete_text(steps: int, out: dict) -> str:
     )
 
 
+@lru_cache(maxsize=8)
+def _memorisation(preset: str, seed: int, train_n: int) -> M.Memorisation:
+    return M.memorisation(preset, train_n, seed)
+
+
+def memorisation_figure(preset: str, out: M.Memorisation) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=out.population[:, 0], y=out.population[:, 1], mode="markers", name="fresh draws from p",
+                   marker=dict(color="#9ca3af", size=4)),
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=out.samples[:, 0], y=out.samples[:, 1], mode="markers", name="samples of the training set's model",
+                   marker=dict(color="#2563eb", size=5, opacity=0.6)),
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=out.points[:, 0], y=out.points[:, 1], mode="markers", name="training points",
+                   marker=dict(color="#dc2626", size=9, symbol="circle-open", line=dict(width=2))),
+    )  # fmt: skip
+    title = (
+        f"N = {len(out.points)}: {100 * out.near:.1f} % of samples on a training point (chance "
+        f"{100 * out.chance:.1f} %); MMD² {out.mmd2_units:+.1f} floor units"
+    )
+    box = plotting.plot_box(load_data(preset))
+    return plotting.set_box(plotting.base_layout(fig, title, height=480), box)
+
+
+def memorisation_text(out: M.Memorisation) -> str:
+    return (
+        f"The training set's exact model: N = {len(out.points)} points of the data as a mixture of N components of "
+        f"width {M.WIDTH:g}; DDIM (η = 0, {M.SAMPLER_STEPS} steps), {len(out.samples)} samples. "
+        f"**{100 * out.near:.1f} %** lie within {M.RADIUS} of a training point, against {100 * out.chance:.1f} % of "
+        f"fresh draws from p. MMD² to p: {out.mmd2_units:+.1f} noise-floor units (fresh draws: "
+        f"{out.mmd2_units_population:+.1f}). This model is the optimum of the denoising loss on the training set: a "
+        "network that generalises has not reached it."
+    )
+
+
 def tightness_text(out: dict) -> str:
     pb = out["pb"]
     gap, predicted = pb.gap, out["prior"] + out["decoder"]
@@ -346,6 +407,13 @@ def discrete_view(preset="ring8", seed=0, steps="10"):
     values = SPEC.validate({**SPEC.defaults(), "preset": preset, "seed": seed, "steps": str(steps)})
     out, T = discrete_numbers(values["preset"], values["seed"]), int(values["steps"])
     return (*discrete_figures(T, out), discrete_text(T, out))
+
+
+def memorisation_view(preset="ring8", seed=0, train_n="64"):
+    """The memorisation view: samples over the training points, and the numbers."""
+    values = SPEC.validate({**SPEC.defaults(), "preset": preset, "seed": seed, "train_n": str(train_n)})
+    out = _memorisation(values["preset"], values["seed"], int(values["train_n"]))
+    return memorisation_figure(values["preset"], out), memorisation_text(out)
 
 
 @lru_cache(maxsize=16)
@@ -399,6 +467,12 @@ SPEC = kit.Tab(
             api_name="elbo_discrete",
             inputs=("preset", "seed", "steps"),
         ),
+        kit.View(
+            memorisation_view,
+            ("memorised", "memorised_text"),
+            api_name="elbo_memorisation",
+            inputs=("preset", "seed", "train_n"),
+        ),
     ],
     scenes=SCENES,
     scene_notes=SCENE_NOTES,
@@ -437,6 +511,12 @@ def layout(ui: kit.UI) -> None:
                 ui.plot("terms", min_width=300)
                 ui.plot("over_t", min_width=300)
             ui.output("discrete_text", gr.Markdown())
+            gr.Markdown("**Memorisation: a training set's exact model** (Carlini et al. 2023; Kadkhodaie et al. 2024)")
+            ui.control("train_n")
+            with gr.Row():
+                ui.plot("memorised", min_width=300)
+                with gr.Column(min_width=300):
+                    ui.output("memorised_text", gr.Markdown())
     gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     gr.api(user_facing(elbo_data), api_name="elbo_data")
 

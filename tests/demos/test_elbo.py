@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from core import elbo as E
+from core import memorisation as M
 from core.dataspec import load_data
 from demos import elbo as T
 from demos import kit
@@ -16,7 +17,7 @@ def test_views_at_defaults_draw_every_output():
     drawn = kit.draw(T.SPEC, T.SPEC.validate(T.SPEC.defaults()))
     assert set(drawn) == {
         *("paths", "integrand", "losses", "schedules_text", "gaps", "sources", "tightness_text"),
-        *("terms", "over_t", "discrete_text"),
+        *("terms", "over_t", "discrete_text", "memorised", "memorised_text"),
     }
     labels = {E.SCHEDULE_LABELS[n] for n in E.SCHEDULES}
     for name in ("paths", "losses"):
@@ -61,7 +62,7 @@ def test_scenes_are_valid(name):
 )
 def test_bad_input_is_a_sentence(bad, words):
     with pytest.raises(ValueError, match=words):
-        T.elbo_view(**{k: v for k, v in {**T.SPEC.defaults(), **bad}.items() if k != "steps"})
+        T.elbo_view(**{k: v for k, v in {**T.SPEC.defaults(), **bad}.items() if k in ("preset", "ends", "seed")})
 
 
 def test_notes_cite_the_papers_and_the_claims():
@@ -75,6 +76,7 @@ def test_notes_cite_the_papers_and_the_claims():
         "vdm_estimator_variance",
         "elbo_tight_exact_score",
         "iddpm_learned_variance_bound",
+        "memorisation_exact_training_set",
     ):
         assert "Measured here: holds" in note(key) and note(key) in notes
 
@@ -88,3 +90,12 @@ def test_discrete_view_is_the_core_bound():
     assert f"{(b.total - b.nll).mean():.4g}" in text
     with pytest.raises(ValueError, match="Steps T"):
         T.discrete_view("ring8", 0, "7")
+
+
+def test_memorisation_view_is_the_core_measurement():
+    fig, text = T.memorisation_view("ring8", 0, "16")
+    out = M.memorisation("ring8", 16, 0)
+    assert f"{100 * out.near:.1f} %" in text and f"{out.mmd2_units:+.1f}" in text
+    np.testing.assert_array_equal(fig.data[2].x, out.points[:, 0])
+    with pytest.raises(ValueError, match="Training points N"):
+        T.memorisation_view("ring8", 0, "1000000")
