@@ -148,6 +148,8 @@ PAPERS: dict[str, Paper] = {
               "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models", "2211.01095"),
         Paper("flow", "Yaron Lipman, Ricky T. Q. Chen, Heli Ben-Hamu, Maximilian Nickel, Matt Le", 2023,
               "Flow Matching for Generative Modeling", "2210.02747"),
+        Paper("rectified_flow", "Xingchao Liu, Chengyue Gong, Qiang Liu", 2023,
+              "Flow Straight and Fast: Learning to Generate and Transfer Data with Rectified Flow", "2209.03003"),
         Paper("ot_codes", "Valentin Khrulkov, Gleb Ryzhakov, Andrei Chertkov, Ivan Oseledets", 2023,
               "Understanding DDPM Latent Codes Through Optimal Transport", ""),
         Paper("paella", "Dominic Rampas, Pablo Pernias & Marc Aubreville", 2022,
@@ -410,8 +412,21 @@ TOPICS: list[Topic] = [
         ),
         claims=("one_ode_every_schedule", "vdm_schedule_invariance", "vdm_estimator_variance"),
     ),
-    Topic("ddgan", "Denoising diffusion GANs", ("ddgan",), "",
-          "A GAN per denoising step is a trained model of another kind: not demoed."),
+    Topic(
+        "ddgan",
+        "Denoising diffusion GANs",
+        ("ddgan",),
+        "DD-GAN's premise measured: the true reverse kernel q(x_s | x_t) of a few-step sampler is an exact Gaussian "
+        "mixture here, shown beside DDPM's Gaussian and the best Gaussian; ancestral sampling with each at K = 1 … 50.",
+        "The conditional GAN itself is not trained: the exact kernel shows what a perfect multimodal generator "
+        "could reach, not what a GAN learns.",
+        (
+            _s("Few steps: a 4-step sampler's kernel in lobes", "tab=fewsteps&preset=ring8&t=349&steps=4&x=1&y=0"),
+            _s("Few steps: one step, the kernel is the data", "tab=fewsteps&preset=ring8&t=999&steps=1&x=0&y=0"),
+            _s("Few steps: fifty steps, the kernel is Gaussian", "tab=fewsteps&preset=ring8&t=500&steps=50&x=1&y=0.5"),
+        ),
+        claims=("ddgan_gaussian_small_steps",),
+    ),
     Topic(
         "p2",
         "Perception-prioritized training (P2 weighting)",
@@ -472,7 +487,7 @@ TOPICS: list[Topic] = [
     Topic(
         "flow",
         "Flow matching",
-        ("flow",),
+        ("flow", "rectified_flow"),
         "The straight-line path x_t = (1 − t) x_0 + t ε with its exact marginals, its velocity ODE integrated "
         "by Euler in 10 steps, and how straight its paths are against VP's.",
         "Learning the velocity field (the flow-matching loss) is not shown.",
@@ -487,8 +502,9 @@ TOPICS: list[Topic] = [
                 "tab=pfode&view=flow&preset=ring8&grid=uniform&steps=10",
             ),
             _s("PF-ODE: flow on Karras nodes", "tab=pfode&view=flow&preset=ring8&grid=karras&steps=10"),
+            _s("Few steps: reflow straightens the exact 1-rectified flow", "tab=fewsteps&preset=ring8"),
         ),
-        claims=("flow_straighter_paths", "flow_euler_is_ddim"),
+        claims=("flow_straighter_paths", "flow_euler_is_ddim", "reflow_straightens", "reflow_transport_cost"),
     ),
     Topic(
         "sdedit",

@@ -37,6 +37,7 @@ TAB_TITLES = {
     "learned": "Learned vs exact",
     "latent": "Latent diffusion",
     "elbo": "ELBO & schedules",
+    "fewsteps": "Few steps",
     "data": "Your data",
 }
 

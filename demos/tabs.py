@@ -23,6 +23,7 @@ TAB_NAMES = [
     "race",
     "elbo",
     "latent",
+    "few_steps",
     "your_data",
 ]
 

@@ -1,0 +1,517 @@
+"""Tab "Few steps": sampling in 1-50 steps against an exact teacher.
+
+Two views. (1) The true reverse kernel q(x_s | x_t) of a K-step sampler is a Gaussian mixture here
+(core/reverse_kernel.py): beside it DDPM's Gaussian and the best (moment-matched) Gaussian, and ancestral
+sampling with each kernel at K = 1 … 50 (Xiao et al. 2022, DD-GAN). (2) Reflow (Liu et al. 2023): the exact
+1-rectified flow's couplings, a 2-rectified flow trained on them (core/reflow.py), their paths, straightness,
+transport cost and Euler errors.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core import reflow as R
+from core.claims import note
+from core.dataspec import load_data
+from core.grids import make_grid
+from core.mixture import plot_box
+from core.processes import make_process
+from core.reverse_kernel import KERNELS, ReverseKernel, ancestral_samples, gaussian_log_prob, step_kls
+from demos import kit, plotting
+from demos.inputs import check_superseded, user_facing
+
+TAB_ID = "fewsteps"
+TITLE = "Few steps"
+T = 1000  # DDPM's chain (linear β)
+K_CURVE = (1, 2, 4, 8, 16, 50)
+KL_DRAWS = 4000  # Monte Carlo draws of the kernel at the chosen point
+KL_POINTS = 500  # x_t ~ p_t per step of the summed KL
+N_PATHS = 40
+KERNEL_COLORS = {"exact": "#111827", "moment": "#16a34a", "ddpm": "#dc2626"}
+XY = 6.0  # x_t's coordinates (p_t of the presets lies within ±4 at every t)
+FLOW_COLORS = {1: "rgba(37, 99, 235, 0.75)", 2: "rgba(234, 88, 12, 0.8)"}
+
+
+def _process():
+    return make_process("ddpm")
+
+
+def jump(t: int, steps: int) -> int:
+    """The timestep s one step of a K-step sampler lands on from t: s = t − 1000/K (−1: clean data)."""
+    return max(int(round(t - T / steps)), -1)
+
+
+def _coefficients(t: int) -> tuple[float, float]:
+    if t < 0:
+        return 1.0, 0.0
+    p = _process()
+    return float(p.alpha(t)), float(p.sigma(t))
+
+
+def kernel_at(preset: str, t: int, steps: int) -> ReverseKernel:
+    return ReverseKernel(load_data(preset), *_coefficients(t), *_coefficients(jump(t, steps)))
+
+
+CONTROLS = [
+    kit.Control("preset", "data", "ring8", label="Data"),
+    kit.Control("t", "int", 349, label="Timestep t of x_t", noun="Timestep t", lo=1, hi=T - 1, step=1),
+    kit.Control(
+        "steps", "int", 4, label="Steps K (one step jumps 1000/K timesteps)", noun="Steps K", lo=1, hi=T, step=1
+    ),
+    kit.Control("x", "float", 1.0, label="x_t: first coordinate", noun="x_t (x)", lo=-XY, hi=XY, step=0.05),
+    kit.Control("y", "float", 0.0, label="x_t: second coordinate", noun="x_t (y)", lo=-XY, hi=XY, step=0.05),
+    kit.Control("particles", "int", 1000, label="Particles", noun="Particles", lo=500, hi=2000, step=500),
+    kit.Control("seed", "seed", 0, label="Seed"),
+    kit.Control("pairs", "int", 4000, label="Reflow pairs (z, ODE(z))", noun="Pairs", lo=500, hi=R.MAX_PAIRS, step=500),
+    kit.Control(
+        "width", "int", 64, label="2-RF width (3 hidden layers)", noun="Width", lo=min(R.WIDTHS), hi=max(R.WIDTHS),
+        step=32,
+    ),
+    kit.Control(
+        "train_steps", "int", 2000, label="2-RF training steps", noun="Training steps", lo=200, hi=R.MAX_STEPS, step=100
+    ),
+]  # fmt: skip
+KERNEL_NAMES_IN = ("preset", "t", "steps", "x", "y")
+CURVE_NAMES_IN = ("preset", "particles", "seed")
+REFLOW_NAMES_IN = ("preset", "pairs", "width", "train_steps", "seed", "particles")
+
+
+def _settings(preset, pairs, width, train_steps, seed) -> R.ReflowSettings:
+    return R.ReflowSettings(spec=preset, pairs=pairs, width=width, steps=train_steps, seed=seed).validated()
+
+
+def _check(values: dict) -> dict:
+    """The reflow settings' own rule (its work cap) in a sentence."""
+    _settings(values["preset"], values["pairs"], values["width"], values["train_steps"], values["seed"])
+    return values
+
+
+def _validated(names, **given) -> dict:
+    values = {**SPEC.defaults(), **given}
+    for name in names:
+        values[name] = SPEC.control(name).check(values[name], values)
+    return values
+
+
+# ---------------------------------------------------------------------------- view 1: the kernel at a point
+def kernel_numbers(preset: str, t: int, steps: int, x: float, y: float) -> dict:
+    """The kernel at x_t: its lobes, KL to the best Gaussian and to DDPM's (Monte Carlo over the kernel)."""
+    kernel = kernel_at(preset, t, steps)
+    x_t = np.array([[x, y]])
+    rng = np.random.default_rng(0)
+    pts = np.repeat(x_t, KL_DRAWS, 0)
+    draws = kernel.sample(pts, rng)
+    log_q = kernel.log_prob(draws, pts)
+    mean, cov = kernel.moments(x_t)
+    kl_best = log_q - gaussian_log_prob(draws, np.repeat(mean, KL_DRAWS, 0), np.repeat(cov, KL_DRAWS, 0))
+    ddpm_mean, beta_tilde = kernel.ddpm_gaussian(x_t)
+    if beta_tilde > 0:
+        ddpm_cov = np.repeat(beta_tilde * np.eye(2)[None], KL_DRAWS, 0)
+        kl_ddpm = float(np.mean(log_q - gaussian_log_prob(draws, np.repeat(ddpm_mean, KL_DRAWS, 0), ddpm_cov)))
+    else:
+        kl_ddpm = float("inf")  # a point mass
+    law = kernel.at(x_t)
+    return dict(
+        s=jump(t, steps),
+        law=law,
+        mean=mean[0],
+        cov=cov[0],
+        ddpm_mean=ddpm_mean[0],
+        beta_tilde=beta_tilde,
+        kl_best=float(kl_best.mean()),
+        kl_best_se=float(kl_best.std() / np.sqrt(KL_DRAWS)),
+        kl_ddpm=kl_ddpm,
+        lobes=int((law.weights >= 0.01).sum()),
+    )
+
+
+def _gaussian_contour(mean, cov, box, color, name, n=70) -> go.Contour:
+    xs, ys = np.linspace(box[0], box[1], n), np.linspace(box[2], box[3], n)
+    pts = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
+    logp = gaussian_log_prob(pts, np.broadcast_to(mean, pts.shape), np.broadcast_to(cov, (len(pts), 2, 2)))
+    z = np.exp(logp - logp.max()).reshape(n, n)
+    return go.Contour(
+        x=xs.astype(np.float32), y=ys.astype(np.float32), z=z.astype(np.float32), name=name, showlegend=True,
+        contours=dict(coloring="none", start=0.05, end=0.95, size=0.3), line=dict(color=color, width=2.5),
+        showscale=False, hoverinfo="skip",
+    )  # fmt: skip
+
+
+def kernel_figure(preset, t, steps, x, y, k: dict) -> go.Figure:
+    law = k["law"]
+    box = plot_box(law, margin=0.3)
+    fig = go.Figure(plotting.density_trace(law, box, n=90, name="exact q(x_s | x_t)"))
+    fig.add_trace(_gaussian_contour(k["mean"], k["cov"], box, KERNEL_COLORS["moment"], KERNELS["moment"]))
+    if k["beta_tilde"] > 0:
+        cov = k["beta_tilde"] * np.eye(2)
+        fig.add_trace(_gaussian_contour(k["ddpm_mean"], cov, box, KERNEL_COLORS["ddpm"], KERNELS["ddpm"]))
+    else:
+        fig.add_trace(
+            plotting.points_trace(k["ddpm_mean"][None], "DDPM's step: a point mass (β̃ = 0)", color="#dc2626", size=12)
+        )
+    s = "x₀ (data)" if k["s"] < 0 else f"s = {k['s']}"
+    title = f"One step of K = {steps}: t = {t} → {s} from x_t = ({x:g}, {y:g})"
+    fig = plotting.base_layout(fig, title, height=520)
+    return plotting.set_box(fig, box)
+
+
+def kernel_text(t, steps, k: dict) -> str:
+    ddpm = "∞ (a point mass at the mean)" if not np.isfinite(k["kl_ddpm"]) else f"{k['kl_ddpm']:.3f} nats"
+    return (
+        f"The exact kernel has **{k['lobes']} lobe(s)** with ≥ 1 % of its mass. "
+        f"KL(q ‖ best Gaussian) = **{k['kl_best']:.3f} ± {k['kl_best_se']:.3f} nats** at this x_t; "
+        f"KL(q ‖ DDPM's Gaussian) = {ddpm} ({KL_DRAWS:,} draws of q). β̃ = {k['beta_tilde']:.4g}."
+    )
+
+
+def kernel_view(preset, t, steps, x, y):
+    """(kernel figure, numbers) for one point x_t and one step of a K-step sampler."""
+    v = _validated(KERNEL_NAMES_IN, preset=preset, t=t, steps=steps, x=x, y=y)
+    return _kernel_outputs(v["preset"], v["t"], v["steps"], v["x"], v["y"])
+
+
+@lru_cache(maxsize=64)
+def _kernel_outputs(preset, t, steps, x, y):
+    k = kernel_numbers(preset, t, steps, x, y)
+    return kernel_figure(preset, t, steps, x, y, k), kernel_text(t, steps, k)
+
+
+# ---------------------------------------------------------------------------- view 2: error vs K
+@lru_cache(maxsize=16)
+def k_curve(preset: str, particles: int, seed: int) -> dict:
+    """Error in floor units of each kernel at each K of K_CURVE, and the summed KL to the best Gaussian."""
+    mixture = load_data(preset)
+    out = {kernel: [] for kernel in KERNELS}
+    out["kl"] = []
+    for steps in K_CURVE:
+        check_superseded()
+        for kernel in KERNELS:
+            out[kernel].append(R.floor_units(preset, ancestral_samples(preset, kernel, steps, particles, seed)))
+        grid = make_grid(make_process("ddpm", mixture), "trailing", steps)
+        out["kl"].append(float(step_kls(mixture, grid, KL_POINTS, seed).sum()))
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def curve_figure(c: dict, particles: int) -> go.Figure:
+    fig = make_subplots(
+        rows=1, cols=2, horizontal_spacing=0.16,
+        subplot_titles=("Ancestral sampling: MMD² in floor units", "Σ over steps of KL(q ‖ best Gaussian)"),
+    )  # fmt: skip
+    for kernel, name in KERNELS.items():
+        fig.add_scatter(
+            x=K_CURVE, y=np.maximum(c[kernel], 0.3), customdata=c[kernel], name=name, mode="lines+markers",
+            line=dict(color=KERNEL_COLORS[kernel], width=3), row=1, col=1,
+            hovertemplate="K = %{x}: %{customdata:+.1f} floor units<extra></extra>",
+        )  # fmt: skip
+    fig.add_hrect(y0=0.3, y1=2, fillcolor="#9ca3af", opacity=0.25, line_width=0, row=1, col=1)
+    fig.add_scatter(
+        x=K_CURVE, y=c["kl"], name="summed KL (nats)", mode="lines+markers",
+        line=dict(color=plotting.PALETTE[3], width=3), row=1, col=2,
+    )  # fmt: skip
+    fig.update_xaxes(type="log", title_text="steps K", tickvals=list(K_CURVE))
+    fig.update_yaxes(type="log", title_text="floor units (grey: ≤ 2, as exact)", row=1, col=1)
+    fig.update_yaxes(title_text="nats", rangemode="tozero", row=1, col=2)
+    plotting.base_layout(fig, f"Error vs steps, {particles:,} particles, same noise", height=430, square=False)
+    fig.update_layout(legend=dict(y=-0.25))
+    return fig
+
+
+def curve_text(c: dict) -> str:
+    head = "| kernel | " + " | ".join(f"K = {k}" for k in K_CURVE) + " |"
+    rows = [head, "|---|" + "---|" * len(K_CURVE)]
+    for kernel, name in KERNELS.items():
+        rows.append(f"| {name} | " + " | ".join(f"{v:+.1f}" for v in c[kernel]) + " |")
+    rows.append("| Σ KL to the best Gaussian (nats) | " + " | ".join(f"{v:.2f}" for v in c["kl"]) + " |")
+    return "\n".join(rows) + "\n\nMMD² in noise-floor units: ≲ 2 is as good as exact sampling."
+
+
+def curve_view(preset, particles, seed, progress=None):
+    """(error-vs-K figure, table) for the chosen data, particles and seed."""
+    v = _validated(CURVE_NAMES_IN, preset=preset, particles=particles, seed=seed)
+    if progress is not None:
+        progress(0.0, desc="Ancestral sampling with three kernels at K = 1 … 50")
+    return _curve_outputs(v["preset"], v["particles"], v["seed"])
+
+
+@lru_cache(maxsize=16)
+def _curve_outputs(preset, particles, seed):
+    c = k_curve(preset, particles, seed)
+    return curve_figure(c, particles), curve_text(c)
+
+
+# ---------------------------------------------------------------------------- view 3: reflow
+@lru_cache(maxsize=16)
+def reflow_numbers(settings: R.ReflowSettings, particles: int, seed: int) -> dict:
+    return R.compare(settings.spec, R.get_reflow(settings), particles, seed)
+
+
+def reflow_figure(preset: str, out: dict | None, one: R.Coupling) -> go.Figure:
+    mixture = load_data(preset)
+    box = plot_box(mixture)
+    box = (min(box[0], -3.0), max(box[1], 3.0), min(box[2], -3.0), max(box[3], 3.0))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("1-rectified flow (exact)", "2-rectified flow (reflow)"),
+                        horizontal_spacing=0.06)  # fmt: skip
+    panels = [(1, one.path)] + ([(2, out["path_2"])] if out is not None else [])
+    for col, path in panels:
+        fig.add_trace(plotting.contour_trace(mixture, box, "#9ca3af", "data p₀"), row=1, col=col)
+        fig.add_trace(
+            plotting.paths_trace(path[:, :N_PATHS], f"{N_PATHS} paths", color=FLOW_COLORS[col], width=1.6),
+            row=1, col=col,
+        )  # fmt: skip
+        fig.add_trace(plotting.points_trace(path[-1, :N_PATHS], "endpoints", size=5), row=1, col=col)
+        plotting.set_box(fig, box, row=1, col=col)
+    plotting.base_layout(fig, "Paths from the same noise z (t = 1) to the data (t = 0)", height=480, square=False)
+    for col in (1, 2):
+        fig.update_yaxes(scaleanchor=f"x{'' if col == 1 else col}", scaleratio=1, row=1, col=col)
+    fig.update_traces(showlegend=False)
+    return fig
+
+
+def reflow_curve_figure(out: dict) -> go.Figure:
+    fig = go.Figure()
+    for which, name in ((1, "1-RF (exact velocity)"), (2, "2-RF (reflow, learned)")):
+        e = out[f"euler_{which}"]
+        fig.add_scatter(
+            x=list(e), y=np.maximum(list(e.values()), 0.3), customdata=list(e.values()), name=name,
+            mode="lines+markers", line=dict(color=FLOW_COLORS[which], width=3),
+            hovertemplate="%{x} Euler steps: %{customdata:+.1f} floor units<extra></extra>",
+        )  # fmt: skip
+    fig.add_hrect(y0=0.3, y1=2, fillcolor="#9ca3af", opacity=0.25, line_width=0)
+    fig.update_xaxes(type="log", title_text="Euler steps (NFE)", tickvals=list(R.EULER_STEPS))
+    fig.update_yaxes(type="log", title_text="MMD² floor units")
+    return plotting.base_layout(fig, "Few-step Euler on each flow", height=400, square=False)
+
+
+def reflow_text(settings: R.ReflowSettings, out: dict, flow: R.RectifiedFlow) -> str:
+    where = "shipped" if flow.shipped else f"trained here in {flow.net.meta.get('seconds', 0):.1f} s"
+    e1, e2 = out["euler_1"], out["euler_2"]
+    return "\n".join([
+        f"2-rectified flow: {settings.depth}×{settings.width} MLP, {settings.steps:,} steps on "
+        f"{settings.pairs:,} pairs ({where}). Measured on fresh noise:",
+        "",
+        "| flow | straightness S | transport cost E‖x₀ − z‖² | Euler 1 / 2 / 4 | accurate solve |",
+        "|---|---|---|---|---|",
+        f"| 1-RF (exact) | {out['straightness_1']:.4f} | {out['cost_1']:.3f} | "
+        f"{e1[1]:+.0f} / {e1[2]:+.0f} / {e1[4]:+.1f} | {out['fine_1']:+.1f} |",
+        f"| 2-RF (reflow) | {out['straightness_2']:.4f} | {out['cost_2']:.3f} | "
+        f"{e2[1]:+.1f} / {e2[2]:+.1f} / {e2[4]:+.1f} | {out['fine_2']:+.1f} |",
+        "",
+        "Errors in MMD² noise-floor units (≲ 2: as exact). The accurate solve of the 1-RF is the ideal one-step "
+        "student (the exact map z ↦ ODE(z)); the 2-RF's accurate solve shows its training error, its Euler rows "
+        "the cost of what curvature is left.",
+    ])  # fmt: skip
+
+
+PROMPT = (
+    "This setting's 2-rectified flow is not trained yet: press **Train the 2-rectified flow** (couplings and "
+    "training, about 10-20 s). The shipped default students show at once."
+)
+
+
+def reflow_view(preset, pairs, width, train_steps, seed, particles):
+    """(paths figure, Euler-error figure, numbers) with the 2-RF if it is shipped or trained; else the 1-RF
+    alone and a prompt to train."""
+    v = _validated(REFLOW_NAMES_IN, preset=preset, pairs=pairs, width=width, train_steps=train_steps, seed=seed,
+                   particles=particles)  # fmt: skip
+    settings = _settings(v["preset"], v["pairs"], v["width"], v["train_steps"], v["seed"])
+    if R.cached_reflow(settings) is None:
+        one = R.couplings(settings.spec, v["particles"], v["seed"] + 10_000)
+        return reflow_figure(settings.spec, None, one), go.Figure(), PROMPT
+    return _reflow_outputs(settings, v["particles"], v["seed"])
+
+
+def reflow_train(preset, pairs, width, train_steps, seed, particles, progress=None):
+    """Train this setting's 2-rectified flow (heavy: one at a time, ≤ 20 s at the defaults), then draw."""
+    v = _validated(REFLOW_NAMES_IN, preset=preset, pairs=pairs, width=width, train_steps=train_steps, seed=seed,
+                   particles=particles)  # fmt: skip
+    settings = _settings(v["preset"], v["pairs"], v["width"], v["train_steps"], v["seed"])
+
+    def report(step, total, loss):
+        check_superseded()
+        if progress is not None:
+            progress(step / total, desc=f"reflow: step {step:,}/{total:,}, loss {loss:.4f}")
+
+    R.get_reflow(settings, report)
+    return _reflow_outputs(settings, v["particles"], v["seed"])
+
+
+def _reflow_outputs(settings: R.ReflowSettings, particles: int, seed: int):
+    out = reflow_numbers(settings, particles, seed)
+    one = R.Coupling(out["z"], out["path_1"][-1], out["path_1"])
+    flow = R.cached_reflow(settings)
+    return reflow_figure(settings.spec, out, one), reflow_curve_figure(out), reflow_text(settings, out, flow)
+
+
+def reflow_data(
+    preset: str = "ring8",
+    pairs: int = 4000,
+    width: int = 64,
+    train_steps: int = 2000,
+    seed: int = 0,
+    particles: int = 1000,
+) -> dict:
+    """The numbers behind the reflow view (training first if needed): straightness, transport cost, Euler-k and
+    accurate-solve errors of the 1- and 2-rectified flows on the same fresh noise."""
+    v = _validated(REFLOW_NAMES_IN, preset=preset, pairs=pairs, width=width, train_steps=train_steps, seed=seed,
+                   particles=particles)  # fmt: skip
+    settings = _settings(v["preset"], v["pairs"], v["width"], v["train_steps"], v["seed"])
+    R.get_reflow(settings)
+    out = reflow_numbers(settings, v["particles"], v["seed"])
+    keys = ("straightness_1", "straightness_2", "cost_1", "cost_2", "fine_1", "fine_2")
+    return {
+        "settings": {**settings.__dict__},
+        **{k: out[k] for k in keys},
+        "euler_1": {str(k): v for k, v in out["euler_1"].items()},
+        "euler_2": {str(k): v for k, v in out["euler_2"].items()},
+    }
+
+
+def kernel_data(preset: str = "ring8", t: int = 349, steps: int = 4, x: float = 1.0, y: float = 0.0) -> dict:
+    """The numbers behind the kernel view: the exact kernel's components at x_t, its moments, DDPM's Gaussian,
+    and the KL of the kernel to each Gaussian."""
+    v = _validated(KERNEL_NAMES_IN, preset=preset, t=t, steps=steps, x=x, y=y)
+    k = kernel_numbers(v["preset"], v["t"], v["steps"], v["x"], v["y"])
+    law = k["law"]
+    return {
+        "t": v["t"],
+        "s": k["s"],
+        "weights": law.weights.tolist(),
+        "means": law.means.tolist(),
+        "covs": law.covs.tolist(),
+        "mean": k["mean"].tolist(),
+        "cov": k["cov"].tolist(),
+        "ddpm_mean": k["ddpm_mean"].tolist(),
+        "beta_tilde": k["beta_tilde"],
+        "kl_best_gaussian": k["kl_best"],
+        "kl_best_gaussian_se": k["kl_best_se"],
+        "kl_ddpm_gaussian": k["kl_ddpm"] if np.isfinite(k["kl_ddpm"]) else None,
+    }
+
+
+# ---------------------------------------------------------------------------- notes, scenes, spec
+def _notes() -> str:
+    return r"""
+**The true reverse kernel is a mixture (DD-GAN's premise).** A K-step sampler jumps from $x_t$ to $x_s$,
+$s = t - 1000/K$. With mixture data the true kernel is exact:
+$q(x_s\mid x_t) = \sum_k r_k(x_t)\,\mathcal N\big(c_x x_t + c_0 m_k(x_t),\ \tilde\beta I + c_0^2 V_k\big)$, each
+data component's Gaussian posterior $\mathcal N(m_k, V_k)$ of $x_0$ pushed through DDPM's Gaussian posterior
+$q(x_s\mid x_t, x_0) = \mathcal N(c_x x_t + c_0 x_0, \tilde\beta I)$ (Ho et al. 2020, eqs. 6-7). Xiao et al. 2022
+(DD-GAN, Sec. 3.1) note that the Gaussian form of the denoising distribution is justified only for small steps,
+that with large steps the true denoising distribution is multimodal, and model it with a conditional GAN so that a
+few steps suffice. Move $x_t$, $t$ and $K$: with small jumps the three laws coincide; with large ones the kernel
+splits into lobes that no Gaussian represents. The best Gaussian (the kernel's own mean and covariance, which
+minimises $\mathrm{KL}(q\,\|\,\mathcal N)$; IDDPM's learned $\Sigma$ aims at it) smears them; DDPM's $\tilde\beta$
+is far too narrow (a point mass at $K = 1$). Ancestral sampling with the exact kernel lands on the noise floor at
+every $K$, even 1: it shows what a *perfect* multimodal generator could reach, not that a GAN learns it.
+
+**Reflow (Liu et al. 2023).** The 1-rectified flow from $z \sim \mathcal N(0, I)$ to the data has velocity
+$v(x, t) = \mathbb E[z - x_0 \mid x_t = x]$ on $x_t = (1-t)x_0 + tz$: exact here, so its couplings
+$(z, \mathrm{ODE}(z))$ are exact. Reflow (Algorithm 1) trains a new flow (a small MLP) on their straight
+interpolations. Straightness $S = \int_0^1 \mathbb E\|(z - x_0) - v(x_t, t)\|^2\,dt$ (Sec. 2.2) is 0 for straight
+paths, which one Euler step follows exactly; Theorem 3.5 says rectification does not increase convex transport
+costs such as $\mathbb E\|x_0 - z\|^2$. The errors split into the method's and the training's: the 1-RF's accurate
+solve is the ideal student (the exact map), the 2-RF's accurate solve shows its training error.
+
+""" + "\n\n".join(note(k) for k in ("ddgan_gaussian_small_steps", "reflow_straightens", "reflow_transport_cost"))
+
+
+SCENES = {
+    "Four steps: the kernel splits into lobes": dict(t=349, steps=4, x=1.0, y=0.0),
+    "One step: the kernel is the data": dict(t=999, steps=1, x=0.0, y=0.0),
+    "Fifty steps: the kernel is Gaussian": dict(t=500, steps=50, x=1.0, y=0.5),
+    "Eight steps, near a mode": dict(t=249, steps=8, x=1.0, y=0.0),
+    "Moons: the kernel and reflow": dict(preset="moons", t=349, steps=4, x=0.5, y=0.0),
+    "Reflow on the ring": dict(preset="ring8"),
+}
+SCENE_NOTES = {
+    "Four steps: the kernel splits into lobes": "The third step of a 4-step sampler (t = 349 → 99): the exact "
+    "kernel has a lobe per mode; the best Gaussian covers them with one ellipse, DDPM's β̃ circle is far too small.",
+    "One step: the kernel is the data": "With one step the kernel is p(x₀ | x_T), nearly the data itself; DDPM's "
+    "step is a point mass at the mean.",
+    "Fifty steps: the kernel is Gaussian": "A 20-timestep jump: the three laws nearly coincide (DDPM's premise).",
+    "Eight steps, near a mode": "Close to a mode fewer lobes carry mass, yet no Gaussian fits them.",
+    "Moons: the kernel and reflow": "Any data: the kernel follows its components; the moons' shipped 2-RF below.",
+    "Reflow on the ring": "Curved 1-RF paths become nearly straight after one reflow.",
+}
+DEFAULT_NOTE = "Move x_t, t or K to see one step's kernel; the curves below compare K = 1 … 50."
+
+SPEC = kit.Tab(
+    id=TAB_ID,
+    title=TITLE,
+    controls=CONTROLS,
+    views=[
+        kit.View(kernel_view, ("kernel", "kernel_text"), api_name="fewsteps_kernel", inputs=KERNEL_NAMES_IN),
+        kit.View(curve_view, ("curve", "curve_text"), api_name="fewsteps_curve", inputs=CURVE_NAMES_IN),
+        kit.View(
+            reflow_view, ("reflow", "reflow_curve", "reflow_text"), api_name="fewsteps_reflow", inputs=REFLOW_NAMES_IN
+        ),
+    ],
+    scenes=SCENES,
+    scene_notes=SCENE_NOTES,
+    default_note=DEFAULT_NOTE,
+    check=_check,
+)
+
+
+def warm_up() -> None:
+    kit.draw(SPEC, SPEC.defaults())
+
+
+def layout(ui: kit.UI) -> None:
+    import gradio as gr
+
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            ui.scene_picker()
+            ui.control("preset")
+            for name in ("t", "steps", "particles", "seed"):
+                ui.control(name)
+            gr.Markdown("**Reflow**")
+            for name in ("pairs", "width", "train_steps"):
+                ui.control(name)
+            ui.parts["train"] = gr.Button("Train the 2-rectified flow", variant="primary", size="sm")
+            ui.link_row()
+        with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
+            ui.note()
+            with gr.Row():
+                ui.control("x", elem_classes=["rr-step"])
+                ui.control("y")
+            ui.plot("kernel")
+            ui.output("kernel_text", gr.Markdown())
+            ui.plot("curve")
+            ui.output("curve_text", gr.Markdown())
+            ui.plot("reflow")
+            ui.plot("reflow_curve")
+            ui.output("reflow_text", gr.Markdown())
+    gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    gr.api(user_facing(kernel_data), api_name="fewsteps_kernel_data")
+    gr.api(user_facing(reflow_data), api_name="fewsteps_reflow_data", concurrency_id=kit.HEAVY, concurrency_limit=1)
+
+
+def build() -> kit.UI:
+    """The tab from its spec, plus training on its button (in the one-at-a-time group of trainings)."""
+    import gradio as gr
+
+    from demos.inputs import latest_only
+
+    ui = kit.build(SPEC, layout)
+    outputs = [ui.outputs[n] for n in SPEC.views[2].outputs]
+
+    def train(*values, progress=gr.Progress()):
+        return reflow_train(*values, progress=progress)
+
+    train.__name__ = "reflow_train"
+    ui.parts["train"].click(
+        user_facing(latest_only(train, len(outputs), list(REFLOW_NAMES_IN))),
+        ui.inputs(list(REFLOW_NAMES_IN)),
+        outputs,
+        api_name="fewsteps_train",
+        concurrency_id=kit.HEAVY,
+        concurrency_limit=1,
+    )
+    return ui

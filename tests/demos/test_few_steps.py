@@ -1,0 +1,125 @@
+"""The Few steps tab's figures and numbers: traces, finite JSON, size, determinism, readable refusals, and the
+numbers shown checked against independent computations (the one-step kernel's KL is the data's entropy gap,
+the exact kernel's row is at the floor, the shipped 2-rectified flow is the one the text names)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from core import reflow as R
+from core.claims import shipped
+from core.dataspec import load_data
+from demos import few_steps as F
+
+BUDGET = 1_500_000  # bytes of figure JSON per update
+D = F.SPEC.defaults()
+
+
+def args(names, **kw):
+    return [kw.get(n, D[n]) for n in names]
+
+
+def finite_json(fig) -> dict:
+    def reject(token):
+        raise AssertionError(f"figure JSON contains {token}")
+
+    return json.loads(fig.to_json(), parse_constant=reject)
+
+
+def test_kernel_view_draws_three_laws_and_says_how_far_apart():
+    fig, text = F.kernel_view(*args(F.KERNEL_NAMES_IN))
+    names = [t.name for t in fig.data]
+    assert names[0] == "exact q(x_s | x_t)"
+    assert F.KERNELS["moment"] in names and F.KERNELS["ddpm"] in names
+    assert "t = 349 → s = 99" in fig.layout.title.text
+    finite_json(fig)
+    assert len(fig.to_json()) < BUDGET
+    assert "8 lobe(s)" in text and "nan" not in text.lower()
+
+
+def test_one_step_kernel_is_the_data_and_ddpm_a_point_mass():
+    """K = 1 from t = 999: KL to the best Gaussian is ring8's entropy gap (≈ 2.42 nats, an independent
+    Monte Carlo of H(p₀) against the Gaussian of the same covariance), and DDPM's step has no spread."""
+    k = F.kernel_numbers("ring8", 999, 1, 0.0, 0.0)
+    mixture = load_data("ring8")
+    x = mixture.sample(20000, np.random.default_rng(2))
+    gap = 0.5 * np.log(np.linalg.det(2 * np.pi * np.e * np.cov(x.T))) + mixture.log_prob(x).mean()
+    assert k["kl_best"] == pytest.approx(gap, abs=4 * k["kl_best_se"] + 0.03)
+    assert k["beta_tilde"] == 0 and not np.isfinite(k["kl_ddpm"])
+    fig, text = F.kernel_view("ring8", 999, 1, 0.0, 0.0)
+    assert "point mass" in text and any("point mass" in (t.name or "") for t in fig.data)
+
+
+def test_kernel_data_endpoint_returns_the_mixture():
+    out = F.kernel_data()
+    assert sum(out["weights"]) == pytest.approx(1.0)
+    assert len(out["means"]) == len(out["weights"]) == len(out["covs"])
+    assert out["s"] == 99 and out["kl_best_gaussian"] > 0.3
+
+
+def test_curve_view_exact_kernel_at_the_floor_and_gaussians_not():
+    fig, text = F.curve_view("ring8", 500, 1)
+    c = F.k_curve("ring8", 500, 1)
+    assert np.all(np.abs(c["exact"]) < 4)  # one seed of 500 points: within the floor's scatter
+    assert c["moment"][0] > 20 and c["ddpm"][0] > 20
+    assert c["kl"][0] > c["kl"][-1]
+    finite_json(fig)
+    assert "| exact kernel (a mixture) |" in text
+
+
+def test_curve_view_same_seed_same_picture():
+    F._curve_outputs.cache_clear()
+    F.k_curve.cache_clear()
+    a = F.curve_view("moons", 500, 3)[0].to_json()
+    F._curve_outputs.cache_clear()
+    F.k_curve.cache_clear()
+    assert F.curve_view("moons", 500, 3)[0].to_json() == a
+    assert F.curve_view("moons", 500, 4)[0].to_json() != a
+
+
+def test_reflow_view_with_the_shipped_student():
+    paths, curve, text = F.reflow_view(*args(F.REFLOW_NAMES_IN))
+    assert "(shipped)" in text and "| 2-RF (reflow) |" in text
+    assert len(paths.data) == 6  # two panels: data, paths, endpoints
+    for fig in (paths, curve):
+        finite_json(fig)
+    assert len(paths.to_json()) + len(curve.to_json()) < BUDGET
+
+
+def test_reflow_view_prompts_before_training():
+    paths, curve, text = F.reflow_view(*args(F.REFLOW_NAMES_IN, pairs=1500, train_steps=300))
+    assert text == F.PROMPT and len(paths.data) == 3 and not curve.data
+
+
+@pytest.mark.slow
+def test_reflow_data_endpoint_trains_then_reports_numbers():
+    out = F.reflow_data(pairs=500, train_steps=200, width=32, seed=9, particles=500)
+    assert out["straightness_2"] < out["straightness_1"]
+    assert set(out["euler_1"]) == {"1", "2", "4"}
+    assert R.cached_reflow(R.ReflowSettings(pairs=500, steps=200, width=32, seed=9)) is not None
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: F.kernel_view("ring8", 0, 4, 0.0, 0.0), "Timestep t"),
+        (lambda: F.kernel_view("ring8", 349, 4, 99.0, 0.0), "x_t"),
+        (lambda: F.kernel_view("ring8", 349, "four", 0.0, 0.0), "Steps K"),
+        (lambda: F.kernel_view("no such data", 349, 4, 0.0, 0.0), "no such data"),
+        (lambda: F.curve_view("ring8", 10**6, 0), "Particles"),
+        (lambda: F.reflow_view("ring8", 4000, 50, 2000, 0, 1000), "Width"),
+        (lambda: F.reflow_train("ring8", 8000, 128, 4000, 0, 1000), "at most"),
+    ],
+)
+def test_bad_input_is_refused_with_a_sentence(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_notes_read_the_measured_claims():
+    notes = F._notes()
+    for key in ("ddgan_gaussian_small_steps", "reflow_straightens", "reflow_transport_cost"):
+        assert shipped()[key]["summary"] in notes
