@@ -251,12 +251,10 @@ def latent_figure(ae, components, run, sampler: str, steps: int) -> go.Figure:
         digit = plotting.points_trace(z[labels == c], f"digit {c}", color=DIGIT_COLORS[c], size=4)
         digit.showlegend = False  # each class is named on the plot, at its mean (a ten-line legend crowds a phone)
         fig.add_trace(digit)
-    centres = np.array([z[labels == c].mean(0) for c in range(10)])
-    fig.add_trace(
-        go.Scatter(x=centres[:, 0], y=centres[:, 1], mode="text", text=[str(c) for c in range(10)],
-                   textfont=dict(size=22, color=DIGIT_COLORS, family="Arial Black"), name="digit classes",
-                   hoverinfo="skip")
-    )  # fmt: skip
+    for c in range(10):  # annotations: drawn above the WebGL points (an SVG text trace would sit below them)
+        cx, cy = np.median(z[labels == c], axis=0)
+        fig.add_annotation(x=cx, y=cy, text=f"<b>{c}</b>", showarrow=False, font=dict(size=22, color=DIGIT_COLORS[c]),
+                           bgcolor="rgba(255, 255, 255, 0.7)")  # fmt: skip
     fig.add_trace(plotting.contour_trace(mixture, box, "#334155", "prior contours"))
     fig.add_trace(plotting.paths_trace(run.path, f"{SAMPLERS[sampler].title} paths"))
     fig.add_trace(plotting.points_trace(run.samples, "samples", color="rgba(15, 23, 42, 0.8)", size=3, symbol="x"))
@@ -358,9 +356,13 @@ def _classifier_accuracy() -> float:
 def scale_figure(curve: dict, factor: float) -> go.Figure:
     titles = ("prior mismatch KL (nats)", "sample error (floor units)")
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, subplot_titles=titles)
-    kl = np.maximum(np.array(curve["kl"]), 1e-6)
-    fig.add_scatter(x=curve["scale"], y=kl, mode="lines+markers", name="KL at the first grid node", row=1, col=1,
-                    line=dict(color=plotting.PALETTE[0], width=2.5))  # fmt: skip
+    # a Monte Carlo KL within 2 standard errors of 0 is drawn at that resolution, as an upper bound (▼)
+    kl, se = np.array(curve["kl"]), np.array(curve["kl_se"])
+    resolved = kl > 2 * se
+    kl = np.where(resolved, kl, 2 * se)
+    fig.add_scatter(x=curve["scale"], y=kl, mode="lines+markers", name="KL at the first grid node (▼: below 2 s.e.)",
+                    row=1, col=1, line=dict(color=plotting.PALETTE[0], width=2.5),
+                    marker=dict(size=9, symbol=np.where(resolved, "circle", "triangle-down").tolist()))  # fmt: skip
     fig.add_scatter(x=curve["scale"], y=curve["units"], mode="lines+markers", name="MMD² of the samples", row=1,
                     col=2, line=dict(color=plotting.PALETTE[1], width=2.5))  # fmt: skip
     i = SCALES.index(factor)
@@ -381,12 +383,16 @@ def scale_view(ae_width, ae_steps, ae_seed, components, sampler, steps, seed, sc
     curve = scale_curve(ae, components, sampler, steps, seed)
     model = L.autoencoder(ae)
     cells = " · ".join(f"× {f:g}: {u:+.1f}" for f, u in zip(SCALES, curve["units"]))
-    kls = " · ".join(f"× {f:g}: {k:.2g}" for f, k in zip(SCALES, curve["kl"]))
+    kls = " · ".join(
+        f"× {f:g}: {k:.2g}" if k > 2 * e else f"× {f:g}: < {2 * e:.0e}"
+        for f, k, e in zip(SCALES, curve["kl"], curve["kl_se"])
+    )
     text = (
         f"The encoder's own latent has standard deviation {model.scale:.3g}, so the unit-variance constant here is "
         f"1/{model.scale:.3g} = {1 / model.scale:.4g} (Stable Diffusion's: {L.SD_SCALE}). "
         f"{SAMPLERS[sampler].title}, {steps} steps, {curve['particles']} samples per scale: sample error {cells}; "
-        f"prior mismatch (nats, Monte Carlo, ± {max(curve['kl_se']):.1g}) {kls}."
+        f"prior mismatch KL(p_T ‖ N(0, σ_T² I)) in nats (Monte Carlo; '<' where it is within 2 standard errors of 0): "
+        f"{kls}."
     )
     return scale_figure(curve, float(scale)), text
 
@@ -509,7 +515,8 @@ decoded samples and real digits beyond the sampler's (measured in the latent) is
 paper studies this tradeoff over the downsampling factor f: too little compression leaves the diffusion model the
 perceptual detail to learn (slow training), too much (f = 32) loses information and caps quality; f = 4-16 balance
 the two. A 2D latent is extreme compression: see how blurry exact samples come out (the table's "exact samples"
-row), however good the sampler.
+row), however good the sampler. The prior is an ordinary data spec: the `/latent_data` endpoint returns it as
+`gmm:` text, which every other tab's Data box accepts.
 
 **The latent scale.** The diffusion sees $c\cdot z$. Stable Diffusion multiplies its VAE's latents by 0.18215 so that
 they have about unit variance; Rombach explains it as letting latent spaces of different autoencoders use the same
