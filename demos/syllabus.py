@@ -35,9 +35,9 @@ TAB_TITLES = {
     "pfode": "PF-ODE & likelihood",
     "inpaint": "Inpainting & SDEdit",
     "learned": "Learned vs exact",
-    "latent": "Latent diffusion",
     "elbo": "ELBO & schedules",
     "fewsteps": "Few steps",
+    "latent": "Latent diffusion",
     "data": "Your data",
 }
 
@@ -241,8 +241,11 @@ def _map_html(programme: str, tabs: frozenset[str], registry) -> str:
         f'<div class="syl"><h3>{escape(p.name)}</h3><p class="muted">{escape(p.who)}',
         f"{'. ' + escape(p.note) if p.note else ''}</p>",
     ]
-    for session in p.sessions:
-        parts.append(f'<div class="session"><h4>{escape(session.label)}: {escape(session.title)}</h4>')
+    for i, session in enumerate(p.sessions, 1):
+        parts.append(
+            f'<div class="session" id="{session_anchor(p.key, i)}"><h4>{escape(session.label)}: '
+            f"{escape(session.title)}</h4>"
+        )
         if session.note:
             parts.append(f'<p class="muted">{escape(session.note)}</p>')
         if session.topics:
@@ -253,6 +256,35 @@ def _map_html(programme: str, tabs: frozenset[str], registry) -> str:
         parts.append("</div>")
     parts.append(f'<p><a class="chip" href="{escape(_programme_href(ALL))}">← every topic, in order</a></p></div>')
     return "".join(parts)
+
+
+def session_anchor(programme: str, number: int) -> str:
+    """The id of a programme's session (its week) on the map: the URL's #fragment when a link in it is followed."""
+    return f"week-{re.sub(r'[^a-z0-9]+', '-', programme.lower())}-{number}"
+
+
+# The presenter's place in the URL (issue 26.9). Choosing a programme pushes ?tab=syllabus&programme=KEY, so Back
+# and reload return to it (the kit's link loader sets the radio from the URL); following a link inside a session
+# first writes that session's anchor into the current entry, so Back from the scene returns to the same week:
+# the map scrolls to the anchor once it is drawn. Back between two programmes (same page) reloads the page.
+PROGRAMME_URL_JS = """(p) => { const u = new URL(location.href); u.searchParams.set('tab', 'syllabus');
+  u.searchParams.set('programme', p); u.hash = ''; history.pushState(null, '', u); }"""
+MAP_JS = """
+let placed = false;
+const place = () => {
+  const id = decodeURIComponent(location.hash.slice(1));
+  if (placed || !id.startsWith('week-')) return;
+  const el = element.querySelector('[id="' + id + '"]');
+  if (el) { placed = true; el.scrollIntoView({block: 'start'}); }
+};
+new MutationObserver(place).observe(element, {childList: true, subtree: true});
+place();
+element.addEventListener('click', (e) => {
+  const a = e.target.closest('a'); const week = a && a.closest('.session[id]');
+  if (week) history.replaceState(history.state, '', location.pathname + location.search + '#' + week.id);
+});
+window.addEventListener('popstate', () => location.reload());
+"""
 
 
 def board_html(tabs: set[str] | None = None) -> str:
@@ -304,11 +336,14 @@ def layout(ui: kit.UI) -> None:
 
     gr.Markdown(INTRO)
     ui.control("programme")
-    ui.output("map", gr.HTML(syllabus_html(ALL), css_template=CSS, js_on_load=None, padding=False))
+    ui.output("map", gr.HTML(syllabus_html(ALL), css_template=CSS, js_on_load=MAP_JS, padding=False))
     gr.HTML(board_html(), css_template=CSS, js_on_load=None, padding=False)
     gr.Markdown(NOTES)
     ui.link_row()
 
 
 def build() -> kit.UI:
-    return kit.build(SPEC, layout)
+    ui = kit.build(SPEC, layout)
+    programme = ui.controls["programme"]
+    programme.input(None, programme, None, js=PROGRAMME_URL_JS, api_visibility="private")
+    return ui
