@@ -5,6 +5,8 @@ classifier-free guidance by class in the latent; the latent scale (Stable Diffus
 
 from __future__ import annotations
 
+import functools
+import inspect
 from functools import lru_cache
 
 import numpy as np
@@ -134,6 +136,31 @@ def _check(values: dict) -> dict:
             "samples, or fewer steps."
         )
     return values
+
+
+def _checked(given: dict) -> dict:
+    """The given controls checked by their specs (judged with the others at their defaults), and the work cap
+    when the samples are among them."""
+    values = {**SPEC.defaults(), **given}
+    for c in CONTROLS:
+        if c.name in given:
+            values[c.name] = c.check(values[c.name], values)
+    return _check(values) if "particles" in given else values
+
+
+def checked(fn):
+    """A view of the tab: its arguments (from the page, a link or the API) checked by the controls' specs, then
+    `fn` on the canonical values, cached (`cache_clear` clears it)."""
+    cached = lru_cache(maxsize=16)(fn)
+    names = list(inspect.signature(fn).parameters)
+
+    @functools.wraps(fn)
+    def view(*args, **kwargs):
+        values = _checked({**dict(zip(names, args)), **kwargs})
+        return cached(**{n: values[n] for n in names})
+
+    view.cache_clear = cached.cache_clear
+    return view
 
 
 # ---------------------------------------------------------------------------- computations (cached)
@@ -289,7 +316,7 @@ def _split_text(s: dict, sampler: str, steps: int) -> str:
     )
 
 
-@lru_cache(maxsize=16)
+@checked
 def latent_view(ae_width, ae_steps, ae_seed, components, sampler, steps, particles, seed, scale):
     """(latent figure, decoded samples, error split markdown) for one sampler run in the latent."""
     ae = _settings(ae_width, ae_steps, ae_seed)
@@ -321,7 +348,7 @@ def cfg_rows(ae, components, sampler, steps, seed, factor, label, w) -> list[tup
     return out
 
 
-@lru_cache(maxsize=16)
+@checked
 def cfg_view(ae_width, ae_steps, ae_seed, components, sampler, steps, particles, seed, scale, label, w):
     """(guided latent samples over the class density, images per w, numbers) for 'draw a <label>'."""
     ae = _settings(ae_width, ae_steps, ae_seed)
@@ -376,7 +403,7 @@ def scale_figure(curve: dict, factor: float) -> go.Figure:
     return fig
 
 
-@lru_cache(maxsize=16)
+@checked
 def scale_view(ae_width, ae_steps, ae_seed, components, sampler, steps, seed, scale):
     """(KL and sample error over the latent scale, numbers) for the chosen sampler and steps."""
     ae = _settings(ae_width, ae_steps, ae_seed)
@@ -397,7 +424,7 @@ def scale_view(ae_width, ae_steps, ae_seed, components, sampler, steps, seed, sc
     return scale_figure(curve, float(scale)), text
 
 
-@lru_cache(maxsize=16)
+@checked
 def autoencoder_view(ae_width, ae_steps, ae_seed):
     """(originals vs reconstructions, the AE's and PCA's latents, its training loss, numbers): the perceptual
     compression stage."""
@@ -647,7 +674,7 @@ def build() -> kit.UI:
     ae_controls = [ui.controls[n] for n in AE_NAMES]
     outputs = [ui.parts["train_text"]]
 
-    def train(ae_width, ae_steps, ae_seed, progress=gr.Progress()):
+    def train(ae_width="64", ae_steps=L.DEFAULT.steps, ae_seed=0, progress=gr.Progress()):
         return train_autoencoder(ae_width, ae_steps, ae_seed, progress=progress)
 
     train.__name__ = "train_autoencoder"
