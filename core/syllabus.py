@@ -232,8 +232,9 @@ TOPICS: list[Topic] = [
             _s("Learned vs exact: the shipped model on the ring", "tab=learned&preset=ring8"),
             _s("Learned vs exact: error budget at 10 steps", "tab=learned&preset=ring8_soft&steps=10"),
             _s("ELBO: the bound with the exact denoiser vs −log p(x)", "tab=elbo&preset=ring8&ends=ddpm"),
+            _s("ELBO: memorisation, the exact model of 16 training points", "tab=elbo&preset=ring8&train_n=16"),
         ),
-        claims=("elbo_tight_exact_score",),
+        claims=("elbo_tight_exact_score", "memorisation_exact_training_set"),
     ),
     Topic(
         "ncsn",
@@ -360,8 +361,9 @@ TOPICS: list[Topic] = [
                 "tab=reverse&preset=ring8&process=cosine&grid=leading&sampler=ddim&steps=20",
             ),
             _s("ELBO: the cosine schedule's L_T and training-estimator spread", "tab=elbo&preset=ring8&ends=ddpm"),
+            _s("ELBO: DDPM's bound at 5 steps, by reverse variance", "tab=elbo&preset=ring8&steps=5"),
         ),
-        claims=("iddpm_optimal_step", "iddpm_optimal_few_steps"),
+        claims=("iddpm_optimal_step", "iddpm_optimal_few_steps", "iddpm_learned_variance_bound"),
     ),
     Topic(
         "classifier_guidance",
