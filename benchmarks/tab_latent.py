@@ -2,7 +2,7 @@
 
 Budgets (issue 29): the default view where cached ≤ 100 ms; a new sampler / steps ≤ 2 s; a class / w change ≤ 2 s
 (the guided runs of every w in the image rows); training the autoencoder at the defaults ≤ 20 s (behind a
-progress bar); the heaviest scale curve the inputs allow is capped by MAX_WORK (≤ 3 s).
+progress bar); the heaviest scale curve the inputs allow is capped at half of MAX_WORK (≤ 3 s).
 """
 
 from __future__ import annotations

@@ -206,9 +206,9 @@ def error_split(ae, components, samples: np.ndarray) -> dict:
 @lru_cache(maxsize=8)
 def scale_curve(ae, components, sampler, steps, seed) -> dict:
     """Over SCALES, the same sampler and steps: KL(p_T ‖ N(0, σ_T² I)) and the samples' MMD² (floor units, in
-    the unit latent) with CURVE_N samples (fewer if the work cap asks)."""
+    the unit latent) with CURVE_N samples, fewer where its seven runs would pass half the work cap."""
     spec = _spec(ae, components)
-    n = min(CURVE_N, max(50, MAX_WORK // (len(SCALES) * _nfe(sampler, steps)) // 50 * 50))
+    n = min(CURVE_N, max(50, MAX_WORK // 2 // (len(SCALES) * _nfe(sampler, steps)) // 50 * 50))
     kl, kl_se, units = [], [], []
     for f in SCALES:
         check_superseded()
