@@ -99,8 +99,30 @@ SCENE_NOTES = {
 DEFAULT_NOTE = "Change the data or the end points; every number is recomputed from the exact denoiser."
 
 
+def _shipped_table() -> str:
+    """The finer tightness numbers shipped in assets/elbo/tightness.json (`python -m core.elbo --write`)."""
+    rows = E.shipped_tightness()
+    if not rows:
+        return "*(finer tightness numbers not shipped yet: run `python -m core.elbo --write`)*"
+    lines = [
+        f"**Finer quadrature, {E.SHIPPED_POINTS} points per case** (log-SNR step {E.SHIPPED_STEP}, Gauss–Hermite "
+        f"{E.SHIPPED_GH} × {E.SHIPPED_GH}; `python -m core.elbo --write`):",
+        "",
+        "| data / end points | gap (nats) | predicted: prior + decoder | largest per-point difference | points "
+        "below −log p |",
+        "|---|---|---|---|---|",
+    ]
+    for key, r in rows.items():
+        lines.append(
+            f"| {key} | {r['gap']:+.5f} ± {r['gap_se']:.5f} | {r['prior'] + r['decoder']:+.5f} | {r['worst']:.1e} "
+            f"| {100 * r['below']:.0f} % |"
+        )
+    return "\n".join(lines)
+
+
 def _notes() -> str:
-    return r"""
+    return (
+        r"""
 **The bound.** Ho et al. 2020 (Sec. 3, eq. 5 and Appendix A) write the negative ELBO of a diffusion model as a
 prior term $L_T$, denoising terms $L_{t-1}$ (KL divergences between Gaussian posteriors and the reverse steps)
 and a decoder term $L_0$. Kingma et al. 2021 (VDM) take $T \to \infty$ (Sec. 5): with log-SNR
@@ -126,6 +148,10 @@ $x \sim p$ the decoder's part is the entropy the smoothing by $\tilde\sigma_0$ a
 far from its mode it is negative: the bound holds for the model's density $p * \mathcal N(0, 2\tilde\sigma_0^2 I)$,
 not for the data's. The PF-ODE (Song et al. 2021b) gives $\log p(x)$ itself with the exact score.
 
+"""
+        + _shipped_table()
+        + r"""
+
 **DDPM's discrete bound, term by term** (bottom). The bound $L_T + \sum_{t>1} L_{t-1} + L_0$ of Ho et al. 2020
 (eq. 5) on $T$ of DDPM's 1000 timesteps (spread evenly, the same end points for every $T$), with the exact
 reverse mean and four reverse variances: DDPM's $\tilde\beta_t$ and $\beta_t$ (Sec. 3.2), Analytic-DPM's optimal
@@ -143,14 +169,16 @@ training images from trained models; Kadkhodaie et al. 2024 see networks move fr
 N grows. A network that generalises has not reached this optimum: a learned MLP on the same points is not
 trained in this tab yet.
 
-""" + "\n\n".join(
-        note(k)
-        for k in (
-            "vdm_schedule_invariance",
-            "vdm_estimator_variance",
-            "elbo_tight_exact_score",
-            "iddpm_learned_variance_bound",
-            "memorisation_exact_training_set",
+"""
+        + "\n\n".join(
+            note(k)
+            for k in (
+                "vdm_schedule_invariance",
+                "vdm_estimator_variance",
+                "elbo_tight_exact_score",
+                "iddpm_learned_variance_bound",
+                "memorisation_exact_training_set",
+            )
         )
     )
 

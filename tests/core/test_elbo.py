@@ -198,3 +198,16 @@ def test_variance_choices_order_and_close_the_gap(ring8):
         assert min(gaps[T, c] for c in E.VARIANCES) > 0
         assert gaps[T, "optimal"] < gaps[T, "analytic"] < min(gaps[T, "beta"], gaps[T, "beta_tilde"])
     assert gaps[50, "optimal"] < gaps[10, "optimal"]
+
+
+def test_shipped_tightness_reproduces():
+    """A sample of assets/elbo/tightness.json (`python -m core.elbo --write`): the first points of one case
+    recomputed at the shipped settings, and every case's mean gap explained by the predicted mismatch."""
+    rows = E.shipped_tightness()
+    assert set(rows) == {f"{spec}/{ends}" for spec, ends in E.SHIPPED_CASES}
+    mixture = load_data("ring8")
+    x = mixture.sample(E.SHIPPED_POINTS, np.random.default_rng(E.SHIPPED_SEED))[: E.SHIPPED_KEPT]
+    pb = E.point_bound(mixture, x, *E.SHIPPED_ENDS["ddpm"], step=E.SHIPPED_STEP, n_gh=E.SHIPPED_GH)
+    np.testing.assert_allclose(pb.gap, rows["ring8/ddpm"]["first"], rtol=1e-6, atol=1e-9)
+    for row in rows.values():
+        assert abs(row["gap"] - row["prior"] - row["decoder"]) <= row["worst"]
