@@ -70,7 +70,7 @@ def test_estimator_sd_matches_sampling(ring8, table):
 
 @pytest.mark.parametrize("name", E.SCHEDULES)
 def test_discrete_loss_decreases_to_continuous(table, name):
-    """VDM Sec. 4.1: L_T ≥ L_2T ≥ … → L∞ (an upper Riemann sum: the mean error falls as the SNR grows)."""
+    """VDM Sec. 4: L_T ≥ L_2T ≥ … → L∞ (an upper Riemann sum: the mean error falls as the SNR grows)."""
     s = E.Schedule(name, G_MIN, G_MAX)
     losses = [E.discrete_loss(table, s, T) for T in (10, 20, 100, 1000, 10_000)]
     quad = E.diffusion_loss(table)[0]
