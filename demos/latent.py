@@ -381,7 +381,7 @@ def _classifier_accuracy() -> float:
 
 
 def scale_figure(curve: dict, factor: float) -> go.Figure:
-    titles = ("prior mismatch KL (nats)", "sample error (floor units)")
+    titles = ("KL, nats", "MMD², floor units")  # short: side by side on a phone
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, subplot_titles=titles)
     # a Monte Carlo KL within 2 standard errors of 0 is drawn at that resolution, as an upper bound (▼)
     kl, se = np.array(curve["kl"]), np.array(curve["kl_se"])
