@@ -15,9 +15,10 @@ pytestmark = pytest.mark.browser
 
 ENDS_LABEL = "Log-SNR end points g = log(α²/σ²)"
 WIDE = elbo.ENDS["wide"][0]
-PATHS, GAPS = 2, 3  # the plots' order on the page: integrand, losses, paths, gaps, sources
+PATHS, GAPS = 2, 3  # the plots' order: integrand, losses, paths, gaps, sources, terms, over_t, memorised
+N_PLOTS = 8
 TAB = Tab(
-    elbo.TAB_ID, elbo.TITLE, 5, "L∞ =",
+    elbo.TAB_ID, elbo.TITLE, N_PLOTS, "L∞ =",
     lambda page: choose(page, ENDS_LABEL, WIDE), PATHS, WIDE, {"ends": "wide"},
     lambda page: combobox(page, ENDS_LABEL),
 )  # fmt: skip
@@ -35,6 +36,9 @@ def test_desktop_the_ends_redraw_and_the_link_round_trips(browser, app_url):
         TAB.move(app.page)
         titles = app.wait_for_view(TAB, WIDE, PATHS)
         wait_until(lambda: app.fingerprint(GAPS) != before, "the tightness plot to redraw")
+        titles = wait_until(
+            app.titles, "every plot redrawn", ok=lambda t: "Gap +0.0000" in t[GAPS] or "Gap +0.0001" in t[GAPS]
+        )
         app.page.locator("button:visible", has_text="Link to this view").click()
         box = app.page.locator("label:has-text('Share this link') textarea:visible")
         link = wait_until(box.input_value, "the link", ok=lambda v: v.startswith("http"))
@@ -67,7 +71,7 @@ def test_a_bad_link_value_is_dropped_with_a_warning(browser, app_url):
 def test_phone_width(browser, app_url):
     app = AppPage(browser, f"{app_url}?tab={elbo.TAB_ID}&ends=narrow", PHONE)
     try:
-        titles = wait_until(app.titles, "every plot drawn", ok=lambda t: len(t) == 5 and all(t))
+        titles = wait_until(app.titles, "every plot drawn", ok=lambda t: len(t) == N_PLOTS and all(t))
         assert elbo.ENDS["narrow"][0] in titles[PATHS]
         widths = wait_until(app.plot_widths, "plots to fit", timeout=15, ok=all_fit)
         app.shot("elbo-phone")
