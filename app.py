@@ -15,7 +15,7 @@ import gradio as gr
 
 from core.dataspec import is_preset, load_data
 from core.mixture import MixtureError
-from demos import guidance, kit, plotting
+from demos import guidance, kit, live, plotting
 from demos.data_input import data_update
 from demos.inputs import user_facing
 from demos.sharing import values_from_query, wanted_tab
@@ -60,6 +60,7 @@ def build_app() -> gr.Blocks:
         demo.load(user_facing(on_load), None, [tabs, *load_targets], api_visibility="private")
         use_everywhere(handles)
     share_workers(demo)
+    live.send_figures(demo)
     return demo
 
 

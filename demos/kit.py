@@ -284,7 +284,8 @@ class UI:
     def __init__(self, tab: Tab):
         self.tab = tab
         self.controls: dict[str, Any] = {}
-        self.outputs: dict[str, Any] = {}
+        self.outputs: dict[str, Any] = {}  # what views fill, by name (a plot's hidden figure carrier)
+        self.plots: dict[str, Any] = {}  # the visible plots, by the name of their carrier
         self.parts: dict[str, Any] = {}
 
     def control(self, name: str, **kwargs):
@@ -296,14 +297,21 @@ class UI:
         return component
 
     def plot(self, name: str, **kwargs):
-        """A plot output with PNG, SVG and Full screen buttons (elem_id `<tab id>-<name>`)."""
+        """A live plot output with PNG, SVG and Full screen buttons (elem_id `<tab id>-<name>`): views write
+        its figure to a hidden carrier under `name` (`self.outputs`), drawn into the visible plot (`self.plots`)
+        by `Plotly.react` in the page (demos/live.py explains why)."""
         import gradio as gr
+        import plotly.graph_objects as go
 
-        from demos import export
+        from demos import export, live
 
+        elem_id = f"{self.tab.id}-{name}"
         kwargs.setdefault("show_label", "label" in kwargs)
-        component = export.plot(gr, f"{self.tab.id}-{name}", **kwargs)
-        self.outputs[name] = component
+        component = export.plot(gr, elem_id, value=go.Figure(live.empty_figure()), **kwargs)
+        data = live.carrier(gr)
+        data.change(None, data, None, js=live.draw_js(elem_id, kwargs["show_label"]), api_visibility="private")
+        self.plots[name] = component
+        self.outputs[name] = data
         return component
 
     def output(self, name: str, component):
