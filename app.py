@@ -143,13 +143,21 @@ def share_workers(demo: gr.Blocks) -> None:
             fn.concurrency_limit = CONCURRENCY
 
 
+def warm_up_tab(module) -> None:
+    """Compute a tab's default view once: its own `warm_up`, or for a kit tab without one its defaults drawn."""
+    if hasattr(module, "warm_up"):
+        module.warm_up()
+    else:
+        kit.draw(module.SPEC, module.SPEC.validate(module.SPEC.defaults()))
+
+
 def warm_up() -> None:
     """Compute each tab's default view once (plotly's first figures, noise floors, the DDIM table), in the
     background so the first page is served at once; a visitor arriving earlier computes what they need."""
     plotting.warm_up()
     for module in TABS:
         try:
-            module.warm_up()
+            warm_up_tab(module)
         except Exception:
             logging.getLogger("reading_room").exception("warm-up of %s failed", module.TAB_ID)
 

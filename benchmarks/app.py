@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     app = importlib.import_module("app")
     t0 = time.perf_counter()
     for module in app.TABS:
-        module.warm_up()
+        app.warm_up_tab(module)
     print(f"warm-up of every tab (as at start-up): {time.perf_counter() - t0:.1f} s\n")
     with gr.Blocks():
         outputs = {m.TAB_ID: view_components(m, m.build()) for m in app.TABS}

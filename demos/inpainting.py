@@ -673,10 +673,6 @@ SPEC = kit.Tab(
 )
 
 
-def warm_up() -> None:
-    kit.draw(SPEC, SPEC.defaults())
-
-
 def layout(ui: kit.UI) -> None:
     import gradio as gr
 

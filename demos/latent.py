@@ -619,11 +619,6 @@ SPEC = kit.Tab(
 )
 
 
-def warm_up() -> None:
-    """At start-up (in the background): the digits, the latent prior, its floors and the default views."""
-    kit.draw(SPEC, SPEC.validate(SPEC.defaults()))
-
-
 def layout(ui: kit.UI) -> None:
     import gradio as gr
 
