@@ -193,12 +193,15 @@ def serialise(components, outputs) -> tuple[bytes, int]:
     Returns (update JSON, bytes of figure JSON in it)."""
     from gradio.data_classes import GradioModel, GradioRootModel
 
+    from demos import live
+
     payload, figure_bytes = [], 0
     for component, value in zip(components, outputs):
-        data = component.postprocess(value)
-        if isinstance(data, GradioModel | GradioRootModel):
-            data = data.model_dump()
-        if type(component).__name__ == "Plot" and data is not None:
+        carrier = live.is_carrier(component)  # a live plot's figure, serialised as live.send_figures does
+        data = component.postprocess(live.as_sent(value) if carrier else value)
+        if isinstance(data, GradioModel | GradioRootModel) or carrier:  # a carrier's JsonData included
+            data = data.model_dump() if data is not None else None
+        if (carrier or type(component).__name__ == "Plot") and data is not None:
             figure_bytes += len(data["plot"].encode())
         payload.append(data)
     return json.dumps(payload, default=str).encode(), figure_bytes

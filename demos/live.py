@@ -74,6 +74,12 @@ def is_carrier(component) -> bool:
     return CARRIER_CLASS in (getattr(component, "elem_classes", None) or [])
 
 
+def as_sent(value):
+    """What a handler's value for a carrier becomes: a figure its `payload`; anything else (None, a payload,
+    `gr.skip()`) as it is."""
+    return value if value is None or isinstance(value, dict) or not hasattr(value, "to_json") else payload(value)
+
+
 def send_figures(demo) -> None:
     """Make every event of the app send `payload`s to the figure carriers: a handler returns figures, by name
     or position like any output, and the figures bound for a carrier are serialised here, once, for all tabs
@@ -92,9 +98,7 @@ def _sending(fn, targets: list[int], outputs: list):
         raise TypeError(f"{fn.__name__}: a handler that fills a live plot must be a plain function")
     carriers = {id(outputs[i]) for i in targets}
     single = len(outputs) == 1
-
-    def convert(value):
-        return value if value is None or isinstance(value, dict) or not hasattr(value, "to_json") else payload(value)
+    convert = as_sent
 
     @functools.wraps(fn)
     def sending(*args, **kwargs):
