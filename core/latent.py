@@ -487,17 +487,77 @@ def write_shipped() -> Path:
     return SHIPPED
 
 
+# ---------------------------------------------------------------------------- the latent scale, shipped
+SCALE_CURVES = ASSETS / "scale_curves.json"
+SCALE_COMPONENTS = 3  # components per class of the shipped curves' latent prior (the tab's default)
+# The tab's scale curve (demos/latent.py) for the default autoencoder at the scenes' samplers and steps, seed 0
+TAB_CURVES = (("ddim", 20), ("ddim", 5), ("edm_heun", 18))
+
+
+def scale_units(spec: str, sampler: str, steps: int, particles: int, seeds, factors) -> dict[str, list[float]]:
+    """Latent MMD² (floor units, in the unit latent) of `sampler` at each factor × the unit latent, seed by seed."""
+    return {
+        f"{f:g}": [latent_units(spec, run_latent(spec, sampler, steps, particles, s, f).samples) for s in seeds]
+        for f in factors
+    }
+
+
+def scale_kl(spec: str, sampler: str, steps: int, factors) -> dict[str, list[float]]:
+    """[KL, its standard error] of the prior mismatch at the sampler's first grid node, per factor (`prior_kl`)."""
+    return {f"{f:g}": list(prior_kl(spec, sampler, steps, f)) for f in factors}
+
+
+def write_scale_curves(path: Path = SCALE_CURVES) -> dict:
+    """The latent scale's runs, shipped (`python -m core.latent --curves`): the ldm_latent_scale claim's runs seed
+    by seed (core/claims/latent.py: its settings), and the tab's curve at TAB_CURVES (demos/latent.py)."""
+    from core.claims import latent as C
+    from demos import latent as tab
+
+    spec = latent_spec(DEFAULT, SCALE_COMPONENTS)
+    claim = {}
+    for name, (sampler, steps, n), factors in (("few", C.FEW, C.SCALES), ("many", C.MANY, C.MANY_SCALES)):
+        claim[name] = dict(
+            sampler=sampler,
+            steps=steps,
+            particles=n,
+            seeds=list(C.SEEDS),
+            units=scale_units(spec, sampler, steps, n, C.SEEDS, factors),
+            kl=scale_kl(spec, sampler, steps, factors),
+        )
+        print(f"claim runs {name}: {claim[name]['units']}", flush=True)
+    curves = {}
+    for sampler, steps in TAB_CURVES:
+        curves[f"{sampler}/{steps}/0"] = tab.compute_scale_curve(DEFAULT, SCALE_COMPONENTS, sampler, steps, 0)
+    out = dict(autoencoder=asdict(DEFAULT), components=SCALE_COMPONENTS, spec=spec, claim=claim, tab=curves)
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    return out
+
+
+@cache
+def shipped_scale_curves() -> dict:
+    """assets/latent/scale_curves.json ({} if missing)."""
+    return json.loads(SCALE_CURVES.read_text()) if SCALE_CURVES.exists() else {}
+
+
 def main(argv=None) -> None:
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="train the default autoencoder into assets/latent/")
+    parser.add_argument(
+        "--curves", action="store_true", help="run the latent scale's curves into assets/latent/scale_curves.json"
+    )
     args = parser.parse_args(argv)
     if args.write:
         write_shipped()
-    else:
+    if args.curves:
+        write_scale_curves()
+        print(f"wrote {SCALE_CURVES}", flush=True)
+    if not (args.write or args.curves):
         parser.print_help()
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # run as core.latent, not __main__: the tab's module compares settings with its DEFAULT
+    import core.latent
+
+    core.latent.main()

@@ -205,10 +205,20 @@ def error_split(ae, components, samples: np.ndarray) -> dict:
 
 @lru_cache(maxsize=8)
 def scale_curve(ae, components, sampler, steps, seed) -> dict:
+    """The scale curve: shipped for the default autoencoder at the scenes' samplers and steps (assets/latent/
+    scale_curves.json, `python -m core.latent --curves`), computed otherwise (`compute_scale_curve`)."""
+    if ae == L.DEFAULT and components == L.SCALE_COMPONENTS:
+        shipped = L.shipped_scale_curves().get("tab", {}).get(f"{sampler}/{steps}/{seed}")
+        if shipped is not None:
+            return shipped
+    return compute_scale_curve(ae, components, sampler, steps, seed)
+
+
+def compute_scale_curve(ae, components, sampler, steps, seed) -> dict:
     """Over SCALES, the same sampler and steps: KL(p_T ‖ N(0, σ_T² I)) and the samples' MMD² (floor units, in
-    the unit latent) with CURVE_N samples, fewer where its seven runs would pass half the work cap."""
+    the unit latent) with CURVE_N samples, fewer where its seven runs would pass a quarter of the work cap."""
     spec = _spec(ae, components)
-    n = min(CURVE_N, max(50, MAX_WORK // 2 // (len(SCALES) * _nfe(sampler, steps)) // 50 * 50))
+    n = min(CURVE_N, max(50, MAX_WORK // 4 // (len(SCALES) * _nfe(sampler, steps)) // 50 * 50))
     kl, kl_se, units = [], [], []
     for f in SCALES:
         check_superseded()
