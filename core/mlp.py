@@ -86,10 +86,12 @@ def fit(
     progress: Callable[[int, int, float], None] | None = None,
     max_seconds: float = MAX_SECONDS,
     chunk: int = 100,
+    init: MLP | None = None,
 ) -> tuple[MLP, Fit]:
     """Train an MLP of layer sizes `sizes` on the mean squared error. `batches(rng, n)` returns n steps' batches
     as arrays (n, B, in) and (n, B, out), drawn `chunk` steps at a time; `progress(step, total, loss)` is called
-    every 25 steps."""
+    every 25 steps. `init`: start from these weights (a student initialised from its teacher) instead of torch's
+    seeded default initialisation."""
     import torch
 
     threads = torch.get_num_threads()
@@ -97,6 +99,13 @@ def fit(
     try:
         torch.manual_seed(seed)
         linears = [torch.nn.Linear(i, o, dtype=torch.float32) for i, o in zip(sizes[:-1], sizes[1:])]
+        if init is not None:
+            if [w.shape for w, _ in init.layers] != [tuple(lin.weight.shape) for lin in linears]:
+                raise ValueError("the initial network's layer sizes differ from `sizes`")
+            with torch.no_grad():
+                for lin, (w, b) in zip(linears, init.layers):
+                    lin.weight.copy_(torch.from_numpy(np.asarray(w, dtype=np.float32)))
+                    lin.bias.copy_(torch.from_numpy(np.asarray(b, dtype=np.float32)))
         opt = torch.optim.Adam([p for lin in linears for p in lin.parameters()], lr=lr, foreach=True)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: max(0.0, 1 - k / steps))
         rng = np.random.default_rng(seed)

@@ -1,0 +1,128 @@
+"""Progressive distillation with an exact teacher (core/distill.py) against independent computations: Algorithm 2's
+target makes one student step land where two teacher steps did; on Gaussian data the teacher's DDIM steps and
+the PF-ODE map are known in closed form; exact DDIM converges to the ideal student (the flow-matching ODE's map of
+core/reflow.py: one map for every schedule) and that map is at the noise floor on three presets; training is
+deterministic for a seed; the shipped students reproduce."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import distill as D
+from core import reflow as R
+from core.dataspec import load_data
+
+GAUSS = "gmm:1,0.5,-0.3,0.4"  # one isotropic component: N((0.5, -0.3), 0.4² I)
+MU, S = np.array([0.5, -0.3]), 0.4
+
+
+def test_target_makes_one_student_step_land_on_two_teacher_steps():
+    """x̃ solves α'' x̃ + (σ''/σ)(z − α x̃) = z'' for the teacher's two-step z'' (Salimans & Ho 2022, Algorithm 2)."""
+    teacher = D.exact_denoiser("ring8")
+    rng = np.random.default_rng(0)
+    n = 4
+    t = rng.integers(1, n + 1, 300) / n
+    z = rng.standard_normal((300, 2)) * 1.5
+    x_tilde = D.distill_target(teacher, z, t, n)
+    for ti in np.unique(t):
+        rows = t == ti
+        two = D.ddim_step(teacher(z[rows], ti), z[rows], ti, ti - 0.5 / n)
+        two = D.ddim_step(teacher(two, ti - 0.5 / n), two, ti - 0.5 / n, ti - 1 / n)
+        one = D.ddim_step(x_tilde[rows], z[rows], ti, ti - 1 / n)
+        np.testing.assert_allclose(one, two, atol=1e-10)
+
+
+def test_gaussian_teacher_and_ideal_student_in_closed_form():
+    """Data N(μ, s²I): E[x | z_t] = μ + α s² (z − α μ) / (α² s² + σ²), and the PF-ODE map from t = 1 is μ + s z.
+    DDIM with many steps approaches it at first order (error × 4 ≈ error × 1/4 per 4× steps)."""
+    den = D.exact_denoiser(GAUSS)
+    z = np.random.default_rng(1).standard_normal((200, 2))
+    for t in (0.9, 0.5, 0.1):
+        a, s = D.alpha(t), D.sigma(t)
+        np.testing.assert_allclose(den(z, t), MU + a * S**2 * (z - a * MU) / (a**2 * S**2 + s**2), atol=1e-12)
+    errs = [np.abs(D.ddim(den, z, n) - (MU + S * z)).max() for n in (64, 256)]
+    assert errs[1] < 1e-2 and errs[1] < errs[0] / 3
+
+
+def test_exact_ddim_converges_to_the_ideal_student():
+    """The cosine schedule's DDIM and the flow-matching ODE of core/reflow.py share one PF-ODE map from pure noise:
+    DDIM-N on ring8 approaches the reflow couplings' endpoints as N grows."""
+    pair = R.couplings("ring8", 300, 5)
+    den = D.exact_denoiser("ring8")
+    errs = [np.sqrt(np.mean(((D.ddim(den, pair.z, n) - pair.x0) ** 2).sum(1))) for n in (64, 512)]
+    assert errs[1] < 0.02 and errs[1] < errs[0] / 3
+
+
+@pytest.mark.parametrize("spec", ["ring8", "moons", "grid25"])
+def test_ideal_student_is_at_the_floor(spec):
+    pair = R.couplings(spec, 2000, 0)
+    assert R.floor_units(spec, pair.x0) < 3.0
+
+
+def test_settings_are_checked_with_sentences():
+    with pytest.raises(ValueError, match="Student width"):
+        D.DistillSettings(width=50).validated()
+    with pytest.raises(ValueError, match="Steps per round"):
+        D.DistillSettings(steps=5).validated()
+    with pytest.raises(ValueError, match="at most"):
+        D.DistillSettings(width=128, steps=D.MAX_STEPS).trainable()
+    D.DistillSettings(width=128, steps=D.MAX_STEPS).validated()  # offline (shipped) training has no cap
+    assert D.DistillSettings().validated().shipped and not D.DistillSettings(seed=1).validated().shipped
+
+
+def test_training_is_deterministic_and_students_halve():
+    settings = D.DistillSettings(width=32, steps=100, seed=3)
+    a, b = D.train(settings), D.train(settings)
+    assert [s.n for s in a.students] == list(D.ROUNDS)
+    for sa, sb in zip([*a.students, a.direct], [*b.students, b.direct]):
+        for (wa, ba), (wb, bb) in zip(sa.net.layers, sb.net.layers):
+            np.testing.assert_array_equal(wa, wb)
+            np.testing.assert_array_equal(ba, bb)
+    # each student starts from its teacher's weights, so the later rounds stay near each other
+    z = np.random.default_rng(0).standard_normal((50, 2))
+    assert np.all(np.isfinite(a.student(1).sample(z))) and a.direct.sample(z).shape == (50, 2)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    d = D.train(D.DistillSettings(width=32, steps=100, seed=4))
+    D.save(d, tmp_path / "d.npz")
+    e = D.load(tmp_path / "d.npz")
+    z = np.random.default_rng(2).standard_normal((40, 2))
+    for n in D.ROUNDS:
+        np.testing.assert_allclose(e.student(n).sample(z), d.student(n).sample(z), atol=1e-12)
+    np.testing.assert_allclose(e.direct.sample(z), d.direct.sample(z), atol=1e-12)
+    assert e.settings == d.settings and e.meta["rounds"][0]["n"] == 32
+
+
+def test_the_shipped_presets_ship_small_students():
+    total = 0
+    for key in D.SHIPPED_PRESETS:
+        path = D.shipped_path(key)
+        assert path.exists(), f"run `python -m core.distill --write {key}`"
+        total += path.stat().st_size
+        d = D.cached(D.DistillSettings(spec=key))
+        assert d.shipped and d.settings == D.DistillSettings(spec=key)
+    assert total < 600_000
+    assert D.cached(D.DistillSettings(spec="grid25")) is None  # other data train live
+
+
+@pytest.mark.slow
+def test_shipped_students_reproduce():
+    """Retraining ring8's default students gives the shipped behaviour (same weights on this machine; another
+    CPU's rounding may move samples slightly)."""
+    shipped = D.load(D.shipped_path("ring8"))
+    fresh = D.train(shipped.settings, offline=True)
+    z = np.random.default_rng(7).standard_normal((500, 2))
+    for n in (4, 1):
+        assert np.abs(fresh.student(n).sample(z) - shipped.student(n).sample(z)).max() < 2e-2
+    assert np.abs(fresh.direct.sample(z) - shipped.direct.sample(z)).max() < 2e-2
+
+
+def test_exact_teacher_needs_many_steps_and_the_ideal_does_not():
+    """Exact DDIM at one step lands every point on the data mean (x̂ at t = 1 is E[x]): far from the floor."""
+    den = D.exact_denoiser("ring8")
+    z = np.random.default_rng(0).standard_normal((500, 2))
+    mixture = load_data("ring8")
+    mean = mixture.weights @ mixture.means
+    np.testing.assert_allclose(D.ddim(den, z, 1), np.broadcast_to(mean, z.shape), atol=1e-9)
