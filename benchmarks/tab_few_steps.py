@@ -1,7 +1,9 @@
 """Benchmark cases of the Few steps tab (collected by `python -m benchmarks.app`).
 
 Budgets (issue 28): the kernel view ≤ 100 ms for a moved point; the error-vs-K comparison ≤ 3 s; the reflow view
-with a shipped student ≤ 3 s; a live reflow training at the defaults' size ≤ 20 s (behind a progress bar).
+with a shipped student ≤ 3 s; a live reflow training at the defaults' size ≤ 20 s (behind a progress bar); the
+distillation view with the shipped students and the error-vs-NFE comparison ≤ 3 s each; a live distillation (all
+rounds and the direct control) at the largest live budget of the default width ≤ 20 s.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ TRAINING_BUDGET = 20.0
 
 def cases(worst: bool) -> list:
     from benchmarks.app import Case
+    from core import distill as PD
     from core import reflow as R
     from demos import few_steps as tab
     from demos import kit
@@ -46,6 +49,18 @@ def cases(worst: bool) -> list:
         R._CACHE.pop(tab._settings(*args(("preset", "pairs", "width", "train_steps", "seed"), **live)), None)
         clear_reflow()
 
+    def clear_distill():
+        tab._distill_outputs.cache_clear()
+        tab.nfe_numbers.cache_clear()
+        PD.evaluate.cache_clear()
+        R.couplings.cache_clear()
+
+    distill_live = dict(d_width=64, d_steps=PD.max_steps(64))  # not shipped: trained
+
+    def forget_distill():
+        PD._CACHE.pop(tab._distill_settings(*args(("preset", "d_width", "d_steps", "seed"), **distill_live)), None)
+        clear_distill()
+
     out = [
         Case("fewsteps · kernel view, a moved x_t (miss)", tab.TAB_ID, padded(kernel_moved, 0), budget=INTERACTIVE),
         Case(
@@ -63,6 +78,20 @@ def cases(worst: bool) -> list:
             budget=CURVE_BUDGET,
         ),
         Case(
+            "fewsteps · distillation view, shipped students (miss)",
+            tab.TAB_ID,
+            padded(lambda: tab.distill_view(*args(tab.DISTILL_NAMES_IN)), 3),
+            reset=clear_distill,
+            budget=CURVE_BUDGET,
+        ),
+        Case(
+            "fewsteps · error vs NFE, every method (miss)",
+            tab.TAB_ID,
+            padded(lambda: tab.nfe_view(*args(tab.NFE_NAMES_IN)), 4),
+            reset=clear_distill,
+            budget=CURVE_BUDGET,
+        ),
+        Case(
             "fewsteps · page load / scene (by the kit)",
             tab.TAB_ID,
             lambda: tuple(kit.draw(tab.SPEC, tab.SPEC.validate(kit.drop_invalid(tab.SPEC, d))).values()),
@@ -73,6 +102,14 @@ def cases(worst: bool) -> list:
             tab.TAB_ID,
             padded(lambda: tab.reflow_train(*args(tab.REFLOW_NAMES_IN, **live)), 2),
             reset=forget_live,
+            budget=TRAINING_BUDGET,
+            repeats=1,
+        ),
+        Case(
+            f"fewsteps · distil live (3×64, {distill_live['d_steps']:,} steps per round, six rounds + direct)",
+            tab.TAB_ID,
+            padded(lambda: tab.distill_train(*args(tab.DISTILL_NAMES_IN, **distill_live)), 3),
+            reset=forget_distill,
             budget=TRAINING_BUDGET,
             repeats=1,
         ),

@@ -1,8 +1,8 @@
 """Progressive distillation (Salimans & Ho 2022) with an exact teacher, beside the ideal student and a direct
 distillation control.
 
-Time and schedule are the paper's: continuous t ∈ [0, 1], the variance-preserving cosine schedule
-α_t = cos(πt/2), σ_t = sin(πt/2) (Salimans & Ho 2022, Sec. 2 and Appendix; t = 1 is pure noise z ~ N(0, I)).
+Time and schedule are the paper's: continuous t ∈ [0, 1] and the variance-preserving cosine schedule
+α_t = cos(πt/2), σ_t = sin(πt/2) (α_t² + σ_t² = 1; t = 1 is pure noise z ~ N(0, I)).
 
 * **Teacher.** DDIM (η = 0) on the exact denoiser x̂(z_t) = E[x | z_t] (core/mixture.py, Tweedie), the update
   z_s = α_s x̂ + (σ_s/σ_t)(z_t − α_t x̂) (Salimans & Ho 2022, Sec. 2, the DDIM update they distil).
@@ -15,12 +15,12 @@ Time and schedule are the paper's: continuous t ∈ [0, 1], the variance-preserv
   and the student becomes the next teacher. Here the first teacher is exact (64 DDIM steps, no network), so the
   first student starts from the seeded default initialisation; the data are exact samples of the mixture.
 * **The ideal student.** The map every round aims at, z ↦ x₀ of the probability-flow ODE, solved accurately.
-  The PF-ODE map from pure noise does not depend on the schedule (in x/α and σ/α it is one ODE, Karras et al.
-  2022, Sec. 2), so it is the exact 1-rectified flow's map of core/reflow.py (`couplings`), which the tests check
-  against DDIM with many steps on this schedule.
+  The PF-ODE map from pure noise does not depend on the schedule (in x/α and σ/α it is one ODE: the claim
+  one_ode_every_schedule), so it is the exact 1-rectified flow's map of core/reflow.py (`couplings`), which the
+  tests check against DDIM with many steps on this schedule.
 * **Direct distillation (the control).** The same network regressed on exact pairs (z, ODE(z)) in one step,
-  with the same number of Adam steps as all rounds together (Luhman & Luhman 2021 distil a sampler this way;
-  Salimans & Ho 2022 discuss it in their related work).
+  with the same number of Adam steps as all rounds together (the route of Luhman & Luhman 2021, who distil a
+  DDIM sampler into one step on pairs it generates).
 """
 
 from __future__ import annotations

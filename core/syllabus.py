@@ -563,8 +563,24 @@ TOPICS: list[Topic] = [
             ),
         ),
     ),
-    Topic("distillation", "Distillation: progressive, and of guided models", ("prog_distill", "guided_distill"),
-          "", "Distillation trains a student network: not demoed."),
+    Topic(
+        "prog_distillation",
+        "Progressive distillation",
+        ("prog_distill",),
+        "Progressive distillation with an exact teacher: DDIM on the exact model distilled round by round from 64 "
+        "steps to 1 into small v-prediction students, each round beside exact DDIM with as many steps and the ideal "
+        "student (the exact PF-ODE map); a direct z ↦ ODE(z) regression as the control; every few-step method's "
+        "error vs NFE.",
+        "",
+        (
+            _s("Few steps: progressive distillation, 64 → 1 steps", "tab=fewsteps&preset=ring8&d_width=64&d_steps=600"),
+            _s("Few steps: distillation on the moons", "tab=fewsteps&preset=moons&d_width=64&d_steps=600"),
+        ),
+        claims=("progressive_distillation",),
+    ),
+    Topic("distillation", "Distillation of guided models", ("guided_distill",), "",
+          "Distilling a classifier-free guided teacher (Meng et al. 2023) is not demoed: the students of the Few "
+          "steps tab are unconditional."),
     Topic("discrete", "Discrete denoising on vector-quantized latents (Paella)", ("paella",), "",
           "Discrete tokens are not 2D points: not demoed."),
     Topic(
@@ -617,7 +633,11 @@ PROGRAMMES: list[Programme] = [
             Session("Week 8", "Perception-Prioritized Training, Elucidating Design Spaces", ("p2", "edm")),
             Session("Week 9", "DDPM paper, EDM paper code walk-thrus", ("ddpm_reverse", "training", "edm")),
             Session("Week 10", "Paella", ("discrete",)),
-            Session("Week 11", "Progressive Distillation, Distillation of Guided Models", ("distillation",)),
+            Session(
+                "Week 11",
+                "Progressive Distillation, Distillation of Guided Models",
+                ("prog_distillation", "distillation"),
+            ),
             Session("Week 12", "SDEdit", ("sdedit",)),
             Session("Week 13", "Latent Diffusion and Stable Diffusion", ("latent",)),
             Session("Week 14", "Q&A with Robin Rombach", ("latent",), "same readings as week 13"),

@@ -1,10 +1,12 @@
 """Tab "Few steps": sampling in 1-50 steps against an exact teacher.
 
-Two views. (1) The true reverse kernel q(x_s | x_t) of a K-step sampler is a Gaussian mixture here
+Four parts. (1) The true reverse kernel q(x_s | x_t) of a K-step sampler is a Gaussian mixture here
 (core/reverse_kernel.py): beside it DDPM's Gaussian and the best (moment-matched) Gaussian, and ancestral
 sampling with each kernel at K = 1 … 50 (Xiao et al. 2022, DD-GAN). (2) Reflow (Liu et al. 2023): the exact
 1-rectified flow's couplings, a 2-rectified flow trained on them (core/reflow.py), their paths, straightness,
-transport cost and Euler errors.
+transport cost and Euler errors. (3) Progressive distillation (Salimans & Ho 2022) from the exact DDIM-64
+teacher down to one step, beside exact DDIM-N, the ideal student and direct distillation (core/distill.py).
+(4) One comparison: error vs NFE of every few-step method on the same noise.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core import distill as PD
 from core import reflow as R
 from core.claims import note
 from core.dataspec import load_data
@@ -75,19 +78,34 @@ CONTROLS = [
     kit.Control(
         "train_steps", "int", 2000, label="2-RF training steps", noun="Training steps", lo=200, hi=R.MAX_STEPS, step=100
     ),
+    kit.Control(
+        "d_width", "int", PD.SHIPPED_SETTINGS.width, label="Students' width (3 hidden layers)", noun="Student width",
+        lo=min(PD.WIDTHS), hi=max(PD.WIDTHS), step=32,
+    ),
+    kit.Control(
+        "d_steps", "int", PD.SHIPPED_SETTINGS.steps, label="Adam steps per round", noun="Steps per round",
+        lo=PD.MIN_STEPS, hi=PD.MAX_STEPS, step=100,
+    ),
 ]  # fmt: skip
 KERNEL_NAMES_IN = ("preset", "t", "steps", "x", "y")
 CURVE_NAMES_IN = ("preset", "particles", "seed")
 REFLOW_NAMES_IN = ("preset", "pairs", "width", "train_steps", "seed", "particles")
+DISTILL_NAMES_IN = ("preset", "d_width", "d_steps", "seed", "particles")
+NFE_NAMES_IN = ("preset", "pairs", "width", "train_steps", "d_width", "d_steps", "seed", "particles")
 
 
 def _settings(preset, pairs, width, train_steps, seed) -> R.ReflowSettings:
     return R.ReflowSettings(spec=preset, pairs=pairs, width=width, steps=train_steps, seed=seed).validated()
 
 
+def _distill_settings(preset, d_width, d_steps, seed) -> PD.DistillSettings:
+    return PD.DistillSettings(spec=preset, width=d_width, steps=d_steps, seed=seed).validated()
+
+
 def _check(values: dict) -> dict:
-    """The reflow settings' own rule (its work cap) in a sentence."""
+    """The reflow settings' own rule (its work cap) and the students' sizes, in sentences."""
     _settings(values["preset"], values["pairs"], values["width"], values["train_steps"], values["seed"])
+    _distill_settings(values["preset"], values["d_width"], values["d_steps"], values["seed"])
     return values
 
 
@@ -393,6 +411,233 @@ def kernel_data(preset: str = "ring8", t: int = 349, steps: int = 4, x: float = 
     }
 
 
+# ---------------------------------------------------------------------------- view 4: progressive distillation
+SHOW_N = (8, 4, 2, 1)  # the rounds drawn (every round is in the table)
+
+
+def _units(value: float) -> str:
+    """Floor units as shown in tables: a decimal below 100, whole numbers above."""
+    return f"{value:+.1f}" if abs(value) < 100 else f"{value:+.0f}"
+
+
+N_SHOWN = 500  # samples drawn per panel
+
+
+def distill_figure(preset: str, ev: dict) -> go.Figure:
+    mixture = load_data(preset)
+    box = plot_box(mixture)
+    cols = len(SHOW_N) + 1
+    titles = [f"N = {n}" for n in SHOW_N] + ["ideal"]
+    titles += [f"DDIM-{n}" for n in SHOW_N] + ["direct"]
+    fig = make_subplots(rows=2, cols=cols, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.09)
+    panels = [(1, i + 1, ev["samples"]["student"][n], ev["student"][n]) for i, n in enumerate(SHOW_N)]
+    panels += [(2, i + 1, ev["samples"]["ddim"][n], ev["ddim"][n]) for i, n in enumerate(SHOW_N)]
+    panels += [(1, cols, ev["samples"]["ideal"], ev["ideal"]), (2, cols, ev["samples"]["direct"], ev["direct"])]
+    for row, col, x, units in panels:
+        fig.add_trace(plotting.contour_trace(mixture, box, "#9ca3af", "data p₀", n=50), row=row, col=col)
+        color = plotting.PALETTE[0] if row == 1 else plotting.PALETTE[1]
+        fig.add_trace(plotting.points_trace(x[:N_SHOWN], "samples", color=color, size=3), row=row, col=col)
+        plotting.set_box(fig, box, row=row, col=col)
+        fig.add_annotation(
+            text=_units(units), x=0.97, y=0.03, xanchor="right", yanchor="bottom", showarrow=False,
+            xref=f"x{'' if (row - 1) * cols + col == 1 else (row - 1) * cols + col} domain",
+            yref=f"y{'' if (row - 1) * cols + col == 1 else (row - 1) * cols + col} domain",
+            font=dict(size=12, color="#111827"), bgcolor="rgba(255,255,255,0.8)",
+        )  # fmt: skip
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    for i in range(1, 2 * cols + 1):
+        fig.update_yaxes(scaleanchor=f"x{'' if i == 1 else i}", scaleratio=1, row=(i - 1) // cols + 1,
+                         col=(i - 1) % cols + 1)  # fmt: skip
+    fig.update_traces(showlegend=False)
+    title = "Progressive distillation: students (top) vs exact DDIM (bottom)"
+    fig = plotting.base_layout(fig, title, height=460, square=False)
+    fig.update_annotations(font_size=12)
+    return fig
+
+
+def distill_text(d: PD.Distilled, ev: dict) -> str:
+    s = d.settings
+    where = "shipped" if d.shipped else "trained here"
+    secs = sum(r["seconds"] for r in d.meta["rounds"]) + d.meta["direct"]["seconds"]
+    rows = ["| N | distilled student | exact DDIM-N | student's RMS distance to the ideal map |", "|---|---|---|---|"]
+    for n in PD.ROUNDS:
+        rows.append(f"| {n} | {ev['student'][n]:+.1f} | {_units(ev['ddim'][n])} | {ev['gap'][n]:.3f} |")
+    return "\n".join([
+        f"Students: {PD.DEPTH}×{s.width} MLPs (v-prediction, cosine schedule), {s.steps:,} Adam steps per round "
+        f"(the first, from scratch, {PD.FIRST_ROUND}×; {where}, {secs:.0f} s of training). "
+        f"The first teacher is exact DDIM-{PD.START} "
+        f"({ev['ddim'][PD.START]:+.1f}). MMD² in noise-floor units (≲ 2: as exact); the numbers in the panels:",
+        "",
+        *rows,
+        "",
+        f"Ideal student (the exact PF-ODE map, one step): **{ev['ideal']:+.1f}**. Direct distillation (z ↦ ODE(z) on "
+        f"{PD.PAIRS:,} exact pairs, {sum(PD.round_steps(s.steps)):,} Adam steps, the same budget): "
+        f"**{ev['direct']:+.1f}** (RMS distance to the ideal map {ev['gap_direct']:.3f}).",
+    ])  # fmt: skip
+
+
+def _prompt() -> str:
+    ship = " and ".join(PD.SHIPPED_PRESETS)
+    return (
+        "These students are not trained yet: press **Train the distilled students** (six rounds and the direct "
+        f"control). Live training is capped at about 20 s here: at width 64, at most {PD.max_steps(64):,} Adam steps "
+        f"per round. The default students of {ship} (width {PD.SHIPPED_SETTINGS.width}, "
+        f"{PD.SHIPPED_SETTINGS.steps:,} steps per round) are shipped and show at once; the claim below says what "
+        "they reach."
+    )
+
+
+@lru_cache(maxsize=16)
+def _distill_outputs(settings: PD.DistillSettings, particles: int, seed: int):
+    ev = PD.evaluate(settings, particles, seed)
+    return distill_figure(settings.spec, ev), distill_text(PD.get(settings), ev)
+
+
+def distill_view(preset, d_width, d_steps, seed, particles):
+    """(samples figure, table) of every round's student beside exact DDIM-N, the ideal and the direct student,
+    if these students are shipped or trained; else a prompt to train."""
+    v = _validated(DISTILL_NAMES_IN, preset=preset, d_width=d_width, d_steps=d_steps, seed=seed, particles=particles)
+    settings = _distill_settings(v["preset"], v["d_width"], v["d_steps"], v["seed"])
+    if PD.cached(settings) is None:
+        return go.Figure(), _prompt()
+    return _distill_outputs(settings, v["particles"], v["seed"])
+
+
+def distill_train(preset, d_width, d_steps, seed, particles, progress=None):
+    """Train these students (heavy: one at a time, within the live work cap), then draw."""
+    v = _validated(DISTILL_NAMES_IN, preset=preset, d_width=d_width, d_steps=d_steps, seed=seed, particles=particles)
+    settings = _distill_settings(v["preset"], v["d_width"], v["d_steps"], v["seed"])
+    if PD.cached(settings) is None:
+        settings.trainable()
+
+    def report(done, total, text):
+        check_superseded()
+        if progress is not None:
+            progress(done / total, desc=text)
+
+    PD.get(settings, report)
+    return _distill_outputs(settings, v["particles"], v["seed"])
+
+
+def distill_data(
+    preset: str = "ring8",
+    d_width: int = PD.SHIPPED_SETTINGS.width,
+    d_steps: int = PD.SHIPPED_SETTINGS.steps,
+    seed: int = 0,
+    particles: int = 1000,
+) -> dict:
+    """The numbers behind the distillation view (training first if needed, within the live cap): per round the
+    student's and exact DDIM-N's error in floor units, the ideal and direct students', and the training log."""
+    v = _validated(DISTILL_NAMES_IN, preset=preset, d_width=d_width, d_steps=d_steps, seed=seed, particles=particles)
+    settings = _distill_settings(v["preset"], v["d_width"], v["d_steps"], v["seed"])
+    d = PD.get(settings)
+    ev = PD.evaluate(settings, v["particles"], v["seed"])
+    return {
+        "settings": {**settings.__dict__},
+        "shipped": d.shipped,
+        "student": {str(n): ev["student"][n] for n in PD.ROUNDS},
+        "ddim": {str(n): ev["ddim"][n] for n in (*PD.ROUNDS, PD.START)},
+        "ideal": ev["ideal"],
+        "direct": ev["direct"],
+        "gap_to_ideal": {str(n): ev["gap"][n] for n in PD.ROUNDS},
+        "training": d.meta,
+    }
+
+
+# ---------------------------------------------------------------------------- view 5: error vs NFE
+NFE_COLORS = {
+    "student": plotting.PALETTE[0], "ddim": "#111827", "kernel": plotting.PALETTE[2], "rf1": "rgba(37, 99, 235, 0.5)",
+    "rf2": plotting.PALETTE[4], "direct": plotting.PALETTE[3],
+}  # fmt: skip
+
+
+@lru_cache(maxsize=16)
+def nfe_numbers(preset, pairs, width, train_steps, d_width, d_steps, seed, particles) -> dict:
+    """Error in floor units at NFE 1, 2, 4, 8 of each few-step method on the same noise z (the exact kernel
+    samples its own ancestral noise): the rows whose students are not trained are left out."""
+    rows: dict[str, dict] = {}
+    dset = _distill_settings(preset, d_width, d_steps, seed)
+    ev = None
+    if PD.cached(dset) is not None:
+        ev = PD.evaluate(dset, particles, seed)
+        rows["student"] = {n: ev["student"][n] for n in PD.NFES}
+        rows["direct"] = {1: ev["direct"]}
+    one = R.couplings(preset, particles, seed + 10_000)
+    den = PD.exact_denoiser(preset)
+    rows["ddim"] = {n: R.floor_units(preset, PD.ddim(den, one.z, n)) for n in PD.NFES}
+    rows["rf1"] = {n: R.floor_units(preset, R.euler_exact(preset, one.z, n)) for n in PD.NFES}
+    rset = _settings(preset, pairs, width, train_steps, seed)
+    flow = R.cached_reflow(rset)
+    if flow is not None:
+        rows["rf2"] = {n: R.floor_units(preset, flow.euler(one.z, n)) for n in PD.NFES}
+    c = k_curve(preset, particles, seed)
+    rows["kernel"] = {n: float(c["exact"][K_CURVE.index(n)]) for n in PD.NFES}
+    return dict(rows=rows, ideal=R.floor_units(preset, one.x0))
+
+
+NFE_NAMES = {
+    "student": "progressive distillation (student)",
+    "direct": "direct distillation (1 step)",
+    "ddim": "exact DDIM (cosine schedule)",
+    "rf1": "Euler on the exact 1-rectified flow",
+    "rf2": "Euler on the 2-rectified flow (reflow)",
+    "kernel": "ancestral, exact reverse kernel",
+}
+
+
+def nfe_figure(out: dict) -> go.Figure:
+    fig = go.Figure()
+    for key, name in NFE_NAMES.items():
+        if key not in out["rows"]:
+            continue
+        row = out["rows"][key]
+        dash = "dot" if key == "kernel" else None
+        fig.add_scatter(
+            x=list(row), y=np.maximum(list(row.values()), 0.3), customdata=list(row.values()), name=name,
+            mode="lines+markers", line=dict(color=NFE_COLORS[key], width=3, dash=dash),
+            marker=dict(size=12 if key == "direct" else 8),
+            hovertemplate="NFE %{x}: %{customdata:+.1f} floor units<extra>" + name + "</extra>",
+        )  # fmt: skip
+    fig.add_scatter(
+        x=list(PD.NFES), y=[max(out["ideal"], 0.3)] * len(PD.NFES),
+        name=f"ideal student (exact map), {out['ideal']:+.1f}", mode="lines",
+        line=dict(color="#6b7280", dash="dash", width=2), hoverinfo="skip",
+    )  # fmt: skip
+    fig.add_hrect(y0=0.3, y1=2, fillcolor="#9ca3af", opacity=0.25, line_width=0)
+    fig.update_xaxes(type="log", title_text="NFE (the kernel: steps K)", tickvals=list(PD.NFES))
+    fig.update_yaxes(type="log", title_text="MMD² floor units (grey: ≤ 2)")
+    plotting.base_layout(fig, "Error vs NFE, every few-step method, same noise", height=480, square=False)
+    fig.update_layout(legend=dict(y=-0.25))
+    return fig
+
+
+def nfe_text(out: dict) -> str:
+    head = "| method (NFE →) | " + " | ".join(str(n) for n in PD.NFES) + " |"
+    rows = [head, "|---|" + "---|" * len(PD.NFES)]
+    for key, name in NFE_NAMES.items():
+        if key in out["rows"]:
+            row = out["rows"][key]
+            rows.append(f"| {name} | " + " | ".join(_units(row[n]) if n in row else "–" for n in PD.NFES) + " |")
+    missing = [NFE_NAMES[k] for k in ("student", "rf2") if k not in out["rows"]]
+    tail = f" Not trained for these settings (train them above): {', '.join(missing)}." if missing else ""
+    return (
+        "\n".join(rows) + f"\n\nIdeal student (the exact PF-ODE map, solved accurately): {out['ideal']:+.1f}. The "
+        "exact kernel is what a perfect multimodal generator could reach (its K steps are not network "
+        "evaluations of a model we have)." + tail
+    )
+
+
+def nfe_view(preset, pairs, width, train_steps, d_width, d_steps, seed, particles, progress=None):
+    """(error-vs-NFE figure, table): students, exact DDIM, both flows, the exact kernel and the ideal."""
+    v = _validated(NFE_NAMES_IN, preset=preset, pairs=pairs, width=width, train_steps=train_steps, d_width=d_width,
+                   d_steps=d_steps, seed=seed, particles=particles)  # fmt: skip
+    if progress is not None:
+        progress(0.0, desc="Every few-step method at NFE 1, 2, 4, 8")
+    out = nfe_numbers(*(v[n] for n in NFE_NAMES_IN))
+    return nfe_figure(out), nfe_text(out)
+
+
 # ---------------------------------------------------------------------------- notes, scenes, spec
 def _notes() -> str:
     return r"""
@@ -417,7 +662,33 @@ paths, which one Euler step follows exactly; Theorem 3.5 says rectification does
 costs such as $\mathbb E\|x_0 - z\|^2$. The errors split into the method's and the training's: the 1-RF's accurate
 solve is the ideal student (the exact map), the 2-RF's accurate solve shows its training error.
 
-""" + "\n\n".join(note(k) for k in ("ddgan_gaussian_small_steps", "reflow_straightens", "reflow_transport_cost"))
+**Progressive distillation (Salimans & Ho 2022).** The teacher is DDIM on the exact denoiser, on the paper's cosine
+schedule $\alpha_t = \cos(\pi t/2)$, $\sigma_t = \sin(\pi t/2)$. A student MLP predicts
+$v = \alpha_t\varepsilon - \sigma_t x$ (Sec. 4), so $\hat x = \alpha_t z_t - \sigma_t \hat v$. Algorithm 2 (Sec. 3):
+two teacher DDIM steps $t \to t - \tfrac{1}{2N} \to t - \tfrac1N$ reach $z_{t''}$; the student's target is the
+$\tilde x$ with which *one* DDIM step lands there, $\tilde x = (z_{t''} - \tfrac{\sigma_{t''}}{\sigma_t} z_t)
+/ (\alpha_{t''} - \tfrac{\sigma_{t''}}{\sigma_t}\alpha_t)$; the loss on $v$ is the paper's "SNR+1" weighting of
+$\|\tilde x - \hat x\|^2$. Each student starts from its teacher's weights and becomes the next teacher: $N$ = 32,
+16, 8, 4, 2, 1 from the exact DDIM-64. Because the teacher is exact, the error splits: exact DDIM-$N$ is what the
+same number of steps costs without distillation, the **ideal student** (the exact PF-ODE map $z \mapsto x_0$,
+solved accurately) is what a perfect one-step student would reach, and the student's distance to it is what
+training lost. The **direct distillation** control regresses $z \mapsto \mathrm{ODE}(z)$ on exact pairs with the
+same number of Adam steps (the route of Luhman & Luhman 2021): with a cheap exact teacher nothing forces the
+progressive detour.
+
+**One comparison.** Error vs the number of network evaluations on the same noise: the distilled students, exact
+DDIM, Euler on the exact 1-rectified flow and on the 2-rectified flow, and ancestral sampling with the exact
+reverse kernel (what a perfect DD-GAN generator could reach); the ideal student is the dashed line.
+
+""" + "\n\n".join(
+        note(k)
+        for k in (
+            "ddgan_gaussian_small_steps",
+            "reflow_straightens",
+            "reflow_transport_cost",
+            "progressive_distillation",
+        )
+    )
 
 
 SCENES = {
@@ -427,6 +698,8 @@ SCENES = {
     "Eight steps, near a mode": dict(t=249, steps=8, x=1.0, y=0.0),
     "Moons: the kernel and reflow": dict(preset="moons", t=349, steps=4, x=0.5, y=0.0),
     "Reflow on the ring": dict(preset="ring8"),
+    "Progressive distillation, 64 → 1 steps": dict(preset="ring8", d_width=64, d_steps=600),
+    "Distillation on the moons": dict(preset="moons", d_width=64, d_steps=600),
 }
 SCENE_NOTES = {
     "Four steps: the kernel splits into lobes": "The third step of a 4-step sampler (t = 349 → 99): the exact "
@@ -437,6 +710,9 @@ SCENE_NOTES = {
     "Eight steps, near a mode": "Close to a mode fewer lobes carry mass, yet no Gaussian fits them.",
     "Moons: the kernel and reflow": "Any data: the kernel follows its components; the moons' shipped 2-RF below.",
     "Reflow on the ring": "Curved 1-RF paths become nearly straight after one reflow.",
+    "Progressive distillation, 64 → 1 steps": "Below the reflow: each round's student at N steps beside exact "
+    "DDIM-N, then every method's error vs NFE. Exact DDIM collapses at few steps; the students do not.",
+    "Distillation on the moons": "The shipped students of the moons: the same rounds on curved data.",
 }
 DEFAULT_NOTE = "Move x_t, t or K to see one step's kernel; the curves below compare K = 1 … 50."
 
@@ -450,6 +726,8 @@ SPEC = kit.Tab(
         kit.View(
             reflow_view, ("reflow", "reflow_curve", "reflow_text"), api_name="fewsteps_reflow", inputs=REFLOW_NAMES_IN
         ),
+        kit.View(distill_view, ("distill", "distill_text"), api_name="fewsteps_distill", inputs=DISTILL_NAMES_IN),
+        kit.View(nfe_view, ("nfe", "nfe_text"), api_name="fewsteps_nfe", inputs=NFE_NAMES_IN),
     ],
     scenes=SCENES,
     scene_notes=SCENE_NOTES,
@@ -471,6 +749,10 @@ def layout(ui: kit.UI) -> None:
             for name in ("pairs", "width", "train_steps"):
                 ui.control(name)
             ui.parts["train"] = gr.Button("Train the 2-rectified flow", variant="primary", size="sm")
+            gr.Markdown("**Progressive distillation**")
+            for name in ("d_width", "d_steps"):
+                ui.control(name)
+            ui.parts["train_distill"] = gr.Button("Train the distilled students", variant="primary", size="sm")
             ui.link_row()
         with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
             ui.note()
@@ -484,30 +766,46 @@ def layout(ui: kit.UI) -> None:
             ui.plot("reflow")
             ui.plot("reflow_curve")
             ui.output("reflow_text", gr.Markdown())
+            ui.plot("distill")
+            ui.output("distill_text", gr.Markdown())
+            ui.plot("nfe")
+            ui.output("nfe_text", gr.Markdown())
     gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     gr.api(user_facing(kernel_data), api_name="fewsteps_kernel_data")
     gr.api(user_facing(reflow_data), api_name="fewsteps_reflow_data", concurrency_id=kit.HEAVY, concurrency_limit=1)
+    gr.api(user_facing(distill_data), api_name="fewsteps_distill_data", concurrency_id=kit.HEAVY, concurrency_limit=1)
 
 
 def build() -> kit.UI:
-    """The tab from its spec, plus training on its button (in the one-at-a-time group of trainings)."""
+    """The tab from its spec, plus training on its two buttons (in the one-at-a-time group of trainings); after a
+    training the error-vs-NFE comparison is drawn again with the new students."""
     import gradio as gr
 
     from demos.inputs import latest_only
 
     ui = kit.build(SPEC, layout)
-    outputs = [ui.outputs[n] for n in SPEC.views[2].outputs]
+    nfe_outputs = [ui.outputs[n] for n in SPEC.views[4].outputs]
+    for button, fn, names, view in (
+        ("train", reflow_train, REFLOW_NAMES_IN, SPEC.views[2]),
+        ("train_distill", distill_train, DISTILL_NAMES_IN, SPEC.views[3]),
+    ):
+        outputs = [ui.outputs[n] for n in view.outputs]
 
-    def train(*values, progress=gr.Progress()):
-        return reflow_train(*values, progress=progress)
+        def train(*values, progress=gr.Progress(), fn=fn):
+            return fn(*values, progress=progress)
 
-    train.__name__ = "reflow_train"
-    ui.parts["train"].click(
-        user_facing(latest_only(train, len(outputs), list(REFLOW_NAMES_IN))),
-        ui.inputs(list(REFLOW_NAMES_IN)),
-        outputs,
-        api_name="fewsteps_train",
-        concurrency_id=kit.HEAVY,
-        concurrency_limit=1,
-    )
+        train.__name__ = fn.__name__
+        ui.parts[button].click(
+            user_facing(latest_only(train, len(outputs), list(names))),
+            ui.inputs(list(names)),
+            outputs,
+            api_name="fewsteps_train" if button == "train" else "fewsteps_train_distill",
+            concurrency_id=kit.HEAVY,
+            concurrency_limit=1,
+        ).then(
+            user_facing(latest_only(nfe_view, len(nfe_outputs), list(NFE_NAMES_IN))),
+            ui.inputs(list(NFE_NAMES_IN)),
+            nfe_outputs,
+            api_visibility="private",
+        )
     return ui

@@ -1,6 +1,6 @@
 """The Few steps tab in a real browser (Debian's headless Chromium via Playwright, against `python app.py`;
-fixtures in conftest.py): drawn at desktop and phone width (kernel, error vs K, reflow paths and Euler errors),
-moving x_t redraws the kernel and the link holds it. Screenshots go to test-output/screenshots/."""
+fixtures in conftest.py): drawn at desktop and phone width (kernel, error vs K, reflow paths and Euler errors, the
+distilled students beside exact DDIM, error vs NFE), moving x_t redraws the kernel and the link holds it. Screenshots go to test-output/screenshots/."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ FIRST_DRAW_S = 240
 DESKTOP_WIDE = (1920, 1080)
 X_LABEL = "x_t: first coordinate"
 FEW = Tab(
-    "fewsteps", "Few steps", 4, "x_t = (1, 0)",
+    "fewsteps", "Few steps", 6, "x_t = (1, 0)",
     press(X_LABEL, "ArrowRight", 4), 0, "x_t = (1.2, 0)", {"x": "1.2"}, number_shown(X_LABEL),
 )  # fmt: skip
 
@@ -28,6 +28,7 @@ def test_few_steps_tab_at_desktop_width(browser, app_url):
     try:
         titles = app.wait_for_view(FEW, timeout=FIRST_DRAW_S)
         assert "t = 349 → s = 99" in titles[0] and "Error vs steps" in titles[1] and "Paths" in titles[2]
+        assert "Progressive distillation" in titles[4] and "Error vs NFE" in titles[5]
         assert_plots_fit(app.wait_for_widths(), "few steps at desktop width")
         app.shot("desktop-fewsteps")
         before = app.fingerprint(0)

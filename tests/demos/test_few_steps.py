@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 
+from core import distill as PD
 from core import reflow as R
 from core.claims import shipped
 from core.dataspec import load_data
@@ -112,6 +113,10 @@ def test_reflow_data_endpoint_trains_then_reports_numbers():
         (lambda: F.curve_view("ring8", 10**6, 0), "Particles"),
         (lambda: F.reflow_view("ring8", 4000, 50, 2000, 0, 1000), "Width"),
         (lambda: F.reflow_train("ring8", 8000, 128, 4000, 0, 1000), "at most"),
+        (lambda: F.distill_view("ring8", 50, 600, 0, 1000), "Student width"),
+        (lambda: F.distill_view("ring8", 64, 10**5, 0, 1000), "Steps per round"),
+        (lambda: F.distill_train("ring8", 128, 3000, 0, 1000), "at most"),
+        (lambda: F.nfe_view("ring8", 4000, 64, 2000, 64, 600, -1, 1000), "Seed"),
     ],
 )
 def test_bad_input_is_refused_with_a_sentence(call, message):
@@ -119,7 +124,55 @@ def test_bad_input_is_refused_with_a_sentence(call, message):
         call()
 
 
+def test_distill_view_with_the_shipped_students():
+    """Ten panels (student and exact DDIM at N = 8, 4, 2, 1; the ideal and the direct student), each with the data
+    and its samples; the table's numbers are the evaluation's, and the exact teacher collapses at one step."""
+    fig, text = F.distill_view(*args(F.DISTILL_NAMES_IN))
+    assert len(fig.data) == 20 and "(the first, from scratch" in text and "shipped" in text
+    finite_json(fig)
+    assert len(fig.to_json()) < BUDGET
+    settings = F._distill_settings("ring8", D["d_width"], D["d_steps"], D["seed"])
+    ev = PD.evaluate(settings, D["particles"], D["seed"])
+    assert f"| 32 | {ev['student'][32]:+.1f} | {ev['ddim'][32]:+.1f} |" in text
+    assert ev["ddim"][1] > 100 and ev["ideal"] < 4  # one exact DDIM step is the data mean; the exact map is exact
+
+
+def test_distill_view_prompts_before_training():
+    fig, text = F.distill_view(*args(F.DISTILL_NAMES_IN, d_steps=300))
+    assert text == F._prompt() and not fig.data
+
+
+def test_nfe_view_has_every_method_on_the_same_noise():
+    """The comparison's rows are the other views' numbers: the students' from the distillation view, the exact
+    kernel's from the error-vs-K curve, exact DDIM at one step from the exact teacher; Euler on the exact
+    1-rectified flow equals DDIM on the flow-matching process, so it too sits far above the floor at one step."""
+    fig, text = F.nfe_view(*args(F.NFE_NAMES_IN))
+    out = F.nfe_numbers(*args(F.NFE_NAMES_IN))
+    rows = out["rows"]
+    assert set(rows) == set(F.NFE_NAMES)
+    settings = F._distill_settings("ring8", D["d_width"], D["d_steps"], D["seed"])
+    ev = PD.evaluate(settings, D["particles"], D["seed"])
+    assert rows["student"][4] == ev["student"][4] and rows["direct"][1] == ev["direct"]
+    c = F.k_curve("ring8", D["particles"], D["seed"])
+    assert rows["kernel"][8] == c["exact"][F.K_CURVE.index(8)]
+    assert rows["ddim"][1] > 100 and rows["rf1"][1] > 100 and rows["student"][4] < rows["ddim"][4] / 5
+    assert len(fig.data) == len(F.NFE_NAMES) + 1  # and the ideal student's line
+    finite_json(fig)
+    assert "| progressive distillation (student) |" in text and "Not trained" not in text
+
+
+def test_nfe_view_says_what_is_not_trained():
+    text = F.nfe_view(*args(F.NFE_NAMES_IN, d_steps=300, train_steps=300))[1]
+    assert "Not trained for these settings" in text and "| exact DDIM (cosine schedule) |" in text
+    assert "| progressive distillation (student) |" not in text
+
+
 def test_notes_read_the_measured_claims():
     notes = F._notes()
-    for key in ("ddgan_gaussian_small_steps", "reflow_straightens", "reflow_transport_cost"):
+    for key in (
+        "ddgan_gaussian_small_steps",
+        "reflow_straightens",
+        "reflow_transport_cost",
+        "progressive_distillation",
+    ):
         assert shipped()[key]["summary"] in notes
