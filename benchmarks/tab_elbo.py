@@ -2,7 +2,9 @@
 
 Budgets (issue 30): a setting already shown ≤ 100 ms (cached); a new setting's quadratures ≤ 2 s each (the
 schedules' table: 192 draws × 64 Gauss–Hermite nodes × ~100 log-SNRs; the per-point bound: 32 points × 256 nodes
-× ~100 log-SNRs, and the PF-ODE on 16 of them).
+× ~100 log-SNRs, and the PF-ODE on 16 of them); memorisation: the shipped study (the MLP and the exact model on ring8,
+seeds 0-2, N up to 1024) read and drawn ≤ 100 ms once cached; the exact model of N = 256 points sampled live for
+another seed ≤ 2 s.
 """
 
 from __future__ import annotations
@@ -43,6 +45,13 @@ def cases(worst: bool) -> list:
         tab._tightness_outputs.cache_clear()
         tab.tightness.cache_clear()
 
+    def memorisation(**kw):
+        return only(tab.memorisation_view, **kw)
+
+    def clear_memorisation():
+        tab._memorisation_outputs.cache_clear()
+        tab._memorisation.cache_clear()
+
     out = [
         Case("elbo · back to a setting already shown (schedules)", tab.TAB_ID, schedules(), budget=INTERACTIVE),
         Case("elbo · back to a setting already shown (tightness)", tab.TAB_ID, tightness(), budget=INTERACTIVE),
@@ -61,7 +70,27 @@ def cases(worst: bool) -> list:
             budget=QUADRATURE_BUDGET,
         ),
         Case(
-            "elbo · page load / scene (both views, by the kit)",
+            "elbo · memorisation, shipped study N = 1024 (cached)",
+            tab.TAB_ID,
+            memorisation(train_n="1024"),
+            budget=INTERACTIVE,
+        ),
+        Case(
+            "elbo · memorisation, shipped study N = 1024 (first draw)",
+            tab.TAB_ID,
+            memorisation(train_n="1024", seed=1),
+            reset=clear_memorisation,
+            budget=QUADRATURE_BUDGET,
+        ),
+        Case(
+            "elbo · memorisation, exact model of N = 256 live (seed 5, miss)",
+            tab.TAB_ID,
+            memorisation(train_n="256", seed=5),
+            reset=clear_memorisation,
+            budget=QUADRATURE_BUDGET,
+        ),
+        Case(
+            "elbo · page load / scene (every view, by the kit)",
             tab.TAB_ID,
             lambda: tuple(kit.draw(tab.SPEC, tab.SPEC.validate(d)).values()),
             budget=INTERACTIVE,

@@ -6,7 +6,7 @@ Notation of Kingma et al. 2021 (VDM): z_t = α_t x + σ_t ε, SNR = α²/σ², l
 
 VDM's bound is  −log p(x) ≤ −ELBO(x) = L_prior + L_recon + L_diff  with
   L_prior = KL(q(z₁ | x) ‖ N(0, I)),  L_recon = E[−log p(x | z₀)],
-and in continuous time (Sec. 5: the diffusion loss depends on the schedule only through SNR_min, SNR_max)
+and in continuous time (Sec. 5; Sec. 5.1: the diffusion loss depends on the schedule only through SNR_min, SNR_max)
 the diffusion loss
 
     L∞(x) = ½ ∫_{SNR_min}^{SNR_max} E_ε ‖x − x̂(z_v)‖² dv = ½ ∫_{g_min}^{g_max} e^g E_ε ‖x − x̂(z_g)‖² dg,
@@ -14,11 +14,12 @@ the diffusion loss
 computed here by Simpson's rule in g with Gauss–Hermite quadrature over ε (`ErrorTable`, `point_bound`;
 Monte Carlo over ε in `diffusion_mc` checks it). A schedule g(u), u ∈ [0, 1] (u = 0 the
 clean end), changes only the one-sample estimator ½ (−g'(u)) e^{g(u)} ‖x − x̂(z)‖², u ~ U[0, 1] (`one_sample`),
-whose variance VDM minimises by learning the schedule, and the discrete-time loss with T steps (VDM Sec. 4)
+whose variance VDM minimises by learning the schedule (Sec. 5.3, App. I.2), and the discrete-time loss with
+T steps (VDM Sec. 4)
 
     L_T(x) = ½ Σ_{i=1}^T (SNR(s_i) − SNR(t_i)) E_ε ‖x − x̂(z_{t_i})‖²,  s_i = (i−1)/T, t_i = i/T,
 
-an upper Riemann sum of L∞ (the error grows as the SNR falls), so L_T ≥ L_2T ≥ … → L∞ (VDM Sec. 4).
+an upper Riemann sum of L∞ (the error grows as the SNR falls), so L_T ≥ L_2T ≥ … → L∞ (VDM Sec. 4.1, App. F).
 
 Where the gap to the exact −log p(x) comes from, with the exact denoiser: the reverse chain is then the true
 one except at its two ends, so (I-MMSE, Guo, Shamai & Verdú 2005, point by point)

@@ -267,19 +267,48 @@ def _examples(settings, mixture, sigma_data, alphas_cumprod, rng, n):
     return inputs.reshape(n, BATCH, -1), target.reshape(n, BATCH, 2), weight.reshape(n, BATCH)
 
 
+class TrainingSet:
+    """A finite training set as the data to train on: x₀ drawn uniformly from its N points (the empirical
+    distribution, what DDPM's Algorithm 1 samples when q(x₀) is a data set of N examples), with the same
+    `sample(n, rng)` call as a mixture."""
+
+    def __init__(self, points: np.ndarray):
+        self.points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        if len(self.points) == 0 or not np.isfinite(self.points).all():
+            raise ValueError("A training set needs at least one finite point.")
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.points[rng.integers(0, len(self.points), n)]
+
+    def sigma(self) -> float:
+        """σ_data of EDM for the points: √(tr Cov / 2) of their empirical distribution (1 for a single point)."""
+        if len(self.points) < 2:
+            return 1.0
+        return float(math.sqrt(np.trace(np.cov(self.points.T, bias=True)) / 2))
+
+
 def train(
     settings: Settings,
     progress: Callable[[int, int, float], None] | None = None,
     max_seconds: float = MAX_SECONDS,
+    points: np.ndarray | None = None,
 ) -> tuple[LearnedDenoiser, TrainingLog]:
     """Train one model; `progress(step, total, recent loss)` is called every 25 steps and may raise
     TrainingStopped. Stops after `max_seconds` of this thread's CPU time with the model as it is then
-    (CPU, not wall-clock time: on a busy machine the same settings still give the same model)."""
+    (CPU, not wall-clock time: on a busy machine the same settings still give the same model).
+
+    With `points` (an (N, 2) array) the model trains on that finite training set instead of fresh draws from
+    `settings.spec`'s mixture (`TrainingSet`; used by core/memorisation.py): the same draws of noise and noise
+    level, x₀ resampled from the N points. Such a model is not cached here (its settings do not name the points)."""
     import torch
 
     settings = settings.validated()
-    mixture = load_data(settings.spec)
-    sigma_data = data_sigma(mixture)
+    if points is None:
+        mixture = load_data(settings.spec)
+        sigma_data = data_sigma(mixture)
+    else:
+        mixture = TrainingSet(points)
+        sigma_data = mixture.sigma()
     alphas_cumprod = DiscreteVP().alphas_cumprod(np.arange(T_STEPS))
     n_in = 2 + 1 + 2 * len(FREQUENCIES)
 
@@ -331,6 +360,8 @@ def train(
         stopped=stopped,
         loss_curve=loss_curve(losses),
     )
+    if points is not None:
+        info["training_points"] = len(mixture.points)
     return LearnedDenoiser(layers, settings, sigma_data, info), log
 
 

@@ -5,11 +5,22 @@ empirical distribution). Its exact denoiser is the optimal denoiser of that trai
 denoising loss on it, and sampling with it returns the training points. We measure the share of samples within
 `RADIUS` of a training point (beside the chance share of fresh draws from p) and MMD² to p in noise-floor units,
 which at large N barely sees the copying.
+
+Beside it, the small MLP of the "Learned vs exact" tab (core/learned.py) trained on the same N points
+(`TrainingSet`: x₀ drawn from the N points, DDPM's Algorithm 1 otherwise unchanged), sampled from the same noise:
+`mlp_study` measures, over N and seeds, how much it copies (the share of its samples on a training point, and the
+median distance of its samples to the nearest training point in units of the same for fresh draws from p) and, as
+Kadkhodaie et al. 2024 test generalisation, how close the samples of two models trained on *disjoint*
+training sets (two seeds) come from the same noise. `python -m core.memorisation --write` trains every model and
+writes the results (and a few samples per model for the tab) to assets/elbo/memorisation.json.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -93,3 +104,132 @@ def memorisation(spec: str, n_train: int, seed: int, particles: int = PARTICLES,
         floor.in_units(mmd2(result.samples, mixture, h)),
         floor.in_units(mmd2(population, mixture, h)),
     )
+
+
+# ---------------------------------------------------------------------------- the learned MLP on N points
+MLP_WIDTH, MLP_DEPTH, MLP_STEPS = 128, 3, 4000  # 3×128 at the most steps its training cap allows (core/learned.py)
+MLP_SIZES = (16, 64, 256, 1024)
+MLP_SEEDS = (0, 1, 2)  # each seed: its own training set and network initialisation
+NOISE_SEED = 0  # every model is sampled from the same initial noise, so models can be compared sample by sample
+KEPT = 200  # samples per model shipped for the tab's figure
+SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "elbo" / "memorisation.json"
+
+
+def mlp_settings(spec: str, seed: int):
+    """The Learned tab's settings of the MLP trained on a training set (ε prediction, uniform t)."""
+    from core.learned import Settings
+
+    return Settings(spec, "eps", "uniform", MLP_WIDTH, MLP_DEPTH, MLP_STEPS, seed)
+
+
+def train_mlp(spec: str, n_train: int, seed: int, progress=None):
+    """The MLP trained on `training_set(spec, n_train, seed)` (core.learned.train with its points; no time cap)."""
+    from core.learned import train
+
+    model, _ = train(mlp_settings(spec, seed), progress, max_seconds=math.inf, points=training_set(spec, n_train, seed))
+    return model
+
+
+def ddim_samples(model, particles: int = PARTICLES, noise_seed: int = NOISE_SEED) -> np.ndarray:
+    """DDIM (η = 0, SAMPLER_STEPS leading steps of DDPM's chain): deterministic given the initial noise."""
+    grid = timestep_grid(DiscreteVP(), SAMPLER_STEPS, "leading")
+    return run_sampler("ddim", model, grid, particles, noise_seed, {"eta": 0.0}, n_paths=0).samples
+
+
+def nearest_ratio(samples: np.ndarray, points: np.ndarray, population: np.ndarray) -> float:
+    """Median distance of the samples to their nearest training point, in units of the same median for fresh draws
+    from p: ≈ 1 for a model that does not copy, → 0 for one that returns training points."""
+    tree = cKDTree(points)
+    return float(np.median(tree.query(samples)[0]) / np.median(tree.query(population)[0]))
+
+
+def spacing(points: np.ndarray, population: np.ndarray) -> float:
+    """Median distance of fresh draws from p to their nearest training point: the training set's spacing, the scale
+    against which two models' samples are "the same point" or not."""
+    return float(np.median(cKDTree(points).query(population)[0]))
+
+
+def mlp_case(spec: str, n_train: int, seed: int, particles: int = PARTICLES, progress=None) -> dict:
+    """One (N, seed): the exact training-set model and the MLP trained on the same points, sampled from the same
+    noise; their copying, MMD² to p (noise-floor units), the chance level, and both sample sets."""
+    points = training_set(spec, n_train, seed)
+    population = load_data(spec).sample(particles, np.random.default_rng(20_000 + seed))
+    floor = data_noise_floor(spec, "mmd2", particles)
+    mixture, h = load_data(spec), data_bandwidth(spec)
+    out = {"chance": near_share(population, points), "spacing": spacing(points, population)}
+    samples = {}
+    for name, model in (("exact", TrainingSetDenoiser(points)), ("mlp", train_mlp(spec, n_train, seed, progress))):
+        x = ddim_samples(model, particles)
+        samples[name] = x
+        out[f"near_{name}"] = near_share(x, points)
+        out[f"ratio_{name}"] = nearest_ratio(x, points, population)
+        out[f"mmd_{name}"] = floor.in_units(mmd2(x, mixture, h))
+    return dict(values=out, samples=samples, points=points)
+
+
+def paired_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Median distance between the samples of two models drawn from the same noise, sample by sample."""
+    return float(np.median(np.linalg.norm(a - b, axis=1)))
+
+
+def mlp_study(
+    spec: str = "ring8", sizes=MLP_SIZES, seeds=MLP_SEEDS, particles: int = PARTICLES, log=print, case=mlp_case
+) -> dict:
+    """Every (N, seed) case (`case`: `mlp_case`, or the same results computed elsewhere, e.g. in parallel), and per
+    N the paired distance of models trained on disjoint training sets (consecutive seeds, cyclically) for the MLPs
+    and for the exact training-set models."""
+    rows = {}
+    for n in sizes:
+        cases = {}
+        for seed in seeds:
+            cases[seed] = case(spec, n, seed, particles)
+            log(f"N = {n}, seed {seed}: {cases[seed]['values']}")
+        pairs = {}
+        for i, s in enumerate(seeds):
+            t = seeds[(i + 1) % len(seeds)]
+            if len(seeds) == 2 and i == 1:
+                break
+            for name in ("exact", "mlp"):
+                key = f"pair_{name}_{s}_{t}"
+                pairs[key] = paired_distance(cases[s]["samples"][name], cases[t]["samples"][name])
+        rows[str(n)] = dict(
+            seeds={str(s): c["values"] for s, c in cases.items()},
+            pairs=pairs,
+            samples={
+                str(s): {name: np.round(c["samples"][name][:KEPT], 4).tolist() for name in ("exact", "mlp")}
+                for s, c in cases.items()
+            },
+        )
+    return dict(
+        spec=spec,
+        network=f"{MLP_DEPTH}x{MLP_WIDTH}",
+        steps=MLP_STEPS,
+        particles=particles,
+        sampler_steps=SAMPLER_STEPS,
+        radius=RADIUS,
+        noise_seed=NOISE_SEED,
+        rows=rows,
+    )
+
+
+def write_shipped(path: Path = SHIPPED) -> dict:
+    """Run `mlp_study` at its defaults and write assets/elbo/memorisation.json
+    (`python -m core.memorisation --write`)."""
+    study = mlp_study()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(study, separators=(",", ":")) + "\n")
+    return study
+
+
+def shipped_study() -> dict:
+    """The shipped study ({} if the file is missing)."""
+    return json.loads(SHIPPED.read_text()) if SHIPPED.exists() else {}
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--write"]:
+        sys.exit("usage: python -m core.memorisation --write")
+    write_shipped()
+    print(f"wrote {SHIPPED} ({SHIPPED.stat().st_size / 1e3:.0f} kB)")

@@ -11,11 +11,12 @@ from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from core import elbo as E
 from core import memorisation as M
 from core.claims import note
-from core.dataspec import load_data
+from core.dataspec import canonical, load_data
 from core.likelihood import pf_ode_log_likelihood
 from demos import kit, plotting
 from demos.inputs import check_superseded
@@ -41,7 +42,8 @@ ENDS = {
 }
 T_DISCRETE = (5, 10, 20, 50, 100)  # the discrete bound's T, all computed at once (8 points, GH 6 × 6)
 N_DISCRETE, GH_DISCRETE = 8, 6
-TRAIN_SIZES = (16, 64, 256)  # N = 1024 takes ~5 s per sampling run: shown in the claim's summary, not live
+TRAIN_SIZES = M.MLP_SIZES  # N = 1024 only from the shipped study (its exact model takes ~5 s to sample live)
+LIVE_SIZES = (16, 64, 256)  # the exact training-set model sampled live (data or seeds the study did not ship)
 VARIANCE_COLORS = {"beta_tilde": "#dc2626", "beta": "#d97706", "analytic": "#2563eb", "optimal": "#16a34a"}
 COLORS = {"linear_beta": "#dc2626", "cosine": "#d97706", "edm": "#2563eb", "log_snr": "#16a34a"}
 
@@ -82,47 +84,44 @@ SCENES = {
     "Sharp modes: a larger decoder gap": dict(preset="grid25", ends="ddpm"),
     "Five steps: the variance is the bound": dict(preset="ring8", steps="5"),
     "Memorisation: 16 training points": dict(preset="ring8", train_n="16"),
+    "Memorisation: 1024 training points": dict(preset="ring8", train_n="1024"),
 }
 SCENE_NOTES = {
     "DDPM's end points on the ring": "Four schedules, one L∞; their L₁₀ and their estimator's spread differ.",
     "Wide end points: the bound is tight": "At g_max = 20 the Gaussian decoder adds almost no smoothing: the "
     "gap to −log p(x) all but vanishes.",
-    "Narrow end points: the decoder's share grows": "At g_max = 4 the decoder's noise σ̃₀ = 0.14 is close to the "
+    "Narrow end points: the decoder's share grows": "At g_max = 4 the decoder's noise σ̃₀ = e⁻² is close to the "
     "ring's mode width: the gap is large, and below −log p at points far from their mode.",
     "Five steps: the variance is the bound": "With T = 5, β̃ makes DDPM's bound thousands of nats; β and "
     "Analytic-DPM's σ*² a few; the optimal covariance least (bottom plots).",
     "Memorisation: 16 training points": "The exact model of 16 training points returns them: nearly every "
-    "sample sits on one (bottom).",
+    "sample sits on one (bottom); the MLP trained on the same points copies them in part.",
+    "Memorisation: 1024 training points": "With 1024 training points the exact model still copies them and the "
+    "MLP no longer does; yet two MLPs trained on different training sets draw samples as far apart as two exact "
+    "models do (bottom right): this small network is not precise enough for Kadkhodaie et al.'s test.",
     "Sharp modes: a larger decoder gap": "The gap grows with the data's Fisher information: sharper modes lose "
     "more to the decoder's smoothing.",
 }
 DEFAULT_NOTE = "Change the data or the end points; every number is recomputed from the exact denoiser."
 
 
-def _shipped_table() -> str:
-    """The finer tightness numbers shipped in assets/elbo/tightness.json (`python -m core.elbo --write`)."""
-    rows = E.shipped_tightness()
-    if not rows:
-        return "*(finer tightness numbers not shipped yet: run `python -m core.elbo --write`)*"
-    lines = [
-        f"**Finer quadrature, {E.SHIPPED_POINTS} points per case** (log-SNR step {E.SHIPPED_STEP}, Gauss–Hermite "
-        f"{E.SHIPPED_GH} × {E.SHIPPED_GH}; `python -m core.elbo --write`):",
-        "",
-        "| data / end points | gap (nats) | predicted: prior + decoder | largest per-point difference | points "
-        "below −log p |",
-        "|---|---|---|---|---|",
-    ]
-    for key, r in rows.items():
-        lines.append(
-            f"| {key} | {r['gap']:+.5f} ± {r['gap_se']:.5f} | {r['prior'] + r['decoder']:+.5f} | {r['worst']:.1e} "
-            f"| {100 * r['below']:.0f} % |"
-        )
-    return "\n".join(lines)
+def shipped_row(preset: str, ends: str) -> str:
+    """The finer tightness numbers of this case if shipped (assets/elbo/tightness.json, `python -m core.elbo
+    --write`), as a sentence for the view's text; "" for a case not shipped."""
+    r = E.shipped_tightness().get(f"{preset}/{ends}")
+    if r is None:
+        return ""
+    return (
+        f"\n\n**Finer quadrature, shipped for this case** ({E.SHIPPED_POINTS} points, log-SNR step {E.SHIPPED_STEP}, "
+        f"Gauss–Hermite {E.SHIPPED_GH} × {E.SHIPPED_GH}; `python -m core.elbo --write`): gap {r['gap']:+.5f} ± "
+        f"{r['gap_se']:.5f} nats, predicted {r['prior'] + r['decoder']:+.5f} (prior {r['prior']:+.5f}, decoder "
+        f"{r['decoder']:+.5f}); largest per-point difference {r['worst']:.1e}; {100 * r['below']:.0f} % of the points "
+        "below −log p."
+    )
 
 
 def _notes() -> str:
-    return (
-        r"""
+    return r"""
 **The bound.** Ho et al. 2020 (Sec. 3, eq. 5 and Appendix A) write the negative ELBO of a diffusion model as a
 prior term $L_T$, denoising terms $L_{t-1}$ (KL divergences between Gaussian posteriors and the reverse steps)
 and a decoder term $L_0$. Kingma et al. 2021 (VDM) take $T \to \infty$ (Sec. 5): with log-SNR
@@ -132,11 +131,12 @@ $L_\infty(x) = \tfrac12 \int_{v_{min}}^{v_{max}} \mathbb E_\epsilon \|x - \hat x
 Here $\hat x$ is the exact $\mathbb E[x \mid z]$; $L_\infty$ is computed by Simpson's rule in $g$ with
 Gauss–Hermite quadrature over $\epsilon$, the decoder is $\mathcal N(x; z_0/\alpha_0, \tilde\sigma_0^2 I)$.
 
-**What to notice (left).** VDM Sec. 5: the continuous-time loss depends on the schedule only through its end
-points; the schedule's shape changes the variance of the one-sample estimator
-$\tfrac12 (-g'(u))\, e^{g(u)} \|x - \hat x\|^2$, $u \sim U[0, 1]$ (which VDM minimises by learning the schedule),
-and the discrete-time loss $L_T = \tfrac12 \sum_i (\mathrm{SNR}(s_i) - \mathrm{SNR}(t_i))\,
-\mathbb E\|x - \hat x(z_{t_i})\|^2$, which approaches $L_\infty$ from above as $T$ grows. The "best" spread is
+**What to notice (left).** VDM Sec. 5.1: the continuous-time loss depends on the schedule only through its end
+points SNR_min and SNR_max; the schedule's shape changes the variance of the one-sample estimator
+$\tfrac12 (-g'(u))\, e^{g(u)} \|x - \hat x\|^2$, $u \sim U[0, 1]$ (which VDM minimises by learning the schedule,
+Sec. 5.3 and App. I.2), and the discrete-time loss (Sec. 4) $L_T = \tfrac12 \sum_i (\mathrm{SNR}(s_i) -
+\mathrm{SNR}(t_i))\, \mathbb E\|x - \hat x(z_{t_i})\|^2$, which approaches $L_\infty$ from above as $T$ grows
+(Sec. 4.1: more steps give a lower loss when the denoiser is good enough, as the exact one is). The "best" spread is
 the smallest any schedule with these end points can give (sampling $g$ with density
 $\propto e^g \sqrt{\mathbb E\|x - \hat x\|^4}$).
 
@@ -146,11 +146,9 @@ $-\mathrm{ELBO}(x) + \log p(x) = \mathbb E_{z_1|x}[\log q(z_1) - \log \mathcal N
 Gaussian decoder's mismatch, from closed-form densities alone; the two sides agree point by point). Averaged over
 $x \sim p$ the decoder's part is the entropy the smoothing by $\tilde\sigma_0$ adds, $\ge 0$; at a single point
 far from its mode it is negative: the bound holds for the model's density $p * \mathcal N(0, 2\tilde\sigma_0^2 I)$,
-not for the data's. The PF-ODE (Song et al. 2021b) gives $\log p(x)$ itself with the exact score.
-
-"""
-        + _shipped_table()
-        + r"""
+not for the data's. The PF-ODE (Song et al. 2021b) gives $\log p(x)$ itself with the exact score. For four
+cases (ring8 with DDPM's and the wide end points, ring8_soft, grid25) finer numbers over more points are shipped and
+shown under the plots.
 
 **DDPM's discrete bound, term by term** (bottom). The bound $L_T + \sum_{t>1} L_{t-1} + L_0$ of Ho et al. 2020
 (eq. 5) on $T$ of DDPM's 1000 timesteps (spread evenly, the same end points for every $T$), with the exact
@@ -164,21 +162,29 @@ $T$ grows, fastest with the optimal covariance.
 **Memorisation** (last). N points drawn from the data are themselves a mixture of N tiny components; its exact
 score is the optimal denoiser of that training set (the minimiser of the denoising loss on it), and sampling with
 it returns the training points. The share of samples within 0.01 of a training point measures the copying; MMD² to
-the data, which compares distributions, loses sight of it as N grows. Carlini et al. 2023 extract memorised
-training images from trained models; Kadkhodaie et al. 2024 see networks move from memorising to generalising as
-N grows. A network that generalises has not reached this optimum: a learned MLP on the same points is not
-trained in this tab yet.
+the data, which compares distributions, loses sight of it as N grows. Beside it, the MLP of the "Learned vs exact"
+tab (3 layers of 128, ε prediction, uniform t, the most steps its training cap allows) trained on the same N points
+and sampled from the same noise, for N = 16 to 1024 and three seeds (shipped by `python -m core.memorisation
+--write`; each seed has its own training set). Two measures of the transition: how much each model copies (its share
+on a training point; the median distance of its samples to the nearest training point, in units of the same for
+fresh draws from p), and the test of Kadkhodaie et al. 2024: two models trained on *disjoint* training sets (two
+seeds), sampled from the same noise, draw nearly the same points when they generalise, different training points
+when they memorise. Carlini et al. 2023 extract memorised training images from trained diffusion models;
+Kadkhodaie et al. 2024 report that networks trained on non-overlapping subsets learn nearly the same score once the
+training set is large enough, a transition from memorisation to generalisation whose N depends on the data's
+complexity and the network's capacity. Here the "images" are points in 2D and the network is tiny: the numbers
+say what happens at this scale, not at theirs.
 
-"""
-        + "\n\n".join(
-            note(k)
-            for k in (
-                "vdm_schedule_invariance",
-                "vdm_estimator_variance",
-                "elbo_tight_exact_score",
-                "iddpm_learned_variance_bound",
-                "memorisation_exact_training_set",
-            )
+""" + "\n\n".join(
+        note(k)
+        for k in (
+            "vdm_schedule_invariance",
+            "vdm_estimator_variance",
+            "elbo_tight_exact_score",
+            "iddpm_learned_variance_bound",
+            "memorisation_exact_training_set",
+            "memorisation_mlp_transition",
+            "memorisation_mlp_same_samples",
         )
     )
 
@@ -361,36 +367,115 @@ def _memorisation(preset: str, seed: int, train_n: int) -> M.Memorisation:
     return M.memorisation(preset, train_n, seed)
 
 
-def memorisation_figure(preset: str, out: M.Memorisation) -> go.Figure:
+def shipped_case(preset: str, seed: int, train_n: int) -> dict | None:
+    """The shipped study's (N, seed) case for this data (values and samples), or None if it was not shipped."""
+    study = M.shipped_study()
+    if not study or canonical(preset) != canonical(study["spec"]):
+        return None
+    row = study["rows"].get(str(train_n))
+    if row is None or str(seed) not in row["seeds"]:
+        return None
+    return dict(values=row["seeds"][str(seed)], samples={k: np.array(v) for k, v in row["samples"][str(seed)].items()})
+
+
+def memorisation_figure(preset: str, points, population, exact, mlp, title: str) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(
-        go.Scatter(x=out.population[:, 0], y=out.population[:, 1], mode="markers", name="fresh draws from p",
+        go.Scatter(x=population[:, 0], y=population[:, 1], mode="markers", name="fresh draws from p",
                    marker=dict(color="#9ca3af", size=4)),
     )  # fmt: skip
     fig.add_trace(
-        go.Scatter(x=out.samples[:, 0], y=out.samples[:, 1], mode="markers", name="samples of the training set's model",
+        go.Scatter(x=exact[:, 0], y=exact[:, 1], mode="markers", name="samples of the training set's exact model",
                    marker=dict(color="#2563eb", size=5, opacity=0.6)),
     )  # fmt: skip
     fig.add_trace(
-        go.Scatter(x=out.points[:, 0], y=out.points[:, 1], mode="markers", name="training points",
+        go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers", name="training points",
                    marker=dict(color="#dc2626", size=9, symbol="circle-open", line=dict(width=2))),
     )  # fmt: skip
-    title = (
-        f"N = {len(out.points)}: {100 * out.near:.1f} % of samples on a training point (chance "
-        f"{100 * out.chance:.1f} %); MMD² {out.mmd2_units:+.1f} floor units"
-    )
+    if mlp is not None:
+        fig.add_trace(
+            go.Scatter(x=mlp[:, 0], y=mlp[:, 1], mode="markers", name="samples of the MLP trained on them",
+                       marker=dict(color="#16a34a", size=6, symbol="x")),
+        )  # fmt: skip
     box = plotting.plot_box(load_data(preset))
     return plotting.set_box(plotting.base_layout(fig, title, height=480), box)
 
 
-def memorisation_text(out: M.Memorisation) -> str:
+def _spread(values: list[float]) -> tuple[float, float, float]:
+    return float(np.mean(values)), float(np.mean(values) - np.min(values)), float(np.max(values) - np.mean(values))
+
+
+def transition_figure(train_n: int) -> go.Figure:
+    """Over N (shipped study): each model's median distance to the nearest training point in units of fresh draws'
+    (mean, bars: min-max over seeds; 1: no copying, → 0: copies), and the paired distance of two models trained on
+    disjoint training sets from the same noise beside the training points' spacing."""
+    study = M.shipped_study()
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.16,
+                        subplot_titles=("copying", "two training sets, same noise"))  # fmt: skip
+    if not study:
+        return plotting.base_layout(fig, "The MLP study is not shipped: python -m core.memorisation --write")
+    sizes = [int(n) for n in study["rows"]]
+    colors = {"exact": "#2563eb", "mlp": "#16a34a", "chance": "#9ca3af"}
+    names = {"exact": "exact training-set model", "mlp": "MLP trained on the points"}
+    for key in ("exact", "mlp"):
+        stats = [_spread([v[f"ratio_{key}"] for v in study["rows"][str(n)]["seeds"].values()]) for n in sizes]
+        fig.add_scatter(x=sizes, y=[m for m, _, _ in stats], mode="lines+markers", name=names[key], row=1, col=1,
+                        line=dict(color=colors[key], width=2.5), legendgroup=key,
+                        error_y=dict(type="data", symmetric=False, array=[hi for _, _, hi in stats],
+                                     arrayminus=[lo for _, lo, _ in stats]))  # fmt: skip
+    fig.add_scatter(x=sizes, y=[1.0] * len(sizes), mode="lines", row=1, col=1, name="fresh draws from p (no copying)",
+                    line=dict(color=colors["chance"], dash="dot"))  # fmt: skip
+    for key in ("exact", "mlp"):
+        stats = [
+            _spread([v for k, v in study["rows"][str(n)]["pairs"].items() if k.startswith(f"pair_{key}_")])
+            for n in sizes
+        ]
+        fig.add_scatter(x=sizes, y=[m for m, _, _ in stats], mode="lines+markers", row=1, col=2, showlegend=False,
+                        line=dict(color=colors[key], width=2.5), legendgroup=key,
+                        error_y=dict(type="data", symmetric=False, array=[hi for _, _, hi in stats],
+                                     arrayminus=[lo for _, lo, _ in stats]))  # fmt: skip
+    spacing = [_spread([v["spacing"] for v in study["rows"][str(n)]["seeds"].values()])[0] for n in sizes]
+    fig.add_scatter(x=sizes, y=spacing, mode="lines", row=1, col=2, name="training points' spacing",
+                    line=dict(color="#9ca3af", dash="dash"))  # fmt: skip
+    if train_n in sizes:
+        fig.add_vline(x=train_n, line=dict(color="#111827", dash="dot"))
+    fig.update_xaxes(type="log", title_text="training points N")
+    fig.update_yaxes(title_text="nearest training point ÷ fresh draws'", type="log", row=1, col=1)
+    fig.update_yaxes(title_text="median distance", type="log", row=1, col=2)
+    plotting.base_layout(fig, f"Memorisation to generalisation over N ({study['network']} MLP)", height=420,
+                         square=False)  # fmt: skip
+    fig.update_layout(legend=dict(y=-0.3))
+    return fig
+
+
+def memorisation_text(preset: str, seed: int, train_n: int, live: M.Memorisation | None, case: dict | None) -> str:
+    study = M.shipped_study()
+    if case is not None:
+        v = case["values"]
+        row = study["rows"][str(train_n)]["pairs"]
+        pair = lambda k: np.mean([x for key, x in row.items() if key.startswith(f"pair_{k}_")])  # noqa: E731
+        return (
+            f"N = {train_n} points of {preset}, seed {seed} (shipped study: DDIM, η = 0, {study['sampler_steps']} "
+            f"steps, {study['particles']} samples from the same noise for both models; the plot shows {M.KEPT} of "
+            f"each). On a training point (within {study['radius']}): exact training-set model "
+            f"**{100 * v['near_exact']:.1f} %**, "
+            f"MLP ({study['network']}, {study['steps']:,} steps) **{100 * v['near_mlp']:.1f} %**, fresh draws from p "
+            f"{100 * v['chance']:.1f} %. Median distance to the nearest training point, in units of fresh draws': "
+            f"exact {v['ratio_exact']:.3f}, MLP {v['ratio_mlp']:.3f}. MMD² to p: exact {v['mmd_exact']:+.1f}, MLP "
+            f"{v['mmd_mlp']:+.1f} noise-floor units. Two models trained on disjoint training sets, same noise: median "
+            f"distance between their samples, exact models {pair('exact'):.3f}, MLPs {pair('mlp'):.3f} (mean over "
+            f"the seed pairs), against the training points' spacing {v['spacing']:.3f} (fresh draws' median distance "
+            "to the nearest training point): far below it, the two models draw the same points."
+        )
+    out = live
     return (
         f"The training set's exact model: N = {len(out.points)} points of the data as a mixture of N components of "
         f"width {M.WIDTH:g}; DDIM (η = 0, {M.SAMPLER_STEPS} steps), {len(out.samples)} samples. "
         f"**{100 * out.near:.1f} %** lie within {M.RADIUS} of a training point, against {100 * out.chance:.1f} % of "
         f"fresh draws from p. MMD² to p: {out.mmd2_units:+.1f} noise-floor units (fresh draws: "
         f"{out.mmd2_units_population:+.1f}). This model is the optimum of the denoising loss on the training set: a "
-        "network that generalises has not reached it."
+        "network that generalises has not reached it. The MLP trained on the points is shipped for "
+        f"{study.get('spec', 'ring8')}, seeds {', '.join(map(str, M.MLP_SEEDS))} only."
     )
 
 
@@ -438,10 +523,39 @@ def discrete_view(preset="ring8", seed=0, steps="10"):
 
 
 def memorisation_view(preset="ring8", seed=0, train_n="64"):
-    """The memorisation view: samples over the training points, and the numbers."""
+    """The memorisation view: samples over the training points, the transition over N, and the numbers. From the
+    shipped study (exact model and MLP, same noise) where it has this data, seed and N; else the exact model live
+    (N ≤ 256)."""
     values = SPEC.validate({**SPEC.defaults(), "preset": preset, "seed": seed, "train_n": str(train_n)})
-    out = _memorisation(values["preset"], values["seed"], int(values["train_n"]))
-    return memorisation_figure(values["preset"], out), memorisation_text(out)
+    preset, seed, n = values["preset"], values["seed"], int(values["train_n"])
+    return _memorisation_outputs(preset, seed, n)
+
+
+@lru_cache(maxsize=16)
+def _memorisation_outputs(preset: str, seed: int, n: int):
+    case = shipped_case(preset, seed, n)
+    if case is not None:
+        points = M.training_set(preset, n, seed)
+        population = load_data(preset).sample(M.KEPT, np.random.default_rng(20_000 + seed))
+        v = case["values"]
+        title = (
+            f"N = {n}: on a training point, exact model {100 * v['near_exact']:.1f} %, MLP {100 * v['near_mlp']:.1f} % "
+            f"(chance {100 * v['chance']:.1f} %)"
+        )
+        fig = memorisation_figure(preset, points, population, case["samples"]["exact"], case["samples"]["mlp"], title)
+        return fig, transition_figure(n), memorisation_text(preset, seed, n, None, case)
+    if n not in LIVE_SIZES:
+        raise ValueError(
+            f"N = {n} training points is shipped for {M.shipped_study().get('spec', 'ring8')}, seeds "
+            f"{', '.join(map(str, M.MLP_SEEDS))} only; choose N ≤ {LIVE_SIZES[-1]} for other data or seeds."
+        )
+    out = _memorisation(preset, seed, n)
+    title = (
+        f"N = {n}: {100 * out.near:.1f} % of samples on a training point (chance {100 * out.chance:.1f} %); "
+        f"MMD² {out.mmd2_units:+.1f} floor units"
+    )
+    fig = memorisation_figure(preset, out.points, out.population, out.samples, None, title)
+    return fig, transition_figure(n), memorisation_text(preset, seed, n, out, None)
 
 
 @lru_cache(maxsize=16)
@@ -453,7 +567,7 @@ def _schedules_outputs(preset: str, ends: str, seed: int):
 @lru_cache(maxsize=16)
 def _tightness_outputs(preset: str, ends: str, seed: int):
     out = tightness(preset, ends, seed)
-    return (*tightness_figures(preset, ends, out), tightness_text(out))
+    return (*tightness_figures(preset, ends, out), tightness_text(out) + shipped_row(preset, ends))
 
 
 def elbo_data(preset: str = "ring8", ends: str = "ddpm", seed: int = 0) -> dict:
@@ -497,7 +611,7 @@ SPEC = kit.Tab(
         ),
         kit.View(
             memorisation_view,
-            ("memorised", "memorised_text"),
+            ("memorised", "transition", "memorised_text"),
             api_name="elbo_memorisation",
             inputs=("preset", "seed", "train_n"),
         ),
@@ -539,12 +653,16 @@ def layout(ui: kit.UI) -> None:
                 ui.plot("terms", min_width=300)
                 ui.plot("over_t", min_width=300)
             ui.output("discrete_text", gr.Markdown())
-            gr.Markdown("**Memorisation: a training set's exact model** (Carlini et al. 2023; Kadkhodaie et al. 2024)")
+            gr.Markdown(
+                "**Memorisation: a training set's exact model and an MLP trained on it** (Carlini et al. 2023; "
+                "Kadkhodaie et al. 2024)"
+            )
             ui.control("train_n")
             with gr.Row():
                 ui.plot("memorised", min_width=300)
                 with gr.Column(min_width=300):
                     ui.output("memorised_text", gr.Markdown())
+            ui.plot("transition")
     gr.Markdown(_notes(), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     gr.api(user_facing(elbo_data), api_name="elbo_data")
 

@@ -186,7 +186,7 @@ def summary_variances(v: dict[str, float]) -> str:
 CLAIMS = [
     Claim(
         key="vdm_schedule_invariance",
-        paper="Kingma et al. 2021 (VDM), Sec. 5",
+        paper="Kingma et al. 2021 (VDM), Sec. 5.1",
         claim="In continuous time the diffusion loss depends on the noise schedule only through its end points "
         "SNR_min and SNR_max, not through the shape of SNR(t) between them.",
         method=f"{PRESET}, DDPM's end points (log-SNR −10.1 to 9.2), the exact denoiser. L∞ = ½ ∫ eᵍ E‖x − x̂‖² dg "
@@ -203,7 +203,7 @@ CLAIMS = [
     ),
     Claim(
         key="vdm_estimator_variance",
-        paper="Kingma et al. 2021 (VDM), Sec. 5",
+        paper="Kingma et al. 2021 (VDM), Sec. 5.1, Sec. 5.3 and App. I.2",
         claim="The schedule's shape does not change the continuous-time loss but does change the variance of its "
         "Monte Carlo estimator, which VDM reduces by learning the schedule.",
         method=f"{PRESET}, DDPM's end points; the sd of ½ (−g′(u)) e^{{g(u)}} ‖x − x̂‖² over x ~ p, u ~ U[0, 1], "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from core import memorisation as M
-from core.claims import FAILS, HOLDS, Claim
+from core.claims import DEPENDS, FAILS, HOLDS, Claim
 
 PRESET = "ring8"
 SIZES = (16, 64, 256)
@@ -66,5 +66,155 @@ CLAIMS = [
         expected=HOLDS,
         tab="elbo",
         scene="tab=elbo&preset=ring8&train_n=16",
+    ),
+]
+
+
+# ---------------------------------------------------------------------------- the learned MLP on the same points
+def _study() -> dict:
+    """The shipped MLP study (assets/elbo/memorisation.json, `python -m core.memorisation --write`: twelve trainings;
+    tests/core/test_memorisation_mlp.py recomputes one of them). Refused if it was run with other settings."""
+    study = M.shipped_study()
+    if not study:
+        raise RuntimeError("the MLP study is not shipped: run `python -m core.memorisation --write`")
+    expected = (PRESET, f"{M.MLP_DEPTH}x{M.MLP_WIDTH}", M.MLP_STEPS, [str(n) for n in M.MLP_SIZES])
+    if (study["spec"], study["network"], study["steps"], list(study["rows"])) != expected:
+        raise RuntimeError("the shipped MLP study is stale: run `python -m core.memorisation --write`")
+    return study
+
+
+def measure_mlp() -> dict[str, float]:
+    """Per N: mean, min and max over the seeds of each model's share on a training point, its nearest-point
+    distance ratio and the chance share; the paired distance of models on disjoint training sets (mean, min, max
+    over the seed pairs)."""
+    study = _study()
+    out: dict[str, float] = {}
+    for n in M.MLP_SIZES:
+        row = study["rows"][str(n)]
+        per_seed = [row["seeds"][str(s)] for s in M.MLP_SEEDS]
+        keys = ("near_mlp", "near_exact", "chance", "ratio_mlp", "ratio_exact", "spacing")
+        fields = {k: [v[k] for v in per_seed] for k in keys}
+        for name in ("exact", "mlp"):
+            fields[f"pair_{name}"] = [v for k, v in row["pairs"].items() if k.startswith(f"pair_{name}_")]
+        for key, values in fields.items():
+            out[f"{key}_N{n}"] = float(np.mean(values))
+            out[f"{key}_min_N{n}"] = float(np.min(values))
+            out[f"{key}_max_N{n}"] = float(np.max(values))
+    return out
+
+
+SMALL, LARGE = M.MLP_SIZES[0], M.MLP_SIZES[-1]
+COPY_MARGIN = 0.05  # "copies": its share on a training point exceeds chance by this much on every seed ...
+NEAR = 0.5  # ... and its samples' median distance to the nearest training point is below half of fresh draws'
+FAR = 0.9  # "does not copy": that distance is at least 0.9 of fresh draws' on every seed
+AGREE = 0.5  # "the same samples": two MLPs on disjoint sets closer than half as far apart as two exact models
+
+
+def _mlp_copies(v: dict[str, float], n: int) -> bool:
+    return v[f"near_mlp_min_N{n}"] - v[f"chance_max_N{n}"] > COPY_MARGIN and v[f"ratio_mlp_max_N{n}"] < NEAR
+
+
+def verdict_mlp(v: dict[str, float]) -> str:
+    """Holds if the MLP copies at the smallest N and not at the largest (every seed); depends if only one of the
+    two; does not hold if neither."""
+    small, large = _mlp_copies(v, SMALL), v[f"ratio_mlp_min_N{LARGE}"] > FAR
+    if small and large:
+        return HOLDS
+    return DEPENDS if small or large else FAILS
+
+
+def verdict_agree(v: dict[str, float]) -> str:
+    """Holds if at the largest N every pair of MLPs on disjoint training sets draws samples closer than AGREE × the
+    closest pair of exact (memorising) training-set models; does not hold here otherwise."""
+    return HOLDS if v[f"pair_mlp_max_N{LARGE}"] < AGREE * v[f"pair_exact_min_N{LARGE}"] else FAILS
+
+
+def _row(v: dict[str, float], key: str, fmt: str) -> str:
+    return " / ".join(
+        f"{v[f'{key}_N{n}']:{fmt}} ({v[f'{key}_min_N{n}']:{fmt}}-{v[f'{key}_max_N{n}']:{fmt}})" for n in M.MLP_SIZES
+    )
+
+
+def _head() -> str:
+    return (
+        f"{PRESET}, a {M.MLP_DEPTH}×{M.MLP_WIDTH} MLP ({M.MLP_STEPS:,} steps) trained on N = "
+        f"{' / '.join(map(str, M.MLP_SIZES))} points, mean (min-max) over seeds {', '.join(map(str, M.MLP_SEEDS))}"
+    )
+
+
+def summary_mlp(v: dict[str, float]) -> str:
+    small = "copies" if _mlp_copies(v, SMALL) else "does not copy"
+    large = "copies none" if v[f"ratio_mlp_min_N{LARGE}"] > FAR else "still copies"
+    exact = v[f"near_exact_min_N{LARGE}"] - v[f"chance_max_N{LARGE}"] > COPY_MARGIN
+    return (
+        f"{_head()}: share of its samples within {M.RADIUS} of a training point {_row(v, 'near_mlp', '.3f')} (chance "
+        f"{_row(v, 'chance', '.3f')}; the exact training-set model's {_row(v, 'near_exact', '.3f')}); median distance "
+        f"to the nearest training point in units of fresh draws' {_row(v, 'ratio_mlp', '.2f')} (exact model: "
+        f"{_row(v, 'ratio_exact', '.3f')}). At N = {SMALL} the MLP {small} part of its points; at N = {LARGE} it "
+        f"{large}, while the exact model of the same points {'still copies' if exact else 'no longer copies'}."
+    )
+
+
+def summary_agree(v: dict[str, float]) -> str:
+    ratio = v[f"pair_mlp_N{LARGE}"] / v[f"pair_exact_N{LARGE}"]
+    return (
+        f"{_head()}: median distance between the samples of two MLPs on disjoint training sets, drawn from the same "
+        f"noise, {_row(v, 'pair_mlp', '.3f')}; of two exact training-set models (which copy their own points) "
+        f"{_row(v, 'pair_exact', '.3f')}; the training sets' spacing (fresh draws' median distance to the nearest "
+        f"training point) {_row(v, 'spacing', '.3f')}. At N = {LARGE} the MLPs are {ratio:.2f}× as far apart as the "
+        "memorising models"
+        + (
+            ": at this network size and training length their own errors are as large as what separates two "
+            "training sets, so this test cannot see them agree."
+            if verdict_agree(v) == FAILS
+            else "."
+        )
+    )
+
+
+_METHOD = (
+    f"{PRESET}; N = {' / '.join(map(str, M.MLP_SIZES))} training points per seed "
+    f"({', '.join(map(str, M.MLP_SEEDS))}: each its own training set and initialisation); the Learned tab's MLP "
+    f"({M.MLP_DEPTH}×{M.MLP_WIDTH}, ε prediction, uniform t, {M.MLP_STEPS:,} steps of Adam: the most its training cap "
+    f"allows) trained on the points, and the training set's exact model, each sampled by DDIM (η = 0, "
+    f"{M.SAMPLER_STEPS} steps) from the same noise, {M.PARTICLES} samples. Shipped by `python -m core.memorisation "
+    "--write`; a test retrains one of the twelve models. "
+)
+
+CLAIMS += [
+    Claim(
+        key="memorisation_mlp_transition",
+        paper="Carlini et al. 2023 (Extracting training data from diffusion models); Kadkhodaie et al. 2024 "
+        "(Generalization in diffusion models arises from geometry-adaptive harmonic representations)",
+        claim="Diffusion models can memorise training examples and regenerate them (Carlini et al.); denoisers "
+        "trained on few examples memorise them and, as the training set grows, move from memorisation to "
+        "generalisation, with a transition whose N depends on the data's complexity and the network's capacity "
+        "(Kadkhodaie et al.).",
+        method=_METHOD + f"Holds if at N = {SMALL} the MLP's share within {M.RADIUS} of a training point beats chance "
+        f"by {COPY_MARGIN} and its samples' median distance to the nearest training point is below {NEAR} of fresh "
+        f"draws' on every seed, and at N = {LARGE} that distance is above {FAR} of fresh draws' on every seed.",
+        measure=measure_mlp,
+        verdict=verdict_mlp,
+        summary=summary_mlp,
+        expected=HOLDS,
+        tab="elbo",
+        scene="tab=elbo&preset=ring8&train_n=16",
+    ),
+    Claim(
+        key="memorisation_mlp_same_samples",
+        paper="Kadkhodaie et al. 2024 (Generalization in diffusion models arises from geometry-adaptive harmonic "
+        "representations)",
+        claim="Two denoisers trained on non-overlapping subsets of a data set learn nearly the same score, and thus "
+        "the same density, once the training set is large enough: from the same noise they generate nearly the same "
+        "samples.",
+        method=_METHOD + f"Holds if at N = {LARGE} every pair of MLPs (seeds 0-1, 1-2, 2-0: disjoint training sets) "
+        f"draws samples whose median distance is below {AGREE} of the closest pair of exact training-set models' "
+        "(models that copy their own training points).",
+        measure=measure_mlp,
+        verdict=verdict_agree,
+        summary=summary_agree,
+        expected=FAILS,
+        tab="elbo",
+        scene="tab=elbo&preset=ring8&train_n=1024",
     ),
 ]

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.browser
 
 ENDS_LABEL = "Log-SNR end points g = log(α²/σ²)"
 WIDE = elbo.ENDS["wide"][0]
-PATHS, GAPS = 2, 3  # the plots' order: integrand, losses, paths, gaps, sources, terms, over_t, memorised
-N_PLOTS = 8
+PATHS, GAPS = 2, 3  # the plots' order: integrand, losses, paths, gaps, sources, terms, over_t, memorised, transition
+N_PLOTS = 9
+MEMORISED = 7  # then the transition over N
 TAB = Tab(
     elbo.TAB_ID, elbo.TITLE, N_PLOTS, "L∞ =",
     lambda page: choose(page, ENDS_LABEL, WIDE), PATHS, WIDE, {"ends": "wide"},
@@ -69,10 +70,12 @@ def test_a_bad_link_value_is_dropped_with_a_warning(browser, app_url):
 
 
 def test_phone_width(browser, app_url):
-    app = AppPage(browser, f"{app_url}?tab={elbo.TAB_ID}&ends=narrow", PHONE)
+    app = AppPage(browser, f"{app_url}?tab={elbo.TAB_ID}&ends=narrow&train_n=1024", PHONE)
     try:
         titles = wait_until(app.titles, "every plot drawn", ok=lambda t: len(t) == N_PLOTS and all(t))
         assert elbo.ENDS["narrow"][0] in titles[PATHS]
+        assert "N = 1024" in titles[MEMORISED] and "MLP" in titles[MEMORISED], titles[MEMORISED]
+        assert "over N" in titles[MEMORISED + 1]
         widths = wait_until(app.plot_widths, "plots to fit", timeout=15, ok=all_fit)
         app.shot("elbo-phone")
         assert_plots_fit(widths, "elbo at phone width")

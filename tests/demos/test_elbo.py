@@ -17,7 +17,7 @@ def test_views_at_defaults_draw_every_output():
     drawn = kit.draw(T.SPEC, T.SPEC.validate(T.SPEC.defaults()))
     assert set(drawn) == {
         *("paths", "integrand", "losses", "schedules_text", "gaps", "sources", "tightness_text"),
-        *("terms", "over_t", "discrete_text", "memorised", "memorised_text"),
+        *("terms", "over_t", "discrete_text", "memorised", "transition", "memorised_text"),
     }
     labels = {E.SCHEDULE_LABELS[n] for n in E.SCHEDULES}
     for name in ("paths", "losses"):
@@ -77,8 +77,11 @@ def test_notes_cite_the_papers_and_the_claims():
         "elbo_tight_exact_score",
         "iddpm_learned_variance_bound",
         "memorisation_exact_training_set",
+        "memorisation_mlp_transition",
     ):
         assert "Measured here: holds" in note(key) and note(key) in notes
+    assert "Measured here: does not hold here" in note("memorisation_mlp_same_samples")
+    assert note("memorisation_mlp_same_samples") in notes
 
 
 def test_discrete_view_is_the_core_bound():
@@ -93,9 +96,42 @@ def test_discrete_view_is_the_core_bound():
 
 
 def test_memorisation_view_is_the_core_measurement():
-    fig, text = T.memorisation_view("ring8", 0, "16")
-    out = M.memorisation("ring8", 16, 0)
+    """A seed the study did not ship: the exact training-set model sampled live (core/memorisation.py)."""
+    fig, transition, text = T.memorisation_view("ring8", 7, "16")
+    out = M.memorisation("ring8", 16, 7)
     assert f"{100 * out.near:.1f} %" in text and f"{out.mmd2_units:+.1f}" in text
     np.testing.assert_array_equal(fig.data[2].x, out.points[:, 0])
+    assert len(fig.data) == 3  # no MLP for an unshipped seed
     with pytest.raises(ValueError, match="Training points N"):
         T.memorisation_view("ring8", 0, "1000000")
+    with pytest.raises(ValueError, match="shipped for ring8"):
+        T.memorisation_view("ring8", 7, "1024")
+
+
+def test_memorisation_view_reads_the_shipped_study():
+    """ring8, a shipped seed and N: the exact model's and the MLP's samples and numbers are the study's, over the
+    training set the study drew, and the transition plot has every N with its seed spread."""
+    study = M.shipped_study()
+    for n, seed in ((16, 0), (1024, 2)):
+        fig, transition, text = T.memorisation_view("ring8", seed, str(n))
+        case = study["rows"][str(n)]
+        v = case["seeds"][str(seed)]
+        assert f"{100 * v['near_mlp']:.1f} %" in text and f"{v['ratio_mlp']:.3f}" in text
+        np.testing.assert_array_equal(fig.data[2].x, M.training_set("ring8", n, seed)[:, 0])
+        mlp = next(t for t in fig.data if t.name.startswith("samples of the MLP"))
+        np.testing.assert_allclose(mlp.x, np.array(case["samples"][str(seed)]["mlp"])[:, 0])
+    mlp = next(t for t in transition.data if t.name == "MLP trained on the points")
+    assert list(mlp.x) == list(M.MLP_SIZES)
+    ratios = [[study["rows"][str(n)]["seeds"][str(s)]["ratio_mlp"] for s in M.MLP_SEEDS] for n in M.MLP_SIZES]
+    np.testing.assert_allclose(mlp.y, [np.mean(x) for x in ratios])
+    np.testing.assert_allclose(mlp.error_y.array, [np.max(x) - np.mean(x) for x in ratios])
+
+
+def test_the_shipped_tightness_row_is_shown_for_its_case_only():
+    """The finer numbers of assets/elbo/tightness.json are in the tightness view's text (not in the notes: a note
+    quotes the claims registry only), for the shipped cases and no other."""
+    row = E.shipped_tightness()["ring8/ddpm"]
+    text = T.tightness_view("ring8", "ddpm", 0)[2]
+    assert "Finer quadrature, shipped" in text and f"gap {row['gap']:+.5f} ± {row['gap_se']:.5f}" in text
+    assert "Finer quadrature" not in T.tightness_view("ring8", "narrow", 0)[2]
+    assert "Finer quadrature" not in T._notes()

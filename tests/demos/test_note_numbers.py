@@ -61,6 +61,9 @@ TYPED: dict[str, dict[str, str]] = {
         "0.8": "ncsn_fig3's true weight of the heavy mode",
         "0.5": "the constant of NCSNv2's Technique 2 (Song & Ermon 2020, eq. 3: ≈ 0.5)",
     },
+    "elbo": {
+        "0.01": "the memorisation measure's radius around a training point, core.memorisation.RADIUS (a setting)",
+    },
     "latent": {
         "0.18215": "Stable Diffusion's latent scale factor (its VAE's constant, cited; not a measurement of ours)",
     },
@@ -73,9 +76,7 @@ TYPED: dict[str, dict[str, str]] = {
 
 # tabs whose notes format shipped numbers without `quote` (read, not typed, but the check cannot tell): the owner
 # of the module routes them through core.claims.quote, then the entry goes
-NOT_YET_QUOTED = {
-    "elbo": "its tightness table is read from assets/elbo/tightness.json and formatted directly (issue 30's tab)",
-}
+NOT_YET_QUOTED: dict[str, str] = {}
 
 
 def note_texts(module) -> list[str]:
