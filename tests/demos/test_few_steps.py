@@ -158,13 +158,13 @@ def test_nfe_view_has_every_method_on_the_same_noise():
     assert rows["ddim"][1] > 100 and rows["rf1"][1] > 100 and rows["student"][4] < rows["ddim"][4] / 5
     assert len(fig.data) == len(F.NFE_NAMES) + 1  # and the ideal student's line
     finite_json(fig)
-    assert "| progressive distillation (student) |" in text and "Not trained" not in text
+    assert "| distilled student |" in text and "Not trained" not in text
 
 
 def test_nfe_view_says_what_is_not_trained():
     text = F.nfe_view(*args(F.NFE_NAMES_IN, d_steps=300, train_steps=300))[1]
-    assert "Not trained for these settings" in text and "| exact DDIM (cosine schedule) |" in text
-    assert "| progressive distillation (student) |" not in text
+    assert "Not trained for these settings" in text and "| exact DDIM |" in text
+    assert "| distilled student |" not in text
 
 
 def test_notes_read_the_measured_claims():
