@@ -17,10 +17,8 @@ def cases(worst: bool) -> list:
     from core import learned
     from demos import learned as tab
 
-    d = {c.name: c.default for c in tab.CONTROLS}
-
     def values(**kw):
-        return [kw.get(c.name, d[c.name]) for c in tab.CONTROLS]
+        return {**tab.SPEC.defaults(), **kw}
 
     def forget_views():
         tab._ERRORS.clear()
@@ -29,43 +27,41 @@ def cases(worst: bool) -> list:
     def forget_trained(settings):
         return lambda: (learned._CACHE.pop(settings.validated().key, None), forget_views())
 
-    def pad(fn, before=0, after=0):  # outputs in the order of the tab's output components
-        return lambda: (*[None] * before, *fn(), *[None] * after)
+    def shown(**outputs):  # outputs in the order of the tab's output components (its view's: tab.SHOWN)
+        return tuple(outputs.get(name) for name in tab.SHOWN)
 
-    # the tab's outputs: status, loss, heat, budget plot, samples, numbers
+    def error(**kw):
+        return shown(**dict(zip(("heat", "numbers"), tab.error_view(**values(**kw)))))
+
+    def budget(**kw):
+        return shown(**dict(zip(("budget", "samples", "numbers"), tab.budget_view(**values(**kw)))))
+
+    def trained(**kw):
+        return shown(**dict(zip(tab.OUTPUTS, tab.learned_view(**values(**kw)))))
+
     out = [
-        Case(
-            "learned · t slider (error map, shipped model)",
-            tab.TAB_ID,
-            lambda: (None, None, *tab.error_view(*values(t=50))[:1], None, None, tab.error_view(*values(t=50))[1]),
-            budget=INTERACTIVE,
-        ),
+        Case("learned · t slider (error map, shipped model)", tab.TAB_ID, lambda: error(t=50), budget=INTERACTIVE),
         Case(
             "learned · t slider, new t (error map miss)",
             tab.TAB_ID,
-            lambda: (None, None, *tab.error_view(*values(t=77))[:1], None, None, None),
+            lambda: error(t=77),
             reset=lambda: tab._ERRORS.clear(),
             budget=INTERACTIVE * 3,
         ),
-        Case(
-            "learned · steps radio (budget cached)",
-            tab.TAB_ID,
-            pad(lambda: tab.budget_view(*values(steps=10))[:2], before=3, after=1),
-            budget=INTERACTIVE,
-        ),
+        Case("learned · steps radio (budget cached)", tab.TAB_ID, lambda: budget(steps=10), budget=INTERACTIVE),
         Case(
             "learned · new sampler (error budget miss, progress bar)",
             tab.TAB_ID,
-            pad(lambda: tab.budget_view(*values(sampler="dpmpp_2m"))[:2], before=3, after=1),
+            lambda: budget(sampler="dpmpp_2m"),
             reset=forget_views,
             budget=WORK_CAP_BUDGET,
             repeats=1,
         ),
-        Case("learned · page load / scene (shipped model)", tab.TAB_ID, lambda: tab.learned_view(*values())),
+        Case("learned · page load / scene (shipped model)", tab.TAB_ID, lambda: tab.shown_view(**values())),
         Case(
             "learned · train at the defaults, another seed (progress bar)",
             tab.TAB_ID,
-            lambda: tab.learned_view(*values(seed=1)),
+            lambda: trained(seed=1),
             reset=forget_trained(learned.Settings(seed=1)),
             budget=TRAINING_BUDGET,
             repeats=1,
@@ -77,7 +73,7 @@ def cases(worst: bool) -> list:
             Case(
                 f"cap: learned · 4×256 network, {most:,} steps (the work cap)",
                 tab.TAB_ID,
-                lambda: tab.learned_view(*values(width=256, depth=4, train_steps=most // 100 * 100)),
+                lambda: trained(width=256, depth=4, train_steps=most // 100 * 100),
                 reset=forget_trained(learned.Settings(width=256, depth=4, steps=most // 100 * 100)),
                 budget=TRAINING_BUDGET * 1.5,
                 repeats=1,

@@ -3,8 +3,10 @@ wrong against the exact one, and split a sampler's error into the model's part a
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections import OrderedDict
+from itertools import count
 
 import numpy as np
 import plotly.graph_objects as go
@@ -17,13 +19,12 @@ from core.metrics import data_noise_floor, mmd2
 from core.models import ExactDenoiser
 from core.processes import DiscreteVP, make_process
 from core.samplers.registry import get_sampler, run_sampler
-from demos import plotting
-from demos.data_input import data_dropdown, data_spec
-from demos.inputs import check_superseded, choice, number, seed
-from demos.sharing import Control
+from demos import kit, plotting
+from demos.inputs import check_superseded
 
 TAB_ID = "learned"
-LABEL = "Learned vs exact"
+TITLE = "Learned vs exact"
+LABEL = TITLE
 BUDGET_SAMPLERS = ("ddim", "ddpm", "dpmpp_2m", "edm_heun", "euler_maruyama", "optimal_gaussian")
 BUDGET_STEPS = (5, 10, 20, 50, 100, 200)
 BUDGET_PARTICLES = 1000
@@ -38,19 +39,82 @@ WEIGHTING_LABELS = {
 NEAR_COLOR, FAR_COLOR = "#111827", "#6b7280"
 
 DEFAULTS = learned.default_settings()
+# width, depth and the steps shown are numbers offered as radio buttons (their values are checked in `_check`)
 CONTROLS = [
-    Control("preset", DEFAULTS.spec),
-    Control("prediction", DEFAULTS.prediction),
-    Control("weighting", DEFAULTS.weighting),
-    Control("width", DEFAULTS.width, int),
-    Control("depth", DEFAULTS.depth, int),
-    Control("train_steps", DEFAULTS.steps, int),
-    Control("seed", DEFAULTS.seed, int),
-    Control("t", 20, int),
-    Control("sampler", "ddim"),
-    Control("steps", 50, int),
+    kit.Control("preset", "data", DEFAULTS.spec, label="Data"),
+    kit.Control(
+        "prediction",
+        "choice",
+        DEFAULTS.prediction,
+        label="Network predicts",
+        choices=tuple(PREDICTION_LABELS.items()),
+        widget="radio",
+        noun="prediction",
+    ),
+    kit.Control(
+        "weighting",
+        "choice",
+        DEFAULTS.weighting,
+        label="Loss weighting over t",
+        help="EDM's preconditioning fixes what the network predicts",
+        choices=tuple(WEIGHTING_LABELS.items()),
+        widget="radio",
+        noun="weighting",
+    ),
+    kit.Control(
+        "width",
+        "int",
+        DEFAULTS.width,
+        label="Width",
+        lo=min(learned.WIDTHS),
+        hi=max(learned.WIDTHS),
+        choices=learned.WIDTHS,
+        noun="Width",
+    ),  # fmt: skip
+    kit.Control(
+        "depth",
+        "int",
+        DEFAULTS.depth,
+        label="Hidden layers",
+        lo=min(learned.DEPTHS),
+        hi=max(learned.DEPTHS),
+        choices=learned.DEPTHS,
+        noun="Depth",
+    ),  # fmt: skip
+    kit.Control(
+        "train_steps",
+        "int",
+        DEFAULTS.steps,
+        label="Training steps",
+        lo=learned.STEP_RANGE[0],
+        hi=learned.STEP_RANGE[1],
+        step=100,
+        help="capped at 150 M parameter-steps (≈ 20 s)",
+        noun="Training steps",
+    ),
+    kit.Control("seed", "seed", DEFAULTS.seed, label="Seed"),
+    kit.Control("t", "int", 20, label="t (DDPM timestep of the error map)", lo=T_RANGE[0], hi=T_RANGE[1], step=1),
+    kit.Control(
+        "sampler",
+        "choice",
+        "ddim",
+        label="Sampler (error budget)",
+        choices=tuple((get_sampler(k).title, k) for k in BUDGET_SAMPLERS),
+        noun="sampler",
+    ),
+    kit.Control(
+        "steps",
+        "int",
+        50,
+        label="Steps shown",
+        lo=min(BUDGET_STEPS),
+        hi=max(BUDGET_STEPS),
+        choices=BUDGET_STEPS,
+        noun="Steps",
+    ),  # fmt: skip
 ]
-N_TRAIN = 7  # the first N_TRAIN controls define the model
+NAMES = [c.name for c in CONTROLS]
+TRAIN_NAMES = ("preset", "prediction", "weighting", "width", "depth", "train_steps", "seed")  # define the model
 
 SCENES = {
     "Shipped model, ring of 8": dict(preset="ring8"),
@@ -91,22 +155,23 @@ once; other settings train here, capped at 150 M parameter-steps (≈ 20 s of on
 )
 
 
-def _validate(values):
-    preset, prediction, weighting, width, depth, train_steps, seed_value, t, sampler, steps = values
-    preset = data_spec(preset)
-    prediction = choice(prediction, learned.PREDICTIONS, "prediction")
-    weighting = choice(weighting, learned.WEIGHTINGS, "weighting")
-    width = number(width, 1, 10**6, "Width", integer=True)
-    depth = number(depth, 1, 100, "Depth", integer=True)
-    train_steps = number(train_steps, 1, 10**7, "Training steps", integer=True)
-    settings = learned.Settings(preset, prediction, weighting, width, depth, train_steps, seed(seed_value))
-    settings = settings.validated()
-    t = number(t, *T_RANGE, "t", integer=True)
-    sampler = choice(sampler, BUDGET_SAMPLERS, "sampler")
-    steps = number(steps, 1, 1000, "Steps", integer=True)
-    if steps not in BUDGET_STEPS:
+def _settings(values: dict) -> learned.Settings:
+    """The model's settings from checked control values (ValueError if the work cap refuses them)."""
+    return learned.Settings(*(values[n] for n in TRAIN_NAMES)).validated()
+
+
+def _check(values: dict) -> dict:
+    """The cross-control rules: the model's settings (a network size of the list, the work cap) and a step
+    count the error budget has."""
+    _settings(values)
+    if values["steps"] not in BUDGET_STEPS:
         raise ValueError(f"Steps must be one of {BUDGET_STEPS}.")
-    return settings, t, sampler, steps
+    return values
+
+
+def _checked(**given) -> tuple[dict, learned.Settings]:
+    values = SPEC.validate(given)
+    return values, _settings(values)
 
 
 # ---------------------------------------------------------------------------- the model
@@ -128,7 +193,7 @@ def source_text(model, source: str) -> str:
     elif source == "trained":
         how = f"trained just now in {info.get('seconds', 0):.1f} s"
     else:
-        how = f"trained earlier in this session ({info.get('seconds', 0):.1f} s), from memory"
+        how = f"trained in this session in {info.get('seconds', 0):.1f} s, kept in memory"
     stopped = f" — {info['stopped']}" if info.get("stopped") else ""
     return f"**Model:** {model.settings.describe()}, {model.n_parameters:,} parameters; {how}{stopped}."
 
@@ -298,48 +363,122 @@ def numbers_text(model, err: dict, b: dict, t: int, steps: int) -> str:
 
 
 # ---------------------------------------------------------------------------- views
-def learned_view(*values, progress=None):
-    """(model text, loss curve, error heatmap, budget curves, samples, numbers) for one setting."""
-    settings, t, sampler, steps = _validate(values)
+# Every view takes the controls by name, in the order of CONTROLS (positional calls work too).
+OUTPUTS = ("status", "loss", "heat", "budget", "samples", "numbers")  # learned_view's, the /learned endpoint's
+SHOWN = ("heat", "status", "loss", "budget", "samples", "numbers", "pending")  # shown_view's: what a load draws
+
+
+def _figures(model, source: str, v: dict, settings: learned.Settings, progress=None) -> dict:
+    """Every output of a known model, by name."""
+    err = error_map(model, settings.spec, v["t"])
+    b = budget(model, settings.spec, v["sampler"], settings.seed, progress)
+    return {
+        "status": source_text(model, source),
+        "loss": loss_figure(model),
+        "heat": error_figure(err, settings.spec, v["t"]),
+        "budget": budget_figure(b, v["sampler"], v["steps"]),
+        "samples": samples_figure(b, settings.spec, v["steps"]),
+        "numbers": numbers_text(model, err, b, v["t"], v["steps"]),
+    }
+
+
+def learned_view(
+    preset="ring8", prediction="eps", weighting="uniform", width=DEFAULTS.width, depth=DEFAULTS.depth,
+    train_steps=DEFAULTS.steps, seed=0, t=20, sampler="ddim", steps=50, progress=None,
+):  # fmt: skip
+    """(model text, loss curve, error heatmap, budget curves, samples, numbers) for one setting, training the
+    model first if it is neither shipped nor in memory (the /learned endpoint: heavy, one training at a time)."""
+    v, settings = _checked(preset=preset, prediction=prediction, weighting=weighting, width=width, depth=depth,
+                           train_steps=train_steps, seed=seed, t=t, sampler=sampler, steps=steps)  # fmt: skip
     model, source = model_for(settings, progress)
-    err = error_map(model, settings.spec, t)
-    b = budget(model, settings.spec, sampler, settings.seed, progress)
-    return (
-        source_text(model, source),
-        loss_figure(model),
-        error_figure(err, settings.spec, t),
-        budget_figure(b, sampler, steps),
-        samples_figure(b, settings.spec, steps),
-        numbers_text(model, err, b, t, steps),
+    out = _figures(model, source, v, settings, progress)
+    return tuple(out[name] for name in OUTPUTS)
+
+
+_PENDING = count(1)
+
+
+def waiting_figure(title: str) -> go.Figure:
+    """The placeholder of a figure whose model is being trained (a figure, so the plot says why it waits)."""
+    fig = plotting.base_layout(go.Figure(), title, height=300, square=False)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def shown_view(
+    preset="ring8", prediction="eps", weighting="uniform", width=DEFAULTS.width, depth=DEFAULTS.depth,
+    train_steps=DEFAULTS.steps, seed=0, t=20, sampler="ddim", steps=50, progress=None,
+):  # fmt: skip
+    """What a training setting's change, a scene, a link or the first show draws (SHOWN): a shipped model or one
+    in memory at once (the same figures as `learned_view`); otherwise placeholders, a status saying it trains,
+    and a new `pending` token, whose change starts the training in the one-at-a-time queue of trainings
+    (`build`), after which this view is drawn again. A known model leaves `pending` as it is."""
+    import gradio as gr
+
+    v, settings = _checked(preset=preset, prediction=prediction, weighting=weighting, width=width, depth=depth,
+                           train_steps=train_steps, seed=seed, t=t, sampler=sampler, steps=steps)  # fmt: skip
+    model = learned.cached_model(settings)
+    if model is not None:
+        out = _figures(model, "shipped" if model.shipped else "cache", v, settings, progress)
+        return (*(out[name] for name in SHOWN[:-1]), gr.skip())
+    size = learned.n_parameters(settings.width, settings.depth)
+    status = (
+        f"**Model:** {settings.describe()}, {size:,} parameters; not in memory: training now (one training at "
+        "a time, at most ≈ 20 s), then every figure follows."
     )
+    wait = f"Training the {settings.depth}×{settings.width} MLP …"
+    return (
+        waiting_figure(wait), status, waiting_figure(wait), waiting_figure(wait), waiting_figure(wait), "",
+        f"{settings.key}#{next(_PENDING)}",
+    )  # fmt: skip
+
+
+def train_view(
+    preset="ring8", prediction="eps", weighting="uniform", width=DEFAULTS.width, depth=DEFAULTS.depth,
+    train_steps=DEFAULTS.steps, seed=0, t=20, sampler="ddim", steps=50, progress=None,
+) -> str:  # fmt: skip
+    """Train the model of these settings if it is not known yet (heavy), and say so: `shown_view` draws it."""
+    _, settings = _checked(preset=preset, prediction=prediction, weighting=weighting, width=width, depth=depth,
+                           train_steps=train_steps, seed=seed, t=t, sampler=sampler, steps=steps)  # fmt: skip
+    model, source = model_for(settings, progress)
+    return source_text(model, source)
 
 
 def _known_model(settings):
     model = learned.cached_model(settings)
     if model is None:
-        raise ValueError("This model is not trained yet: change a training setting to train it.")
+        raise ValueError("This model is not trained yet: it trains when its settings are chosen (or by /learned).")
     return model
 
 
-def error_view(*values):
+def error_view(
+    preset="ring8", prediction="eps", weighting="uniform", width=DEFAULTS.width, depth=DEFAULTS.depth,
+    train_steps=DEFAULTS.steps, seed=0, t=20, sampler="ddim", steps=50,
+):  # fmt: skip
     """(error heatmap, numbers) when only t moves (the model and the budget are cached)."""
-    settings, t, sampler, steps = _validate(values)
+    v, settings = _checked(preset=preset, prediction=prediction, weighting=weighting, width=width, depth=depth,
+                           train_steps=train_steps, seed=seed, t=t, sampler=sampler, steps=steps)  # fmt: skip
     model = _known_model(settings)
-    err = error_map(model, settings.spec, t)
-    b = budget(model, settings.spec, sampler, settings.seed)
-    return error_figure(err, settings.spec, t), numbers_text(model, err, b, t, steps)
+    err = error_map(model, settings.spec, v["t"])
+    b = budget(model, settings.spec, v["sampler"], settings.seed)
+    return error_figure(err, settings.spec, v["t"]), numbers_text(model, err, b, v["t"], v["steps"])
 
 
-def budget_view(*values, progress=None):
+def budget_view(
+    preset="ring8", prediction="eps", weighting="uniform", width=DEFAULTS.width, depth=DEFAULTS.depth,
+    train_steps=DEFAULTS.steps, seed=0, t=20, sampler="ddim", steps=50, progress=None,
+):  # fmt: skip
     """(budget curves, samples, numbers) when the sampler or the steps change."""
-    settings, t, sampler, steps = _validate(values)
+    v, settings = _checked(preset=preset, prediction=prediction, weighting=weighting, width=width, depth=depth,
+                           train_steps=train_steps, seed=seed, t=t, sampler=sampler, steps=steps)  # fmt: skip
     model = _known_model(settings)
-    err = error_map(model, settings.spec, t)
-    b = budget(model, settings.spec, sampler, settings.seed, progress)
+    err = error_map(model, settings.spec, v["t"])
+    b = budget(model, settings.spec, v["sampler"], settings.seed, progress)
     return (
-        budget_figure(b, sampler, steps),
-        samples_figure(b, settings.spec, steps),
-        numbers_text(model, err, b, t, steps),
+        budget_figure(b, v["sampler"], v["steps"]),
+        samples_figure(b, settings.spec, v["steps"]),
+        numbers_text(model, err, b, v["t"], v["steps"]),
     )
 
 
@@ -358,8 +497,9 @@ def learned_data(
     """The numbers behind the view: the model, its training loss curve, the near / far ε errors at t, and the
     error budget (MMD² in floor units of the exact and the learned model at each step count). Trains the
     model if it is neither shipped nor cached (capped)."""
-    values = [preset, prediction, weighting, width, depth, train_steps, seed, t, sampler, steps]
-    settings, t, sampler, steps = _validate(values)
+    v, settings = _checked(preset=preset, prediction=prediction, weighting=weighting, width=width, depth=depth,
+                           train_steps=train_steps, seed=seed, t=t, sampler=sampler, steps=steps)  # fmt: skip
+    t, sampler, steps = v["t"], v["sampler"], v["steps"]
     model, source = model_for(settings)
     err = error_map(model, settings.spec, t)
     b = budget(model, settings.spec, sampler, settings.seed)
@@ -394,111 +534,108 @@ def learned_data(
     }
 
 
-def load(values: list, progress=None) -> list:
-    """Updates for the controls and outputs from a full list of control values (URL, scene)."""
-    import gradio as gr
-
-    from demos.data_input import data_update
-
-    outputs = learned_view(*values, progress=progress)
-    controls = list(values)
-    controls[0] = data_update(gr, data_spec(values[0]))
-    controls[1] = gr.update(value=values[1], interactive=values[2] != "edm")
-    return [*controls, *outputs]
+# ---------------------------------------------------------------------------- the tab
+SPEC = kit.Tab(
+    id=TAB_ID,
+    title=TITLE,
+    controls=CONTROLS,
+    # one view draws the tab on a load and on a training setting's change; training itself, the t slider and the
+    # error budget's controls are this tab's own events (`build`), since they redraw only part of its outputs
+    views=[kit.View(shown_view, SHOWN, api_name=None, triggers=TRAIN_NAMES)],
+    scenes=SCENES,
+    check=_check,
+)
 
 
 def warm_up() -> None:
     """The default view (shipped model, its error map and budget) so the first visitor gets it at once."""
-    learned_view(*[c.default for c in CONTROLS])
+    shown_view(**SPEC.defaults())
 
 
-def build():
+def _radio(ui: kit.UI, name: str, **kwargs):
+    """A number offered as radio buttons (the kit makes a number a slider)."""
     import gradio as gr
 
-    from demos import export
+    c = SPEC.control(name)
+    ui.controls[name] = gr.Radio(list(c.choices), value=c.default, label=c.label, **kwargs)
+
+
+def layout(ui: kit.UI) -> None:
+    import gradio as gr
+
+    from demos.inputs import user_facing
+
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            ui.scene_picker()
+            for name in ("preset", "prediction", "weighting"):
+                ui.control(name)
+            _radio(ui, "width")
+            _radio(ui, "depth")
+            for name in ("train_steps", "seed", "sampler"):
+                ui.control(name)
+            _radio(ui, "steps")
+            ui.link_row()
+        with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
+            ui.output("status", gr.Markdown())
+            ui.plot("heat")
+            ui.control("t", elem_classes=["rr-step"])
+            ui.output("numbers", gr.Markdown())
+            with gr.Row():
+                ui.plot("budget", min_width=300)
+                ui.plot("samples", min_width=300)
+            ui.plot("loss")
+            ui.output("pending", gr.Textbox(visible="hidden"))
+    gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    ui.parts["api"] = gr.Button(visible=False)
+    gr.api(user_facing(learned_data), api_name="learned_data", concurrency_id=kit.HEAVY, concurrency_limit=1)
+
+
+def build() -> kit.UI:
+    """The tab from its spec, plus what only it has: training in the one-at-a-time queue of trainings when a
+    view asks for it (then the view is drawn again with the controls as they are by then), the t slider and the
+    error budget's controls redrawing their own outputs, the prediction radio disabled under EDM's weighting,
+    and the /learned endpoint (train if needed, then every figure)."""
+    import gradio as gr
+
     from demos.inputs import latest_only, user_facing
-    from demos.sharing import RESIZE_JS, link_js, on_first_show
 
-    names = [c.name for c in CONTROLS]
-    with gr.Tab(LABEL, id=TAB_ID) as tab:
-        with gr.Row():
-            with gr.Column(scale=1, min_width=260):
-                scene = gr.Dropdown(list(SCENES), value=None, label="Scene", info="sets everything at once")
-                preset = data_dropdown(gr)
-                prediction = gr.Radio(
-                    [(k, v) for k, v in PREDICTION_LABELS.items()], value=DEFAULTS.prediction, label="Network predicts"
-                )
-                weighting = gr.Radio(
-                    [(k, v) for k, v in WEIGHTING_LABELS.items()],
-                    value=DEFAULTS.weighting,
-                    label="Loss weighting over t",
-                    info="EDM's preconditioning fixes what the network predicts",
-                )
-                width = gr.Radio(list(learned.WIDTHS), value=DEFAULTS.width, label="Width")
-                depth = gr.Radio(list(learned.DEPTHS), value=DEFAULTS.depth, label="Hidden layers")
-                train_steps = gr.Slider(
-                    *learned.STEP_RANGE,
-                    value=DEFAULTS.steps,
-                    step=100,
-                    label="Training steps",
-                    info="capped at 150 M parameter-steps (≈ 20 s)",
-                )
-                seed_box = gr.Number(0, label="Seed", precision=0, minimum=0)
-                sampler = gr.Dropdown(
-                    [(get_sampler(k).title, k) for k in BUDGET_SAMPLERS], value="ddim", label="Sampler (error budget)"
-                )
-                steps = gr.Radio(list(BUDGET_STEPS), value=50, label="Steps shown")
-                link_btn = gr.Button("Link to this view", size="sm")
-                link = gr.Textbox(label="Share this link", buttons=["copy"], interactive=False)
-            with gr.Column(scale=3, min_width=320, elem_classes=["main-col"]):
-                status = gr.Markdown()
-                heat = export.plot(gr, "learned-heat", show_label=False)
-                t = gr.Slider(*T_RANGE, value=20, step=1, label="t (DDPM timestep of the error map)")
-                numbers = gr.Markdown()
-                with gr.Row():
-                    budget_plot = export.plot(gr, "learned-budget", show_label=False, min_width=300)
-                    samples = export.plot(gr, "learned-samples", show_label=False, min_width=300)
-                loss = export.plot(gr, "learned-loss", show_label=False)
-        gr.Markdown(NOTES, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-        api_btn = gr.Button(visible=False)
-        gr.api(user_facing(learned_data), api_name="learned_data")
+    ui = kit.build(SPEC, layout)
+    controls = ui.inputs()
+    out = ui.outputs
 
-    controls = [preset, prediction, weighting, width, depth, train_steps, seed_box, t, sampler, steps]
-    outputs = [status, loss, heat, budget_plot, samples, numbers]
+    def handler(fn, n_outputs: int):
+        takes_progress = "progress" in inspect.signature(fn).parameters
 
-    def compute(*values, progress=gr.Progress()):
-        return learned_view(*values, progress=progress)
+        def run(*values, progress=gr.Progress()):
+            return fn(*values, progress=progress) if takes_progress else fn(*values)
 
-    def compute_budget(*values, progress=gr.Progress()):
-        return budget_view(*values, progress=progress)
-
-    view = user_facing(latest_only(compute, len(outputs), names))
-    err_view = user_facing(latest_only(error_view, 2, names))
-    bud_view = user_facing(latest_only(compute_budget, 3, names))
-
-    def on_scene(name, progress=gr.Progress()):
-        if name not in SCENES:
-            return [gr.skip()] * (len(controls) + len(outputs) + 1)
-        values = [SCENES[name].get(c.name, c.default) for c in CONTROLS]
-        return [*load(values, progress=progress), ""]
-
-    def on_weighting(value):
-        return gr.update(interactive=value != "edm")
-
-    for c in controls[:N_TRAIN]:
-        c.input(view, controls, outputs, trigger_mode="always_last", api_visibility="private")
-    weighting.input(on_weighting, weighting, prediction, api_visibility="private")
-    t.input(err_view, controls, [heat, numbers], trigger_mode="always_last", api_name="learned_error")
-    for c in (sampler, steps):
-        c.input(
-            bud_view, controls, [budget_plot, samples, numbers], trigger_mode="always_last", api_visibility="private"
+        params = inspect.signature(fn).parameters.values()  # the API's names and defaults are the view's
+        run.__signature__ = inspect.Signature(
+            [p.replace(default=gr.Progress()) if p.name == "progress" else p for p in params]
         )
-    for c in controls:
-        c.input(None, None, link, js="() => ''", api_visibility="private")  # a stale link never stays shown
-    scene.input(user_facing(on_scene), scene, [*controls, *outputs, link], api_visibility="private")
-    link_btn.click(None, controls, link, js=link_js(TAB_ID, CONTROLS), api_visibility="private")
-    api_btn.click(view, controls, outputs, api_name="learned")
-    first_show = on_first_show(TAB_ID, view, names, len(outputs))
-    tab.select(first_show, [*controls, heat], outputs, api_visibility="private")
-    tab.select(None, None, None, js=RESIZE_JS, api_visibility="private")
-    return tab, controls, outputs
+        run.__name__, run.__doc__ = fn.__name__, fn.__doc__
+        return user_facing(latest_only(run if takes_progress else fn, n_outputs, NAMES))
+
+    heavy = dict(concurrency_id=kit.HEAVY, concurrency_limit=1)
+    out["pending"].change(handler(train_view, 1), controls, out["status"], api_visibility="private", **heavy).success(
+        handler(shown_view, len(SHOWN)), controls, [out[n] for n in SHOWN], api_visibility="private"
+    )
+    ui.controls["t"].input(
+        handler(error_view, 2), controls, [out["heat"], out["numbers"]], trigger_mode="always_last",
+        api_name="learned_error",
+    )  # fmt: skip
+    for k, name in enumerate(("sampler", "steps")):
+        api = dict(api_name="learned_budget") if k == 0 else dict(api_visibility="private")
+        ui.controls[name].input(
+            handler(budget_view, 3), controls, [out[n] for n in ("budget", "samples", "numbers")],
+            trigger_mode="always_last", **api,
+        )  # fmt: skip
+    ui.controls["weighting"].change(
+        lambda w: gr.update(interactive=w != "edm"), ui.controls["weighting"], ui.controls["prediction"],
+        api_visibility="private",
+    )  # fmt: skip
+    ui.parts["api"].click(
+        handler(learned_view, len(OUTPUTS)), controls, [out[n] for n in OUTPUTS], api_name="learned", **heavy
+    )
+    return ui

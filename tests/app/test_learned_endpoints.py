@@ -1,6 +1,7 @@
 """The "Learned vs exact" tab's named endpoints on the running app, through `gradio_client`: `/learned` (every
-figure and the text), `/learned_error` (the t slider: error map and numbers) and `/learned_data` (the numbers
-as data: ε errors near / far, the error budget, the loss curve). Argument names are the URL's."""
+figure and the text, training first if needed), `/learned_error` (the t slider: error map and numbers),
+`/learned_budget` (the sampler and steps: budget curves, samples, numbers) and `/learned_data` (the numbers as
+data: ε errors near / far, the error budget, the loss curve). Argument names are the URL's."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def title(fig: dict) -> str:
 
 def test_the_api_page_lists_the_tabs_endpoints_with_the_urls_names(client):
     api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
-    for name in ("/learned", "/learned_error", "/learned_data"):
+    for name in ("/learned", "/learned_error", "/learned_budget", "/learned_data"):
         assert [p["parameter_name"] for p in api[name]["parameters"]] == NAMES, name
 
 
@@ -60,6 +61,12 @@ def test_learned_returns_every_figure_and_the_numbers(client):
 def test_learned_error_follows_t(client):
     heat, numbers = client.predict(*args(t=300), api_name="/learned_error")
     assert "t = 300" in title(plot(heat)) and "(t = 300)" in numbers
+
+
+def test_learned_budget_follows_the_sampler_and_the_steps(client):
+    budget, samples, numbers = client.predict(*args(sampler="ddpm", steps=10), api_name="/learned_budget")
+    assert "DDPM" in title(plot(budget)) and "Same noise, 10 steps" in title(plot(samples))
+    assert "Error budget (10 steps)" in numbers
 
 
 def test_learned_data_gives_numbers(client):

@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from demos import kit
 from demos import learned as tab
 
 DEFAULTS = [c.default for c in tab.CONTROLS]
@@ -128,7 +129,7 @@ def test_bad_input_is_a_readable_value_error(changes, message):
 @pytest.mark.parametrize("name", list(tab.SCENES))
 def test_every_scene_is_valid(name):
     assert set(tab.SCENES[name]) <= {c.name for c in tab.CONTROLS}
-    tab._validate(with_values(**tab.SCENES[name]))
+    tab.SPEC.validate(tab.SPEC.scene(name))
 
 
 def test_the_claim_scene_opens_this_tab():
@@ -138,4 +139,50 @@ def test_the_claim_scene_opens_this_tab():
 
     query = {k: v[0] for k, v in parse_qs(all_claims()["ncsn_learned_score_rare"].scene).items()}
     assert query["tab"] == tab.TAB_ID
-    tab._validate(with_values(**{k: int(v) if k == "t" else v for k, v in query.items() if k != "tab"}))
+    tab.SPEC.validate(kit.from_query(tab.SPEC, query))
+
+
+# ---------------------------------------------------------------------------- what a load draws (the kit's view)
+def test_a_load_draws_a_known_model_exactly_as_the_endpoint_does(default_view):
+    """`shown_view` (a load, a scene, a training setting's change) gives `learned_view`'s figures and texts for
+    a shipped model, by name, and leaves the training trigger alone."""
+    shown = dict(zip(tab.SHOWN, tab.shown_view(*DEFAULTS)))
+    for name, value in zip(tab.OUTPUTS, default_view):
+        got = shown[name]
+        assert (got.to_json() if isinstance(got, go.Figure) else got) == (
+            value.to_json() if isinstance(value, go.Figure) else value
+        ), name
+    assert shown["pending"] == {"__type__": "update"}  # gr.skip(): no training asked
+
+
+SMALL = dict(preset="ring8_soft", width=32, depth=1, train_steps=200, seed=4242)  # trains in about a second
+
+
+def test_an_unknown_model_is_trained_then_drawn_as_the_endpoint_draws_it():
+    """Not in memory: placeholders (figures, so every plot says why it waits), a status that says it trains, and
+    a new token each time (its change starts the training); once `train_view` has trained it, `shown_view` draws
+    what `learned_view` gives."""
+    from core import learned
+
+    learned._CACHE.pop(tab._settings(tab.SPEC.validate(with_dict(**SMALL))).key, None)
+    first = dict(zip(tab.SHOWN, tab.shown_view(**with_dict(**SMALL))))
+    again = dict(zip(tab.SHOWN, tab.shown_view(**with_dict(**SMALL))))
+    assert "training now" in first["status"] and "1×32 MLP" in first["status"]
+    for name in ("heat", "loss", "budget", "samples"):
+        assert isinstance(first[name], go.Figure) and "Training the 1×32 MLP" in first[name].layout.title.text
+    assert first["pending"] != again["pending"] and first["pending"].startswith(str(learned.Settings(
+        **{"spec": "ring8_soft", "width": 32, "depth": 1, "steps": 200, "seed": 4242}).validated().key))  # fmt: skip
+    with pytest.raises(ValueError, match="not trained yet"):
+        tab.error_view(**with_dict(**SMALL))
+    status = tab.train_view(**with_dict(**SMALL))
+    assert "trained just now" in status
+    shown = dict(zip(tab.SHOWN, tab.shown_view(**with_dict(**SMALL))))
+    assert "kept in memory" in shown["status"] and shown["pending"] == {"__type__": "update"}
+    endpoint = dict(zip(tab.OUTPUTS, tab.learned_view(**with_dict(**SMALL))))
+    for name in ("heat", "loss", "budget", "samples"):
+        assert shown[name].to_json() == endpoint[name].to_json(), name
+    assert shown["numbers"] == endpoint["numbers"]
+
+
+def with_dict(**changes) -> dict:
+    return dict(zip([c.name for c in tab.CONTROLS], with_values(**changes)))
