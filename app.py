@@ -7,6 +7,7 @@ those settings.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -43,25 +44,48 @@ def build_app() -> gr.Blocks:
         with gr.Tabs() as tabs:
             handles = [module.build() for module in TABS]
 
-        load_targets = [c for module, handle in zip(TABS, handles) for c in load_components(module, handle)]
+        # a link is applied in two steps, so that only the tab it names is touched (see `link_inputs`)
+        inboxes = link_inputs(handles, tabs)
 
         def on_load(request: gr.Request):
-            """One load handler reads the URL and returns the tab, its controls and its figures together
-            (two load handlers would race, and a plot drawn in a hidden tab is stuck at 700 px). Only the tab
-            the link names is drawn; the others draw themselves when first shown."""
+            """The page load reads the URL and hands the link to the inbox of the tab it names, whose own event
+            selects the tab and sets its controls, figures and note together (selected first, the tab's
+            first-show event would draw it before the link's values arrive). The other tabs draw themselves
+            when first shown."""
             query = dict(request.query_params) if request is not None else {}
             wanted = wanted_tab(query, [m.TAB_ID for m in TABS])
-            module, handle = next((m, h) for m, h in zip(TABS, handles) if m.TAB_ID == wanted)
-            # select a tab only when the link names one: a visitor who clicked a tab while the page was loading
-            # keeps it (the first tab is shown anyway)
-            updates = {tabs: gr.Tabs(selected=wanted)} if "tab" in query else {}
-            return {**updates, **link_updates(module, handle, query)}
+            return {inboxes[wanted]: json.dumps({**query, "tab": wanted} if "tab" in query else query)}
 
-        demo.load(user_facing(on_load), None, [tabs, *load_targets], api_visibility="private")
+        demo.load(user_facing(on_load), None, list(inboxes.values()), api_visibility="private")
         use_everywhere(handles)
     share_workers(demo)
     live.send_figures(demo)
     return demo
+
+
+def link_inputs(handles, tabs: gr.Tabs) -> dict:
+    """One hidden inbox per tab, outside the tabs (always mounted), and its event: a link's query arrives in
+    the inbox of the tab it names, whose event selects that tab (when the link names one) and sets its
+    controls, figures and note.
+
+    Why not one page-load event that sets every tab: Gradio's page keeps a loading status for every component
+    that any event it ran could write, and on every later event walks its whole component tree once per such
+    component (`update_loading_stati_state` in Gradio 6.31's Blocks). A load that could write all 14 tabs'
+    controls and plots made every slider move cost ~300 tree walks; this way a page holds the statuses of the
+    inboxes, the tab a link opened and the views it ran (issue 27)."""
+    inboxes = {}
+    for module, handle in zip(TABS, handles):
+        inbox = gr.Textbox(visible="hidden", elem_classes=["rr-link-inbox"])
+
+        def apply_link(text, module=module, handle=handle):
+            query = json.loads(text) if text else {}
+            selected = {tabs: gr.Tabs(selected=module.TAB_ID)} if "tab" in query else {}
+            return {**selected, **link_updates(module, handle, query)}
+
+        outputs = [tabs, *load_components(module, handle)]
+        inbox.change(user_facing(apply_link), inbox, outputs, api_visibility="private")
+        inboxes[module.TAB_ID] = inbox
+    return inboxes
 
 
 def load_components(module, handle) -> list:

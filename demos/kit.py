@@ -440,8 +440,11 @@ def build(tab: Tab, layout: Callable[[UI], None]):
                 event(None, None, ui.parts["link"], js=CLEAR_JS, api_visibility="private")
 
     # first show draws the tab (unless the page load did), every show fits the plots to their container
-    main = all_outputs[0]
-    tab_component.select(user_facing(_first_show(tab, ui)), [*controls, main], load_outputs, api_visibility="private")
+    # (only the views' outputs: a component an event may write costs the page on every later event, see
+    # app.link_inputs)
+    drawn = [ui.outputs[n] for v in tab.views if drawn_on_load(v) for n in v.outputs] or all_outputs
+    main = drawn[0]
+    tab_component.select(user_facing(_first_show(tab, ui, main)), [*controls, main], drawn, api_visibility="private")
     tab_component.select(None, None, None, js=RESIZE_JS, api_visibility="private")
     return ui
 
@@ -585,7 +588,7 @@ def load_updates(tab: Tab, ui: UI, values: dict, note: str | None = None) -> dic
     return out
 
 
-def _first_show(tab: Tab, ui: UI):
+def _first_show(tab: Tab, ui: UI, main):
     """The tab's `select` handler: draw the tab the first time it is shown, and only then (the page load draws
     the tab a link names; Gradio selects the first tab at start-up, before the load)."""
     import gradio as gr
@@ -598,7 +601,7 @@ def _first_show(tab: Tab, ui: UI):
         *values, current = args
         query = dict(request.query_params) if request is not None else {}
         if current is not None or query.get("tab", FIRST_TAB) == tab.id:
-            return _nothing(ui)
-        return load_updates(tab, ui, _by_name(names, values))
+            return {main: gr.skip()}
+        return _view_updates(tab, ui, tab.validate(drop_invalid(tab, _by_name(names, values))))
 
     return handler

@@ -28,7 +28,6 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from types import SimpleNamespace
 
 import gradio as gr
 import numpy as np
@@ -567,11 +566,9 @@ def test_error_messages_stay_short_even_for_huge_input(name):
 @pytest.fixture(scope="module")
 def on_load():
     import app
+    from tests.app.page_load import link_loader
 
-    demo = app.build_app()
-    fns = [f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "on_load"]
-    assert len(fns) == 1, "expected one page-load handler named on_load"
-    return fns[0]
+    return link_loader(app.build_app())
 
 
 QUERY_TEXT = st.sampled_from(
@@ -600,9 +597,8 @@ def queries(draw):
 @given(query=queries())
 @example(query={"tab": "forward", "seed": "1" + "0" * 400})  # found here: int() reads it, float() overflows
 def test_page_load_with_any_query_string_refuses_cleanly_or_draws_finite_figures(on_load, query):
-    request = SimpleNamespace(query_params=query, session_hash=None, headers={}, username=None)
     try:
-        updates = on_load(request)
+        updates = on_load(query)
     except gr.Error as err:
         problems = error_problems(err, list(query.values()))
         assert not problems, f"query {query!r}:\n" + "\n".join(problems)

@@ -1,5 +1,6 @@
 """Every in-app link the Syllabus tab shows (each syllabus scene and each claim's scene), opened through the app's own
-page-load handler in this process: the same call a browser's page load makes on the server (`on_load` in app.py).
+page-load handlers in this process: the same calls a browser's page load makes on the server (`on_load` and the
+named tab's `apply_link` in app.py; tests/app/page_load.py).
 
 For each link: the tab it names is selected, no value of it is refused (the handler's warnings are logged as
 "link: ..." by demos.sharing), every setting the link changes from its tab's default is among the values the load
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-from types import SimpleNamespace
 from urllib.parse import parse_qsl
 
 import gradio as gr
@@ -22,6 +22,7 @@ from core import syllabus as data
 from core.claims import all_claims
 from demos import live
 from demos.tabs import tabs_by_id
+from tests.app.page_load import link_loader
 
 MODULES = tabs_by_id()
 
@@ -60,9 +61,8 @@ def _same(a, b) -> bool:
 @pytest.fixture(scope="module")
 def page_load():
     demo = app.build_app()
-    (fn,) = [f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "on_load"]
     (tabs,) = [b for b in demo.blocks.values() if isinstance(b, gr.Tabs)]
-    return fn, tabs
+    return link_loader(demo), tabs
 
 
 def test_the_links_cover_every_tab_with_scenes():
@@ -77,7 +77,7 @@ def test_every_link_opens_its_tab_with_its_settings(page_load, href, caplog):
     query = dict(parse_qsl(href[1:], keep_blank_values=True))
     tab = query["tab"]
     with caplog.at_level(logging.INFO, logger="reading_room"):
-        updates = on_load(SimpleNamespace(query_params=query, session_hash=None, headers={}, username=None))
+        updates = on_load(query)
     refused = [r.getMessage() for r in caplog.records if r.getMessage().startswith("link:")]
     assert not refused, f"{href}: the app refused the link: {refused}"
     selected = updates[tabs]
