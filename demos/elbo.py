@@ -411,7 +411,7 @@ def transition_figure(train_n: int) -> go.Figure:
     disjoint training sets from the same noise beside the training points' spacing."""
     study = M.shipped_study()
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.16,
-                        subplot_titles=("copying", "two training sets, same noise"))  # fmt: skip
+                        subplot_titles=("copying", "two training sets"))  # fmt: skip
     if not study:
         return plotting.base_layout(fig, "The MLP study is not shipped: python -m core.memorisation --write")
     sizes = [int(n) for n in study["rows"]]
@@ -439,9 +439,9 @@ def transition_figure(train_n: int) -> go.Figure:
                     line=dict(color="#9ca3af", dash="dash"))  # fmt: skip
     if train_n in sizes:
         fig.add_vline(x=train_n, line=dict(color="#111827", dash="dot"))
-    fig.update_xaxes(type="log", title_text="training points N")
-    fig.update_yaxes(title_text="nearest training point ÷ fresh draws'", type="log", row=1, col=1)
-    fig.update_yaxes(title_text="median distance", type="log", row=1, col=2)
+    # short titles and four ticks: the two panels sit side by side on a phone; the text below says what each shows
+    fig.update_xaxes(type="log", title_text="N", tickvals=sizes, ticktext=[str(n) for n in sizes])
+    fig.update_yaxes(type="log")
     plotting.base_layout(fig, f"Memorisation to generalisation over N ({study['network']} MLP)", height=420,
                          square=False)  # fmt: skip
     fig.update_layout(legend=dict(y=-0.3))
@@ -458,14 +458,15 @@ def memorisation_text(preset: str, seed: int, train_n: int, live: M.Memorisation
             f"N = {train_n} points of {preset}, seed {seed} (shipped study: DDIM, η = 0, {study['sampler_steps']} "
             f"steps, {study['particles']} samples from the same noise for both models; the plot shows {M.KEPT} of "
             f"each). On a training point (within {study['radius']}): exact training-set model "
-            f"**{100 * v['near_exact']:.1f} %**, "
-            f"MLP ({study['network']}, {study['steps']:,} steps) **{100 * v['near_mlp']:.1f} %**, fresh draws from p "
-            f"{100 * v['chance']:.1f} %. Median distance to the nearest training point, in units of fresh draws': "
-            f"exact {v['ratio_exact']:.3f}, MLP {v['ratio_mlp']:.3f}. MMD² to p: exact {v['mmd_exact']:+.1f}, MLP "
-            f"{v['mmd_mlp']:+.1f} noise-floor units. Two models trained on disjoint training sets, same noise: median "
-            f"distance between their samples, exact models {pair('exact'):.3f}, MLPs {pair('mlp'):.3f} (mean over "
-            f"the seed pairs), against the training points' spacing {v['spacing']:.3f} (fresh draws' median distance "
-            "to the nearest training point): far below it, the two models draw the same points."
+            f"**{100 * v['near_exact']:.1f} %**, MLP ({study['network']}, {study['steps']:,} steps) "
+            f"**{100 * v['near_mlp']:.1f} %**, fresh draws from p {100 * v['chance']:.1f} %. Median distance to the "
+            "nearest training point, in units of fresh draws' (the left plot below, log scale): exact "
+            f"{v['ratio_exact']:.3f}, MLP {v['ratio_mlp']:.3f}. MMD² to p: exact {v['mmd_exact']:+.1f}, MLP "
+            f"{v['mmd_mlp']:+.1f} noise-floor units. Two models trained on disjoint training sets, same noise (the "
+            f"right plot): median distance between their samples, exact models {pair('exact'):.3f}, MLPs "
+            f"{pair('mlp'):.3f} (mean over the seed pairs), against the training points' spacing {v['spacing']:.3f} "
+            "(fresh draws' median distance to the nearest training point): far below it, the two models draw the "
+            "same points."
         )
     out = live
     return (
