@@ -83,7 +83,9 @@ def link_inputs(handles, tabs: gr.Tabs) -> dict:
             return {**selected, **link_updates(module, handle, query)}
 
         outputs = [tabs, *load_components(module, handle)]
-        inbox.change(user_facing(apply_link), inbox, outputs, api_visibility="private")
+        applied = inbox.change(user_facing(apply_link), inbox, outputs, api_visibility="private")
+        if hasattr(module, "SPEC"):  # a link to a scene opens at the scene's figure
+            applied.then(None, None, None, js=kit.scroll_js(module.SPEC), api_visibility="private")
         inboxes[module.TAB_ID] = inbox
     return inboxes
 
@@ -99,7 +101,7 @@ def load_components(module, handle) -> list:
 def link_updates(module, handle, query: dict) -> dict:
     """The tab's controls and figures for a link, by component (each bad value dropped alone)."""
     if hasattr(module, "SPEC"):
-        return kit.load_updates(module.SPEC, handle, kit.from_query(module.SPEC, query))
+        return kit.link_updates(module.SPEC, handle, query)
     components = load_components(module, handle)
     try:
         return dict(zip(components, module.load(values_from_query(module.CONTROLS, query))))

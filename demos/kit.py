@@ -240,14 +240,65 @@ class Tab:
     def note(self, scene: str | None) -> str:
         return self.scene_notes.get(scene, self.default_note) if scene else self.default_note
 
+    def figure_of(self, scene: str) -> str:
+        """The figure a scene is about: the first output of the view that most of the scene's settings drive
+        (Inpainting's SDEdit scenes set the stroke and t₀: the SDEdit plot), the first view's on a tie."""
+        keys = set(self.scenes[scene])
+
+        def driven(view: View) -> int:
+            return len(keys & set(view.triggers if view.triggers is not None else view.inputs or self.names))
+
+        return max(self.views, key=driven).outputs[0]  # max keeps the first of equals
+
+    def matching_scene(self, settings: dict[str, str]) -> str | None:
+        """The scene a link's settings (text, as in a URL) describe: one whose values agree with every setting,
+        the one naming most of them if several do; None if none does. A syllabus link names it, so that it
+        opens as that scene (its settings, note and figure)."""
+        parsed = {}
+        for name, text in settings.items():
+            if name in self.names:
+                try:
+                    parsed[name] = self.control(name).parse(text)
+                except (TypeError, ValueError, OverflowError):
+                    return None
+        best, best_shared = None, -1
+        for name in self.scenes:
+            values = self.scene(name)
+            if all(_same_value(values[k], v) for k, v in parsed.items()):
+                shared = len(set(self.scenes[name]) & set(parsed))
+                if shared > best_shared:
+                    best, best_shared = name, shared
+        return best
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
 
 # ---------------------------------------------------------------------------- values from a link
+SCENE_KEY = "scene"  # `?tab=…&scene=<name>` opens that scene of the tab: its settings, its note, its figure
+
+
+def link_scene(tab: Tab, query: dict[str, str]) -> str | None:
+    """The scene a link names, if it is one of the tab's (an unknown name is dropped with a warning)."""
+    name = query.get(SCENE_KEY)
+    if name is None or name in tab.scenes:
+        return name
+    _warn(f"This link's {SCENE_KEY}={reprlib.repr(name)} is not a scene of this tab; using its settings only.")
+    return None
+
+
 def from_query(tab: Tab, query: dict[str, str]) -> dict:
-    """Control values from a URL: absent keys take defaults; each value that cannot be read or is not valid is
-    dropped alone (its default used, a warning naming it), judged with the values before it as given and the
-    ones after it at their defaults, so a value that depends on an earlier one (t on the process) is judged
-    against it and the rest of the link still applies."""
-    given = {}
+    """Control values from a URL: absent keys take defaults (or the values of the scene the link names); each
+    value that cannot be read or is not valid is dropped alone (its default used, a warning naming it), judged
+    with the values before it as given and the ones after it at their defaults, so a value that depends on an
+    earlier one (t on the process) is judged against it and the rest of the link still applies."""
+    scene = link_scene(tab, query)
+    given = dict(tab.scenes[scene]) if scene else {}
     for c in tab.controls:
         if c.name in query:
             try:
@@ -414,15 +465,12 @@ def build(tab: Tab, layout: Callable[[UI], None]):
         def on_scene(name):
             if name not in tab.scenes:
                 return _nothing(ui)
-            return load_updates(tab, ui, tab.scene(name), tab.note(name))
+            return load_updates(tab, ui, tab.scene(name), scene=name)
 
         ui.parts["scene"].input(user_facing(on_scene), ui.parts["scene"], load_outputs, api_visibility="private")
     if "reset" in ui.parts:
         ui.parts["reset"].click(
-            user_facing(lambda: {**load_updates(tab, ui, tab.defaults()), **_scene_cleared(ui)}),
-            None,
-            [*load_outputs, *([ui.parts["scene"]] if "scene" in ui.parts else [])],
-            api_visibility="private",
+            user_facing(lambda: load_updates(tab, ui, tab.defaults())), None, load_outputs, api_visibility="private"
         )
     if "link" in ui.parts:
         ui.parts["link_button"].click(
@@ -466,10 +514,6 @@ def _nothing(ui: UI) -> dict:
     import gradio as gr
 
     return {ui.controls[ui.tab.names[0]]: gr.skip()}
-
-
-def _scene_cleared(ui: UI) -> dict:
-    return {ui.parts["scene"]: None} if "scene" in ui.parts else {}
 
 
 def _range_key(c: Control, values: dict) -> str:
@@ -556,21 +600,24 @@ def _view_updates(tab: Tab, ui: UI, values: dict) -> dict:
 
 
 def loads_to(tab: Tab, ui: UI):
-    """Every component a load sets: the controls, the views' outputs, the scene note and the range boxes."""
+    """Every component a load sets: the controls, the views' outputs, the scene box, its note and the range
+    boxes."""
     yield from ui.inputs()
     for view in tab.views:
         if drawn_on_load(view):
             yield from (ui.outputs[n] for n in view.outputs)
-    if "note" in ui.parts:
-        yield ui.parts["note"]
+    for key in ("scene", "note"):
+        if key in ui.parts:
+            yield ui.parts[key]
     for c in tab.controls:
         if c.depends_on:
             yield ui.parts[f"range:{c.name}"]
 
 
-def load_updates(tab: Tab, ui: UI, values: dict, note: str | None = None) -> dict:
+def load_updates(tab: Tab, ui: UI, values: dict, scene: str | None = None) -> dict:
     """Updates by component for a full set of values (a link, a scene, Reset): each invalid value dropped
-    alone, sliders given their range with their value, every view drawn."""
+    alone, sliders given their range with their value, every view drawn, the scene box naming `scene` (or
+    nothing) and the note its note."""
     import gradio as gr
 
     values = tab.validate(drop_invalid(tab, values))
@@ -583,9 +630,36 @@ def load_updates(tab: Tab, ui: UI, values: dict, note: str | None = None) -> dic
         else:  # a user mixture shows as its spec (the dropdown takes custom values)
             out[component] = values[c.name]
     out.update(_view_updates(tab, ui, values))
+    if "scene" in ui.parts:
+        out[ui.parts["scene"]] = scene
     if "note" in ui.parts:
-        out[ui.parts["note"]] = tab.default_note if note is None else note
+        out[ui.parts["note"]] = tab.note(scene)
     return out
+
+
+def link_updates(tab: Tab, ui: UI, query: dict[str, str]) -> dict:
+    """A link's updates: its values (`from_query`) and, when it names one of the tab's scenes, that scene in
+    the scene box and its note."""
+    return load_updates(tab, ui, from_query(tab, query), scene=link_scene(tab, query))
+
+
+def scroll_js(tab: Tab) -> str:
+    """Client-side, after a link's load: a link to a scene (`scene=` in the page's URL) scrolls to the figure
+    the scene is about (`Tab.figure_of`), so an SDEdit link does not open on the inpainting plot above it. The
+    figures above it are still being drawn (the page grows), so it keeps the figure at the top for 3 s, unless
+    the person scrolls, types or touches first."""
+    import json
+
+    targets = {name: f"{tab.id}-{tab.figure_of(name)}" for name in tab.scenes}
+    return (
+        "() => { const s = new URL(location.href).searchParams; const t = " + json.dumps(targets) + ";"
+        " if (s.get('tab') !== " + json.dumps(tab.id) + " || !(s.get('scene') in t)) return;"
+        " let stop = false; const quit = () => { stop = true; };"
+        " for (const e of ['wheel', 'touchstart', 'keydown', 'mousedown']) addEventListener(e, quit, {once: true});"
+        " const go = (n) => { if (stop) return; const e = document.getElementById(t[s.get('scene')]);"
+        "  if (e && e.offsetParent !== null) e.scrollIntoView({block: 'start'});"
+        "  if (n > 0) setTimeout(() => go(n - 1), 150); }; go(20); }"
+    )
 
 
 def _first_show(tab: Tab, ui: UI, main):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from html import escape
+from urllib.parse import quote, urlencode
 
 from core import syllabus as data
 from core.claims import DEPENDS, FAILS, HOLDS, NOT_APPLICABLE
@@ -139,11 +140,25 @@ def _badge(verdict: str | None) -> str:
     return f'<span class="badge" style="background:{bg};color:{fg}">{escape(text)}</span>'
 
 
+@lru_cache(maxsize=1024)
+def scene_href(query: str) -> str:
+    """The link of a syllabus or claim scene: its settings and, when they describe one of the tab's own scenes
+    (`kit.Tab.matching_scene`), that scene's name, so that the link opens as the scene: the settings the scene
+    adds (e.g. fewer paths), its note, scrolled to its figure (issue 26.15)."""
+    settings = data.params(query)
+    spec = getattr(_served().get(settings.get("tab")), "SPEC", None)
+    if spec is not None and kit.SCENE_KEY not in settings:
+        name = spec.matching_scene({k: v for k, v in settings.items() if k != "tab"})
+        if name is not None:
+            settings[kit.SCENE_KEY] = name
+    return "?" + urlencode(settings, quote_via=quote)
+
+
 def _scene_link(scene: data.Scene, tabs: set[str]) -> str:
     if scene.tab not in tabs:
         return f'<span class="muted">{escape(scene.label)} (tab coming)</span>'
     return (
-        f'<a class="scene" href="{escape(data.href(scene.query))}" data-tab="{escape(scene.tab)}"'
+        f'<a class="scene" href="{escape(scene_href(scene.query))}" data-tab="{escape(scene.tab)}"'
         f' title="opens {escape(tab_title(scene.tab))}">▶ {escape(scene.label)}</a>'
     )
 

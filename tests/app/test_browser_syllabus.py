@@ -20,6 +20,7 @@ import pytest
 
 from core import syllabus as data
 from demos import syllabus
+from demos.syllabus import scene_href
 from demos.tabs import tab_modules
 from tests.app.browser import DESKTOP, PHONE, AppPage, wait_until
 
@@ -164,7 +165,7 @@ def test_one_link_per_tab_opens_its_tab_with_its_settings(browser, app_url):
             for x in _links(reader):  # once per distinct setting (two links may order their keys apart)
                 if x["href"].startswith("?"):
                     hrefs.setdefault(frozenset(parse_qsl(x["href"][1:], keep_blank_values=True)), x["href"])
-        expected = {frozenset(parse_qsl(data.href(s.query)[1:])) for s in data.scenes(set(MODULES))}
+        expected = {frozenset(parse_qsl(scene_href(s.query)[1:])) for s in data.scenes(set(MODULES))}
         assert expected <= set(hrefs), f"scenes not linked: {sorted(map(sorted, expected - set(hrefs)))}"
         per_tab: dict[str, str] = {}  # the tab's link that changes most settings (the first in order if tied)
         for href in sorted(hrefs.values(), key=lambda h: (-len(_changed_settings(_tab(h), _settings(h))), h)):

@@ -20,7 +20,8 @@ import pytest
 import app
 from core import syllabus as data
 from core.claims import all_claims
-from demos import live
+from demos import kit, live
+from demos.syllabus import scene_href
 from demos.tabs import tabs_by_id
 from tests.app.page_load import link_loader
 
@@ -29,8 +30,8 @@ MODULES = tabs_by_id()
 
 def shown_links() -> list[str]:
     """The hrefs of the scenes the Syllabus tab links to: its syllabus scenes and the claims' scenes of served tabs."""
-    hrefs = [data.href(s.query) for s in data.scenes(set(MODULES))]
-    hrefs += [data.href(c.scene) for c in all_claims().values() if data.params(c.scene).get("tab") in MODULES]
+    hrefs = [scene_href(s.query) for s in data.scenes(set(MODULES))]
+    hrefs += [scene_href(c.scene) for c in all_claims().values() if data.params(c.scene).get("tab") in MODULES]
     return list(dict.fromkeys(hrefs))
 
 
@@ -89,3 +90,28 @@ def test_every_link_opens_its_tab_with_its_settings(page_load, href, caplog):
     assert plots, f"{href}: the load draws no plot"  # a carrier: demos/live.py's hidden holder of a plot's figure
     drawn = [v.get("plot") if live.is_carrier(k) else _value(v) for k, v in plots]  # a carrier holds the figure
     assert all(d is not None for d in drawn), f"{href}: a plot left empty"
+
+
+SCENE_LINKS = [h for h in shown_links() if kit.SCENE_KEY in dict(parse_qsl(h[1:]))]
+
+
+def test_most_links_name_the_tab_scene_they_show():
+    """A syllabus link whose settings are one of its tab's scenes names it (issue 26.15: a link to a scene is
+    that scene), so the link cannot set fewer options than the scene."""
+    assert len(SCENE_LINKS) >= len(shown_links()) // 2, f"only {len(SCENE_LINKS)} of {len(shown_links())}"
+
+
+@pytest.mark.parametrize("href", SCENE_LINKS)
+def test_a_scene_link_opens_as_that_scene(page_load, href):
+    """Every setting of the scene, the scene in the Scene box and the scene's own note."""
+    on_load, _ = page_load
+    query = dict(parse_qsl(href[1:], keep_blank_values=True))
+    module, name = MODULES[query["tab"]], query[kit.SCENE_KEY]
+    spec = module.SPEC
+    updates = on_load(query)
+    values = [_value(u) for u in updates.values()]
+    missing = {k: v for k, v in spec.scenes[name].items() if not any(_same(v, x) for x in values)}
+    assert not missing, f"{href}: the load does not set the scene's {missing}"
+    texts = {x for x in values if isinstance(x, str)}
+    assert name in texts, f"{href}: the Scene box does not name {name!r}"
+    assert not spec.note(name) or spec.note(name) in texts, f"{href}: the scene's note is not shown"

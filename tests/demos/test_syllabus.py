@@ -108,7 +108,7 @@ def test_board_links_only_to_tabs_the_app_serves(fake_registry):
     page = Page(syllabus.board_html({"ddim", "reverse", "cfg"}))
     hrefs = [a["href"] for a in page.links]
     assert sorted(data.params(h)["tab"] for h in hrefs) == ["cfg", "ddim", "reverse", "reverse"]
-    assert "?tab=ddim&preset=ring8&cell_steps=20" in hrefs
+    assert syllabus.scene_href("tab=ddim&preset=ring8&cell_steps=20") in hrefs
     assert all("target" not in a for a in page.links)  # same window, same app
     assert "Sampler race (tab coming)" in unescape(syllabus.board_html({"ddim"}))
 
@@ -158,7 +158,7 @@ def test_map_links_every_scene_of_the_tabs_served_and_no_other():
     page = Page(syllabus.syllabus_html(syllabus.ALL, served))
     assert not page.errors, page.errors
     scene_links = {a["href"] for a in page.links if a.get("class") == "scene"}
-    assert scene_links == {data.href(s.query) for s in data.scenes(served)}
+    assert scene_links == {syllabus.scene_href(s.query) for s in data.scenes(served)}
     chips = {a["href"] for a in page.links if a.get("class") == "chip" and a["href"].startswith("?")}
     assert chips == {f"?tab=syllabus&programme={p.key}" for p in data.PROGRAMMES}
     anchors = [a["href"] for a in page.links if a["href"].startswith("#")]
