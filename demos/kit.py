@@ -264,14 +264,15 @@ class Tab:
         best, best_shared = None, -1
         for name in self.scenes:
             values = self.scene(name)
-            if all(_same_value(values[k], v) for k, v in parsed.items()):
+            if all(same_value(values[k], v) for k, v in parsed.items()):
                 shared = len(set(self.scenes[name]) & set(parsed))
                 if shared > best_shared:
                     best, best_shared = name, shared
         return best
 
 
-def _same_value(a, b) -> bool:
+def same_value(a, b) -> bool:
+    """Two control values are the same (numbers to rounding; a bool only equals a bool)."""
     if isinstance(a, bool) or isinstance(b, bool):
         return a == b
     if isinstance(a, int | float) and isinstance(b, int | float):

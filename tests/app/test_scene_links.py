@@ -11,7 +11,6 @@ per tab through a real page; this test covers every link.
 from __future__ import annotations
 
 import logging
-import math
 from urllib.parse import parse_qsl
 
 import gradio as gr
@@ -51,14 +50,6 @@ def _value(update):
     return update
 
 
-def _same(a, b) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a == b
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
-    return a == b
-
-
 @pytest.fixture(scope="module")
 def page_load():
     demo = app.build_app()
@@ -84,7 +75,7 @@ def test_every_link_opens_its_tab_with_its_settings(page_load, href, caplog):
     selected = updates[tabs]
     assert (selected.get("selected") if isinstance(selected, dict) else selected.selected) == tab
     values = [_value(u) for u in updates.values()]
-    missing = {k: v for k, v in changed_settings(tab, query).items() if not any(_same(v, x) for x in values)}
+    missing = {k: v for k, v in changed_settings(tab, query).items() if not any(kit.same_value(v, x) for x in values)}
     assert not missing, f"{href}: the load does not set {missing}"
     plots = [(k, v) for k, v in updates.items() if isinstance(k, gr.Plot) or live.is_carrier(k)]
     assert plots, f"{href}: the load draws no plot"  # a carrier: demos/live.py's hidden holder of a plot's figure
@@ -110,7 +101,7 @@ def test_a_scene_link_opens_as_that_scene(page_load, href):
     spec = module.SPEC
     updates = on_load(query)
     values = [_value(u) for u in updates.values()]
-    missing = {k: v for k, v in spec.scenes[name].items() if not any(_same(v, x) for x in values)}
+    missing = {k: v for k, v in spec.scenes[name].items() if not any(kit.same_value(v, x) for x in values)}
     assert not missing, f"{href}: the load does not set the scene's {missing}"
     texts = {x for x in values if isinstance(x, str)}
     assert name in texts, f"{href}: the Scene box does not name {name!r}"
