@@ -19,6 +19,7 @@ N_PARTICLES = 1500
 NO_NOISE = 1e-6  # below this σ the meter says "no noise yet" (the KL diverges as σ → 0)
 MAX_FRAMES = 32  # Play: frames evenly in log-SNR, sent at once and played in the browser
 FRAME_GRID = 64  # density pixels per side in a Play frame (the still view uses 120)
+SCHEDULE_PX = 180  # the schedule panel's plot area; its legend goes below the axis
 PICTURE = Path(__file__).resolve().parent.parent / "assets" / "picture.png"
 
 NOTES = r"""
@@ -281,15 +282,14 @@ def schedule_figure(process: str, t: float, preset: str = "ring8") -> go.Figure:
     fig.add_scatter(x=ts, y=lam, name="log-SNR λ(t)", yaxis="y2", line=dict(color="#6b7280", width=2, dash="dot"))
     fig.add_vline(x=t, line=dict(color="#111827", width=2, dash="dash"))
     name = "VE, σ_max = " + f"{p.sigma_max:.3g}" if process == "ve" else p.name
-    plotting.base_layout(fig, f"Schedule: {name}", height=320, square=False)
+    plotting.base_layout(fig, f"Schedule: {name}", square=False)
     fig.update_layout(
         yaxis=dict(title="α, σ"),
         yaxis2=dict(title="λ", overlaying="y", side="right", showgrid=False),
         xaxis=dict(title="t"),
-        margin=dict(l=50, r=50, t=50, b=90),
-        legend=dict(y=-0.4),
+        margin=dict(l=50, r=50),
     )
-    return fig
+    return plotting.legend_below(fig, SCHEDULE_PX)
 
 
 def noised_picture(preset: str, process: str, t: float, seed: int = 0) -> np.ndarray:

@@ -214,7 +214,7 @@ def samples_figure(preset: str, label: int, w: float, samples: np.ndarray, overl
         color = CG_COLOR if kind == "exact" else LEARNED_COLOR
         fig.add_trace(plotting.points_trace(cg, name, color=color, size=8 if kind == "exact" else 4.5,
                                             symbol="circle-open" if kind == "exact" else "circle"))  # fmt: skip
-    title = f"w = {w:g} (diffusers guidance_scale {1 + w:g}), class {label}"
+    title = f"w = {w:g} (diffusers scale s = {1 + w:g}) · class {label}"
     return plotting.set_box(plotting.base_layout(fig, title, height=520), box)
 
 
@@ -249,9 +249,8 @@ def curves_figure(c: dict, w: float, now: dict) -> go.Figure:
             ),
         )
     fig.update_xaxes(title_text="guidance w")
-    plotting.base_layout(fig, "The tradeoff over w (diamonds: current w)", height=380, square=False)
-    fig.update_layout(legend=dict(y=-0.25))
-    return fig
+    plotting.base_layout(fig, "The tradeoff over w (diamonds: current w)", square=False)
+    return plotting.legend_below(fig, 220)
 
 
 def _overlay_text(preset, label, w, samples, kind, cg) -> str:

@@ -398,9 +398,8 @@ def curve_figure(x1, resamplings, steps, particles, out: dict, preset: str) -> g
     fig.update_xaxes(type="log", tickvals=list(U_CURVE))
     fig.update_xaxes(title_text="resamplings U (1 = naive)", row=1, col=1)
     fig.update_xaxes(title_text="U", row=1, col=2)
-    plotting.base_layout(fig, f"Harmonisation over U · {particles:,} samples, {steps} steps", 420, False)
-    fig.update_layout(legend=dict(y=-0.3))
-    return fig
+    plotting.base_layout(fig, f"Harmonisation over U · {particles:,} samples, {steps} steps", square=False)
+    return plotting.legend_below(fig, 220)
 
 
 def inpaint_text(resamplings, jump, out: dict) -> str:
@@ -571,12 +570,11 @@ def sd_curve_figure(curves: dict, t0: float, scores: dict) -> go.Figure:
         x=[t0], y=[scores["distance"]], mode="markers", showlegend=False, secondary_y=True,
         marker=dict(size=13, symbol="diamond", color=plotting.PALETTE[1], line=dict(color="#111827")),
     )  # fmt: skip
-    plotting.base_layout(fig, f"Realism vs faithfulness over t₀ (line: t₀ = {t0:g})", height=430, square=False)
+    plotting.base_layout(fig, f"Realism vs faithfulness over t₀ (line: t₀ = {t0:g})", square=False)
     fig.update_xaxes(title_text="t₀ (fraction of DDPM's 1000 steps)", range=[0, 1.02])
     fig.update_yaxes(title_text="realism", range=[0, 1.02], secondary_y=False)
     fig.update_yaxes(title_text="mean distance", rangemode="tozero", secondary_y=True, showgrid=False)
-    fig.update_layout(legend=dict(y=-0.22))
-    return fig
+    return plotting.legend_below(fig, 260)
 
 
 def sdedit_text(t0, scores, curves) -> str:

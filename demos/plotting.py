@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -45,16 +46,92 @@ def shares_text(shares, weights=None) -> str:
     return got if weights is None else f"{got} (true {' / '.join(f'{v:.2f}' for v in weights)})"
 
 
-def wrap_title(title: str, width: int = 44) -> str:
-    """Break a long title at its " · " or ": " separators so it stays readable on a phone."""
-    parts = title.replace(": ", ": \0").replace(" · ", " · \0").split("\0")
-    lines, line = [], ""
-    for part in parts:
-        if line and len(line) + len(part) > width:
-            lines.append(line.rstrip(" ·"))
-            line = ""
-        line += part
-    lines.append(line)
+# Title widths. A figure is one JSON for every screen, and SVG text does not wrap: a title line must fit the
+# narrowest plot it is drawn in, a phone's (a 390 px screen leaves a plot ~324 px wide). Lines are measured in
+# Liberation Sans / Arial advance widths (em fractions; Chromium here draws the FONT stack with Liberation Sans),
+# with FONT_SLACK for the wider fonts of the stack (Inter, Segoe UI).
+TITLE_LINE_PX = 290  # a title line at most this wide (estimated), left of a phone plot's right edge
+FONT_SLACK = 1.1
+TOOLBAR_PX = 36  # the PNG / SVG / Full screen buttons over the top of every plot (demos/export.py): titles start below
+TITLE_LINE_HEIGHT = 24  # px per line of an 18 px title
+_EM_WIDTHS = {
+    0.0: "\u0302\u0303\u0304\u0307",  # combining accents (x̂, x̃)
+    0.191: "'",
+    0.222: "ijl",
+    0.278: " !,./:;I[\\]ft·|",
+    0.333: "()-r`²³¹",
+    0.365: "₀₁₂₃ₜ∇‖ᵀ",
+    0.389: "*τ",
+    0.5: "ckvsxyzJλγ",
+    0.549: "≤≥≈±√",
+    0.584: "+<=>~×",
+    0.611: "FTZσΣ",
+    0.667: "&ABEKPSVXYΔ",
+    0.722: "CDHNRUw",
+    0.778: "GOQω",
+    0.833: "Mm",
+    0.889: "%",
+    0.944: "W",
+    1.0: "→←…—@",
+}
+_CHAR_EM = {c: w for w, chars in _EM_WIDTHS.items() for c in chars}
+_TAG = re.compile(r"<[^>]*>")
+
+
+def text_px(text: str, size: float = TITLE_FONT) -> float:
+    """Estimated width in px of one line of plotly text (tags ignored) at font `size`: Arial advance widths
+    (0.556 em for the characters not listed) times FONT_SLACK."""
+    plain = _TAG.sub("", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return FONT_SLACK * size * sum(_CHAR_EM.get(c, 0.556) for c in plain)
+
+
+def _pieces(text: str, size: float, line_px: float) -> list[str]:
+    """A line cut where it may break: after " · " or ": ", a piece still too wide after ", ", then at spaces."""
+    out = []
+    for chunk in text.replace(": ", ": \0").replace(" · ", " · \0").split("\0"):
+        if text_px(chunk.rstrip(" ·:"), size) <= line_px:
+            out.append(chunk)
+            continue
+        for part in chunk.replace(", ", ", \0").split("\0"):
+            if text_px(part.rstrip(" ·:,"), size) <= line_px:
+                out.append(part)
+            else:
+                words = _words(part)
+                out += [w + " " for w in words[:-1]] + [words[-1]]
+    return [p for p in out if p]
+
+
+_GLUE = {"/", "=", "±", "→", "×", "≤", "≥", "≈", "<", ">", "+", "−", "-", "·", "vs"}
+
+
+def _words(text: str) -> list[str]:
+    """Words a line may break between: a space inside parentheses or beside an operator ("0.51 / 0.49", "t = 3",
+    "(true 0.20 / 0.80)") does not break."""
+    words: list[str] = []
+    depth, glue_next = 0, False
+    for word in text.split(" "):
+        if words and (depth > 0 or glue_next or word in _GLUE):
+            words[-1] += " " + word
+        else:
+            words.append(word)
+        depth = max(0, depth + word.count("(") - word.count(")"))
+        glue_next = word in _GLUE
+    return words
+
+
+def wrap_title(title: str, size: float = TITLE_FONT, line_px: float = TITLE_LINE_PX) -> str:
+    """Break a title into lines that fit a phone's plot (each at most `line_px` wide at font `size`, estimated by
+    `text_px`), preferring its " · " and ": " separators, then ", ", then spaces; a "<br>" already in it stays.
+    A separator ending a line is dropped."""
+    lines = []
+    for given in title.split("<br>"):
+        line = ""
+        for piece in _pieces(given, size, line_px):
+            if line and text_px((line + piece).rstrip(" ·,"), size) > line_px:
+                lines.append(line.rstrip(" ·"))
+                line = ""
+            line += piece
+        lines.append(line.rstrip())
     return "<br>".join(lines)
 
 
@@ -81,16 +158,35 @@ def with_config(fig: go.Figure, config: dict | None = None) -> go.Figure:
     return fig
 
 
-def base_layout(fig: go.Figure, title: str = "", height: int | None = 560, square: bool = True) -> go.Figure:
+def title_layout(title: str, size: float = TITLE_FONT) -> dict:
+    """A (wrapped) title at the top left of the figure, its first line just below the plot's toolbar (the margin
+    `title_margin` gives holds its lines). Plotly lifts a title of several lines anchored at its top by 0.7 em
+    (measured: 12.6 px at 18 px for 2 to 4 lines, none for one; the race's first line was cut at the figure's top
+    edge), so its pad adds that back."""
+    lift = round(0.7 * size) if "<br>" in title else 0
+    return dict(
+        text=title, x=0.01, xanchor="left", font=dict(size=size),
+        yref="container", y=1, yanchor="top", pad=dict(t=TOOLBAR_PX + lift),
+    )  # fmt: skip
+
+
+def title_margin(title: str, gap: int = 10) -> int:
+    """The top margin that holds the toolbar, the title's lines and a gap above the plot area."""
+    return TOOLBAR_PX + TITLE_LINE_HEIGHT * (title.count("<br>") + 1) + gap
+
+
+def base_layout(
+    fig: go.Figure, title: str = "", height: int | None = 560, square: bool = True, title_size: float = TITLE_FONT
+) -> go.Figure:
     """Light theme, big fonts, legend below the plot (keeps the plot wide on a phone), export config.
     height=None: the plot takes its container's height (demos/sharing.py `page_setup` sizes "rr-square"
-    plots as tall as they are wide)."""
-    title = wrap_title(title)
+    plots as tall as they are wide). `title_size`: a secondary panel's smaller title (wrapped for its size)."""
+    title = wrap_title(title, size=title_size)
     fig.update_layout(
-        title=dict(text=title, x=0.01, xanchor="left", font=dict(size=TITLE_FONT)),
+        title=title_layout(title, size=title_size),
         font=FONT,
         height=height,
-        margin=dict(l=55, r=20, t=44 + 24 * (title.count("<br>") + 1), b=40),
+        margin=dict(l=55, r=20, t=title_margin(title), b=40),
         legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=LEGEND_FONT)),
         uirevision="keep",
     )
@@ -98,6 +194,30 @@ def base_layout(fig: go.Figure, title: str = "", height: int | None = 560, squar
     if square:  # equal units on both axes; the plot area shrinks rather than the range growing
         fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain")
         fig.update_xaxes(constrain="domain")
+    return fig
+
+
+def legend_below(
+    fig: go.Figure, plot_px: int, font: int = LEGEND_FONT, axis_px: int = 66, entries: int | None = None
+) -> go.Figure:
+    """A legend under the x axis and the figure's height to hold it: the plot area `plot_px` high, then `axis_px`
+    for the x ticks and the axis title, then room for the legend at one entry per line (a phone's width; a wider
+    screen puts several on a line and leaves the rest of that room blank below). A legend placed in the plot's own
+    units (y = -0.12 of the plot area) lands on the axis title wherever the plot area is short, as on a phone;
+    placed in the figure's pixels below the axis title, it cannot. `entries`: the legend's number of entries
+    (default: the figure's named traces not hidden from it)."""
+    if entries is None:
+        entries = sum(1 for t in fig.data if t.showlegend is not False and t.name)
+    bottom = axis_px + entries * (font + 8) + 8
+    height = int(fig.layout.margin.t + plot_px + bottom)
+    fig.update_layout(
+        height=height,
+        margin=dict(b=bottom),
+        legend=dict(
+            orientation="h", x=0, xanchor="left", yref="container", y=(bottom - axis_px) / height, yanchor="top",
+            font=dict(size=font),
+        ),
+    )  # fmt: skip
     return fig
 
 

@@ -31,8 +31,9 @@ SHOW = {
 }
 X_AXES = {"nfe": "NFE", "wall": "wall time"}
 Y_AXES = {"mmd": "MMD² (floor units)", "path": "path error vs reference"}
-COLUMNS = 5  # small multiples per row: ~65 px each on a phone, room for an 11-character name
-PANEL_PX, TITLE_PX = 170, 44  # a panel's height on a desktop, and its three title lines
+COLUMNS = 4  # small multiples per row: ~75 px each on a phone, room for an 11-character name at PANEL_FONT
+PANEL_FONT = 12  # px: a panel's title lines (10 px was unreadable on a projector)
+PANEL_PX, TITLE_PX = 170, 52  # a panel's height on a desktop, and its three title lines
 SHORT = {  # panel titles (the table has the full names): about 11 characters fit a phone's panel
     "ddpm": "DDPM β̃", "ddpm_beta": "DDPM β", "ddim": "DDIM", "ddim_eta05": "DDIM η=.5", "ddim_eta1": "DDIM η=1",
     "ddim_sigma_hat": "DDIM σ̂", "em_vp": "EM (VP)", "em_ddpm": "EM (DDPM)", "pc": "PC (VE)",
@@ -343,21 +344,19 @@ def race_figure(spec: str, budget: int, seed_value: int, particles: int) -> go.F
         notes.append(
             dict(
                 text=title, x=x0, y=y1, xref="paper", yref="paper", xanchor="left", yanchor="bottom",
-                showarrow=False, align="left", font=dict(size=10),
+                showarrow=False, align="left", font=dict(size=PANEL_FONT),
             )
         )  # fmt: skip
     title = (
-        f"Every sampler at {budget} NFE, same noise · {data_title(spec)} · {particles:,} particles · "
-        f"best first, u = MMD² in floor units · ≤ {FLOOR_UNITS:g} u is exact sampling"
+        f"Every sampler at {budget} NFE, same noise, best first · {data_title(spec)} · {particles:,} particles · "
+        f"u = MMD² in floor units, ≤ {FLOOR_UNITS:g} u: exact sampling"
     )
     fig = go.Figure(traces)
-    plotting.base_layout(fig, title, height=100, square=False)
-    top = fig.layout.margin.t + TITLE_PX
+    plotting.base_layout(fig, title, height=100, square=False)  # the title at the top, below the plot's toolbar
+    top = fig.layout.margin.t + TITLE_PX  # the margin under the title holds the first row's panel titles
     fig.update_layout(
         **layout, annotations=notes, showlegend=False, height=plot_px + top + 10, margin=dict(l=8, r=8, b=10, t=top)
     )
-    # the title at the very top: the margin below it holds the first row's panel titles
-    fig.update_layout(title=dict(yref="container", y=1, yanchor="top", pad=dict(t=12)))
     return frozen(fig)
 
 
@@ -442,19 +441,40 @@ def curves_figure(data: dict, show: str, x_axis: str, y_axis: str, budget: int) 
     title = f"Error vs {X_AXES[x_axis]} · {what} · {data_title(data['spec'])} · {data['particles']:,} particles" + (
         " · hollow: paths still switch modes" if path else f" · ≤ {Y_FLOOR:g} drawn at {Y_FLOOR:g}"
     )
-    plotting.base_layout(fig, title, height=480 + 20 * len(items), square=False)  # a phone lists one per line
+    plotting.base_layout(fig, title, square=False)
     if x_axis == "nfe":
         ticks = [*data["nfes"], 1000] if not path else data["nfes"]
-        fig.update_xaxes(type="log", title="NFE (model evaluations)", tickvals=ticks, ticktext=list(map(str, ticks)))
+        fig.update_xaxes(type="log", title="NFE (model evaluations)", tickvals=ticks, ticktext=nfe_labels(ticks))
     else:
         fig.update_xaxes(type="log", title="wall time (s)", dtick=1)
     fig.update_yaxes(type="log", title="path error (RMS)" if path else "MMD² (noise-floor units)", dtick=1)
-    fig.update_layout(legend=dict(y=-0.14, font=dict(size=12)), margin=dict(r=70))
+    fig.update_layout(margin=dict(r=70))
+    plotting.legend_below(fig, CURVES_PX, font=12)
     if not items:
         notes.append(dict(text="No sampler in this selection has a path error.", showarrow=False, x=0.5, y=0.5,
                           xref="paper", yref="paper"))  # fmt: skip
     fig.update_layout(annotations=[*fig.layout.annotations, *notes])
     return frozen(fig)
+
+
+CURVES_PX = 420  # the plot area of the error-vs-NFE figures; their legends go below it, one entry per line
+LABEL_SHARE = 0.13  # of a log axis's length one NFE label needs: ~30 px of a phone's ~230 px axis
+
+
+def nfe_labels(ticks) -> list[str]:
+    """Labels of NFE ticks on a log axis: a tick within LABEL_SHARE of the axis of the last labelled one keeps its
+    mark but no label, so that a phone's axis never prints "4" over "6"; the last tick (the reference's 1000 on
+    the curves) is always labelled, its too-close neighbour not."""
+    logs = [math.log10(n) for n in ticks]
+    gap = LABEL_SHARE * (max(logs) - min(logs))
+    keep, last = [], None
+    for x in logs:
+        keep.append(last is None or x - last >= gap)
+        last = x if keep[-1] else last
+    keep[-1] = True
+    if len(keep) > 1 and logs[-1] - logs[-2] < gap:
+        keep[-2] = False
+    return [str(n) if k else "" for n, k in zip(ticks, keep)]
 
 
 GRID_COLORS = dict(zip(R.GRID_NAMES, plotting.PALETTE))
@@ -483,9 +503,10 @@ def grid_figure(data: dict) -> go.Figure:
     title = f"The grid as a factor: {get_sampler(solver).title}{others} on five grids · DDPM linear β · " + data_title(
         data["spec"]
     )
-    plotting.base_layout(fig, title, height=640, square=False)
-    fig.update_xaxes(type="log", title="NFE", tickvals=data["nfes"], ticktext=list(map(str, data["nfes"])))
+    plotting.base_layout(fig, title, square=False)
+    fig.update_xaxes(type="log", title="NFE", tickvals=data["nfes"], ticktext=nfe_labels(data["nfes"]))
     fig.update_yaxes(type="log", title="MMD² (noise-floor units)", dtick=1)
+    plotting.legend_below(fig, CURVES_PX, font=12)
     return frozen(fig)
 
 
@@ -557,7 +578,7 @@ def _curves_part(spec, seed_value, particles, show, x_axis, y_axis, budget, prog
     try:
         data = curves(spec, seed_value, particles, show, progress=_desc(progress))
     except ValueError as err:
-        return _message_figure(plotting.wrap_title(str(err), 70)), None
+        return _message_figure(plotting.wrap_title(str(err), size=14)), None
     return _curves_cached(spec, seed_value, particles, show, x_axis, y_axis, budget, data), data
 
 
@@ -565,7 +586,7 @@ def _grid_part(spec, grid_solver, seed_value, particles, progress) -> go.Figure:
     try:
         g = grid_panel(spec, grid_solver, seed_value, particles, progress=_desc(progress))
     except ValueError as err:
-        return _message_figure(plotting.wrap_title(str(err), 70))
+        return _message_figure(plotting.wrap_title(str(err), size=14))
     return _grid_cached(g["spec"], g["solver"], seed_value, particles, g)
 
 

@@ -208,6 +208,7 @@ def _param_control(p) -> ParamControl:
                         choices=tuple(p.choices or ()), param=p)  # fmt: skip
 
 
+PANEL_TITLE = 15  # px: the mode panels' titles under the main plot ("ends at 0.51 / 0.49 (true …)" on one line)
 GRID_HELP = "where the steps sit in time; every grid ends at clean data"
 STATE_CONTROLS = ("process", "grid", "steps")  # what a sampler may ignore: disabled, with the reason, when it does
 
@@ -524,14 +525,9 @@ def _mode_panel(out: dict, preset: str, title: str) -> go.Figure:
             name=f"true weight {mixture.weights[comp]:.2f}",
             line=dict(color=colour, width=2, dash="dash"),
         )
-    plotting.base_layout(fig, title, height=340, square=False)
-    fig.update_layout(
-        xaxis=dict(title="Langevin step"),
-        yaxis=dict(title="share of particles", range=[0, 1]),
-        legend=dict(y=-0.3),
-        margin=dict(b=90),
-    )
-    return fig
+    plotting.base_layout(fig, title, square=False, title_size=PANEL_TITLE)
+    fig.update_layout(xaxis=dict(title="Langevin step"), yaxis=dict(title="share of particles", range=[0, 1]))
+    return plotting.legend_below(fig, 180)
 
 
 def commitment_figure(out: dict, preset: str, inspect: int) -> go.Figure:
@@ -586,11 +582,9 @@ def commitment_figure(out: dict, preset: str, inspect: int) -> go.Figure:
         if first is not None:
             fig.add_vline(x=first, line=dict(color="#111827", dash="dash"))
             title += f": commits at step {first} (σ̃ = {g.sigma_tilde[first]:.3g})"
-    plotting.base_layout(fig, title, height=340, square=False)
-    fig.update_layout(
-        xaxis=dict(title="step"), yaxis=dict(title="probability", range=[0, 1]), legend=dict(y=-0.3), margin=dict(b=90)
-    )
-    return fig
+    plotting.base_layout(fig, title, square=False, title_size=PANEL_TITLE)
+    fig.update_layout(xaxis=dict(title="step"), yaxis=dict(title="probability", range=[0, 1]))
+    return plotting.legend_below(fig, 180)
 
 
 def _mmd_verdict(units: float) -> str:

@@ -365,7 +365,8 @@ def _trace(trace) -> dict:
     return trace if isinstance(trace, dict) else trace.to_plotly_json()
 
 
-HEIGHTS = {"field": 520, "particles": 480, "shares": 340, "levels": 340}
+HEIGHTS = {"field": 520, "particles": 480}
+PLOT_PX = {"shares": 170, "levels": 170}  # the bar and line panels' plot areas; their 3-entry legends go below
 
 
 @lru_cache(maxsize=128)
@@ -377,8 +378,8 @@ def _layout(kind: str, preset: str, n_lines: int) -> tuple[dict, dict | None]:
         plotting.base_layout(fig, title, height=HEIGHTS[kind])
         plotting.set_box(fig, view_box(preset))
     else:
-        plotting.base_layout(fig, title, height=HEIGHTS[kind], square=False)
-        fig.update_layout(margin=dict(b=110), legend=dict(y=-0.35))
+        plotting.base_layout(fig, title, square=False)
+        plotting.legend_below(fig, PLOT_PX[kind], entries=3)
         if kind == "shares":
             fig.update_layout(
                 barmode="group",
