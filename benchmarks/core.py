@@ -110,6 +110,22 @@ def sampler_run(n_points: int) -> None:
         print(f"{key:<18} {mix.n_components:>4} {seconds:>8.2f} {seconds:>14.3f}")
 
 
+LEARNED_BUDGET_MS = 50  # one call of the shipped network on the app's 2,000 points: what every learned step costs
+
+
+def learned_run(n_points: int, repeats: int) -> None:
+    """The shipped learned denoiser (core.learned, ring8's default model), the model call of the Learned tab's
+    samplers, against its budget (was a timed test; timings belong here)."""
+    from core import learned
+
+    model = learned.cached_model(learned.default_settings("ring8"))
+    x = np.random.default_rng(0).standard_normal((n_points, 2))
+    ms = 1e3 * median_seconds(lambda: model.denoise(x, 0.9, 0.4), repeats)
+    verdict = "ok" if ms <= LEARNED_BUDGET_MS else "OVER"
+    print(f"\nShipped learned denoiser (ring8), {n_points:,} points: {ms:.1f} ms a call", end=" ")
+    print(f"({verdict} {LEARNED_BUDGET_MS} ms)")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--points", type=int, default=2000)
@@ -118,6 +134,7 @@ def main(argv=None) -> None:
     parser.add_argument("--no-sampler", action="store_true", help="skip the 1000-step DDPM run")
     args = parser.parse_args(argv)
     preset_table(args.points, args.repeats)
+    learned_run(args.points, args.repeats)
     if not args.no_scale:
         scale_run(args.repeats)
     if not args.no_sampler:
