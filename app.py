@@ -16,7 +16,7 @@ import gradio as gr
 
 from core.dataspec import is_preset, load_data
 from core.mixture import MixtureError
-from demos import guidance, kit, live, plotting
+from demos import guidance, kit, live, navigation, plotting
 from demos.data_input import data_update
 from demos.inputs import user_facing
 from demos.sharing import values_from_query, wanted_tab
@@ -40,8 +40,9 @@ density, score and denoiser is known in closed form, so each sampler's **real** 
 
 def build_app() -> gr.Blocks:
     with gr.Blocks(title="Diffusion Reading Room", fill_width=True) as demo:
-        gr.Markdown(HEADER)
-        with gr.Tabs() as tabs:
+        gr.Markdown(HEADER, elem_classes=[navigation.HEADER_CLASS])
+        # every tab button on screen, grouped as the syllabus is (demos/navigation.py): no "…" menu
+        with gr.Tabs(overflow_behavior="wrap", elem_classes=[navigation.NAV_CLASS]) as tabs:
             handles = [module.build() for module in TABS]
 
         # a link is applied in two steps, so that only the tab it names is touched (see `link_inputs`)
@@ -198,6 +199,7 @@ def main() -> None:
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         theme=gr.themes.Default(primary_hue="blue", neutral_hue="slate"),
         css=CSS,
+        head=navigation.head(),  # the navigation's CSS, unscoped (Gradio scopes `css` to the page's content)
         js=LIGHT_MODE_JS,
         footer_links=["api"],
         allowed_paths=[],

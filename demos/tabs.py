@@ -10,27 +10,28 @@ from __future__ import annotations
 
 import importlib
 
-TAB_NAMES = [
-    "syllabus",
-    "forward",
-    "reverse",
-    "ddim_table",
-    "learned",
-    "guidance",
-    "inpainting",
-    "score_langevin",
-    "pf_ode",
-    "race",
-    "elbo",
-    "latent",
-    "few_steps",
-    "your_data",
-]
+# The tabs in the syllabus's order of topics, in groups the navigation shows (demos/navigation.py): a reading
+# group's first sessions, then samplers, guidance and editing, training and likelihood, few steps and latents.
+TAB_GROUPS = (
+    ("Overview", ("syllabus",)),
+    ("Foundations", ("forward", "reverse", "score_langevin")),
+    ("Samplers", ("ddim_table", "pf_ode", "race")),
+    ("Guidance & editing", ("guidance", "inpainting")),
+    ("Training & likelihood", ("learned", "elbo")),
+    ("Few steps & latents", ("few_steps", "latent")),
+    ("Your data", ("your_data",)),
+)
+TAB_NAMES = [name for _, names in TAB_GROUPS for name in names]
 
 
 def tab_modules() -> list:
     """The tab modules, in order (each has TAB_ID, CONTROLS, SCENES, load and build)."""
     return [importlib.import_module(f"demos.{name}") for name in TAB_NAMES]
+
+
+def tab_groups() -> list[tuple[str, list]]:
+    """(group label, its tab modules) in order: the navigation's groups."""
+    return [(label, [importlib.import_module(f"demos.{name}") for name in names]) for label, names in TAB_GROUPS]
 
 
 def tabs_by_id() -> dict:
