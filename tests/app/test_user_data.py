@@ -39,6 +39,8 @@ EXTRA = {
     "/learned_error": dict(train_steps=300),
     "/race": dict(particles=500),
     "/race_data": dict(particles=500),
+    "/fewsteps_distill_data": dict(d_steps=100),  # a user mixture's students train live, within the live cap
+    "/fewsteps_train_distill": dict(d_steps=100),
 }
 
 
@@ -63,6 +65,12 @@ def test_the_core_tabs_take_a_preset_argument(endpoints):
     assert endpoints["/your_data"] == ["spec"]
 
 
+# An endpoint that only reads a network trained on the mixture: for a new mixture it refuses with a sentence
+# saying how to train it (/learned trains it).
+TRAINS_ON_DEMAND = {"/learned_budget"}
+TRAINING_REFUSAL = re.compile(r"not trained yet: it trains when")
+
+
 @pytest.mark.slow
 def test_every_endpoint_with_a_data_argument_accepts_a_user_spec(client, endpoints):
     """Each endpoint answers with its defaults and the user spec; the answer names the mixture where it
@@ -76,6 +84,9 @@ def test_every_endpoint_with_a_data_argument_accepts_a_user_spec(client, endpoin
         try:
             out = client.predict(**kwargs, api_name=name)
         except AppError as err:
+            if name in TRAINS_ON_DEMAND and TRAINING_REFUSAL.search(str(err)):
+                print(f"{name}: refused, needs a model trained on this mixture: {err}")
+                continue
             failures.append(f"{name}: {err}")
             continue
         seconds = time.perf_counter() - t0
