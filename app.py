@@ -15,11 +15,10 @@ import threading
 import gradio as gr
 
 from core.dataspec import is_preset, load_data
-from core.mixture import MixtureError
-from demos import guidance, kit, live, navigation, plotting
+from demos import kit, live, navigation, plotting
 from demos.data_input import data_update
 from demos.inputs import user_facing
-from demos.sharing import values_from_query, wanted_tab
+from demos.sharing import wanted_tab
 from demos.tabs import tab_modules
 
 TABS = tab_modules()
@@ -93,44 +92,25 @@ def link_inputs(handles, tabs: gr.Tabs) -> dict:
 
 def load_components(module, handle) -> list:
     """The components a page load may set in a tab."""
-    if hasattr(module, "SPEC"):
-        return list(kit.loads_to(module.SPEC, handle))
-    _, controls, outputs = handle
-    return [*controls, *outputs]
+    return list(kit.loads_to(module.SPEC, handle))
 
 
 def link_updates(module, handle, query: dict) -> dict:
     """The tab's controls and figures for a link, by component (each bad value dropped alone)."""
-    if hasattr(module, "SPEC"):
-        return kit.link_updates(module.SPEC, handle, query)
-    components = load_components(module, handle)
-    try:
-        return dict(zip(components, module.load(values_from_query(module.CONTROLS, query))))
-    except (ValueError, MixtureError) as err:
-        gr.Warning(f"The link's settings were not valid ({err}); showing the defaults.")
-        return dict(zip(components, module.load([c.default for c in module.CONTROLS])))
+    return kit.link_updates(module.SPEC, handle, query)
 
 
 def use_everywhere(handles) -> None:
     """ "Use in all tabs" (the Your data tab's `use` button): select the user's mixture in every other tab's
     data control and clear that tab's main figure, so the tab draws itself anew with it when next shown (the
     kit's first show). A tab whose spec does not accept the mixture (guidance needs two classes) is left as is."""
-    source = next(h for h in handles if isinstance(h, kit.UI) and "use" in h.parts)
+    source = next(h for h in handles if "use" in h.parts)
     targets = []
     for module, handle in zip(TABS, handles):
-        if handle is source:
-            continue
-        if isinstance(handle, kit.UI):
-            data = [c for c in module.SPEC.controls if c.kind == "data"]
-            if data:
-                main = handle.outputs[module.SPEC.views[0].outputs[0]]
-                targets.append((module.SPEC.accepts, handle.controls[data[0].name], main))
-            continue
-        names = [c.name for c in module.CONTROLS]
-        if "preset" in names:
-            _, controls, outputs = handle
-            accepts = (lambda m: len(m.classes) > 1) if module is guidance else (lambda m: True)
-            targets.append((accepts, controls[names.index("preset")], outputs[0]))
+        data = [c for c in module.SPEC.controls if c.kind == "data"]
+        if handle is not source and data:
+            main = handle.outputs[module.SPEC.views[0].outputs[0]]
+            targets.append((module.SPEC.accepts, handle.controls[data[0].name], main))
 
     def select_everywhere(spec):
         mixture = load_data(spec)

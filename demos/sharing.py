@@ -124,35 +124,6 @@ FIRST_TAB = "syllabus"  # the tab a URL without `tab=` opens (demos.tabs.TAB_NAM
 RESIZE_JS = "() => { setTimeout(() => window.dispatchEvent(new Event('resize')), 80); }"
 
 
-def on_first_show(tab_id: str, view, names: list[str], n_outputs: int):
-    """A tab's `select` handler: draw the tab's figures the first time it is shown, and only then.
-
-    The page load draws the tab a URL asks for; drawing it again here would race with that load (and
-    Gradio selects the first tab at start-up, before the load). Later visits send nothing: the figure is
-    already there and `RESIZE_JS` makes Plotly fit it to its now-visible container (a plot drawn in a
-    hidden tab is stuck at 700 px otherwise). Inputs: the tab's controls, then its main plot.
-    """
-    import inspect
-
-    import gradio as gr
-
-    def handler(*args):
-        request = args[-1] if args and isinstance(args[-1], gr.Request) else None
-        values, current = args[: len(names)], args[len(names)]
-        query = dict(request.query_params) if request is not None else {}
-        if current is not None or query.get("tab", FIRST_TAB) == tab_id:
-            return tuple(gr.skip() for _ in range(n_outputs))
-        return view(*values)
-
-    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    params = [inspect.Parameter(n, kind) for n in [*names, "current_plot"]]
-    handler.__signature__ = inspect.Signature(
-        [*params, inspect.Parameter("request", kind, default=None, annotation=gr.Request)]
-    )
-    handler.__annotations__ = {"request": gr.Request}
-    return handler
-
-
 # ---------------------------------------------------------------------------- a slider whose range follows a choice
 # How a tab with a process (or grid) control and a time slider whose range depends on it must do it (issue 19):
 #
