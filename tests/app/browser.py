@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from demos.plotting import plain_title
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-output" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"  # Debian's; never `playwright install`
@@ -186,8 +188,8 @@ class AppPage:
         """Wait until the tab's plots are drawn with titles, plot `plot` showing `title_part`."""
         title_part = tab.ready if title_part is None else title_part
 
-        def ready(titles):
-            return len(titles) == tab.n_plots and all(titles) and title_part in titles[plot]
+        def ready(titles):  # line breaks and " · " read as spaces (wrap_title may drop a separator at a break)
+            return len(titles) == tab.n_plots and all(titles) and plain_title(title_part) in plain_title(titles[plot])
 
         try:
             return wait_until(self.titles, f"{tab.id}: {title_part!r} in plot {plot}", timeout=timeout, ok=ready)

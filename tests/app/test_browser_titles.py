@@ -10,13 +10,15 @@ page at 1920 px (a projector). For every visible plot, from the boxes the browse
 * the labels of an x axis's ticks do not overlap (the race's "4" over "6"), no axis title overlaps the legend
   (the race's "NFE" in its legend), and no text is smaller than MIN_FONT px (the race's 32 panels had 10 px).
 
-NOT_YET lists the plots of tabs this change does not own that still fail a check, and why; the test fails if one of
-them passes (then it leaves the list) and on any other failure. Screenshots of a failing plot go to
+NOT_YET lists the plots of tabs this change does not own that still fail a check, and why; the test fails on any
+other failure. An entry that passes is reported as a warning, not a failure: tick and legend boxes depend on the
+Chromium build's font metrics (CI's build passed two entries that Debian's fails). Screenshots of a failing plot go to
 test-output/screenshots/titles-*.png.
 """
 
 from __future__ import annotations
 
+import warnings
 from types import SimpleNamespace
 
 import pytest
@@ -162,4 +164,5 @@ def test_every_plot_title_fits_its_plot(page, size):
         f"{k}: {v}" for k, v in new.items()
     )
     fixed = sorted(known - set(failing))
-    assert not fixed, f"at {size[0]} px, NOT_YET entries that now pass (remove them from the list): {fixed}"
+    if fixed:  # Chromium builds differ in font metrics (CI's passed two entries Debian's fails): report, not fail
+        warnings.warn(f"at {size[0]} px, NOT_YET entries that pass here (remove them once they pass on both): {fixed}")

@@ -12,6 +12,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from demos import score_langevin as tab
+from demos.plotting import plain_title
 
 LEAKS = re.compile(r"Traceback|File \"|\.py\b|/work/|/tmp/|site-packages|line \d+", re.IGNORECASE)
 BUDGET = 1_500_000
@@ -41,7 +42,7 @@ def plot(output) -> dict:
 
 
 def title(fig: dict) -> str:
-    return fig["layout"]["title"]["text"].replace("<br>", " ")
+    return plain_title(fig["layout"]["title"]["text"])
 
 
 def test_the_api_page_lists_the_tabs_endpoints(client):
@@ -54,7 +55,7 @@ def test_langevin_returns_figures_and_numbers(client):
     out = client.predict(*args(particles=500), api_name="/langevin")
     field, plain, annealed, shares, levels, metrics, share, numbers = out[:8]
     assert "Score ∇log p_σ at σ = 1" in title(plot(field))
-    assert "Plain Langevin · step 1,000/1,000" in title(plot(plain))
+    assert "Plain Langevin step 1,000/1,000" in title(plot(plain))
     assert "after level 10/10" in title(plot(annealed))
     assert "Mass per mode" in title(plot(shares)) and "TV" in title(plot(levels))
     assert "Technique 1" in metrics and "mass per mode" in share

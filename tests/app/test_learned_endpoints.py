@@ -13,6 +13,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from demos import learned as tab
+from demos.plotting import plain_title
 
 LEAKS = re.compile(r"Traceback|File \"|\.py\b|/work/|/tmp/|site-packages|line \d+", re.IGNORECASE)
 BUDGET = 1_500_000
@@ -40,7 +41,7 @@ def plot(output) -> dict:
 
 
 def title(fig: dict) -> str:
-    return fig["layout"]["title"]["text"].replace("<br>", " ")
+    return plain_title(fig["layout"]["title"]["text"])
 
 
 def test_the_api_page_lists_the_tabs_endpoints_with_the_urls_names(client):
