@@ -135,11 +135,11 @@ def wrap_title(title: str, size: float = TITLE_FONT, line_px: float = TITLE_LINE
     return "<br>".join(lines)
 
 
-
 def plain_title(title: str) -> str:
     """A title as one line to compare text against: its "<br>" breaks and " · " separators read as single spaces
     (`wrap_title` drops a separator that ends a line, so a wrapped and an unwrapped title compare equal)."""
     return re.sub(r"\s*(?:<br>|·)\s*", " ", title).strip()
+
 
 # Plotly's own toolbar (top right of every plot): its camera saves a PNG at 3× the drawn size, sharp on a
 # slide. Gradio passes a figure JSON's "config" to Plotly.react, so every figure made with `base_layout`

@@ -1,6 +1,7 @@
 """The Few steps tab in a real browser (Debian's headless Chromium via Playwright, against `python app.py`;
 fixtures in conftest.py): drawn at desktop and phone width (kernel, error vs K, reflow paths and Euler errors, the
-distilled students beside exact DDIM, error vs NFE), moving x_t redraws the kernel and the link holds it. Screenshots go to test-output/screenshots/."""
+distilled students beside exact DDIM, error vs NFE), moving x_t redraws the kernel and the link holds it.
+Screenshots go to test-output/screenshots/."""
 
 from __future__ import annotations
 

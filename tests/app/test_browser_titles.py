@@ -165,4 +165,7 @@ def test_every_plot_title_fits_its_plot(page, size):
     )
     fixed = sorted(known - set(failing))
     if fixed:  # Chromium builds differ in font metrics (CI's passed two entries Debian's fails): report, not fail
-        warnings.warn(f"at {size[0]} px, NOT_YET entries that pass here (remove them once they pass on both): {fixed}")
+        warnings.warn(
+            f"at {size[0]} px, NOT_YET entries that pass here (remove them once they pass on both): {fixed}",
+            stacklevel=1,
+        )
