@@ -86,6 +86,7 @@ METRICS = {
 """Metric key → (label, fn(samples, mixture, bandwidth))."""
 
 
+EXACT_LIKE_UNITS = 2.0  # a value within this many floor units reads "as good as exact sampling" (see above)
 FLOOR_REPEATS = 200  # exact sets per shipped floor (the presets at SHIPPED_COUNTS): sd uncertain by 5-7 %
 ON_DEMAND_REPEATS = 100  # exact sets per floor computed at run time (a user's mixture, other counts): 7-10 %
 FLOOR_SEED = 12345

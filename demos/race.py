@@ -15,6 +15,7 @@ from core import race as R
 from core.claims import all_claims, note
 from core.claims.race import grid_scene_title
 from core.dataspec import data_title, load_data
+from core.metrics import EXACT_LIKE_UNITS
 from core.samplers.registry import get_sampler
 from demos import kit, plotting
 from demos.inputs import check_superseded
@@ -47,7 +48,7 @@ SHORT = {  # panel titles (the table has the full names): about 11 characters fi
 PANEL_POINTS = 400  # samples drawn per panel (the score uses all of them)
 HEAT_N = 36
 Y_FLOOR = 0.5  # MMD² units at or below this are drawn here on the log axis ("at the floor")
-FLOOR_UNITS = 2.0  # |units| ≤ 2: as good as exact sampling ~95 % of the time
+FLOOR_UNITS = EXACT_LIKE_UNITS  # |units| ≤ 2: as good as exact sampling ~95 % of the time (core/metrics.py)
 SAME = 1e-9  # two racers whose samples agree to this are one sampler written twice (DDIM η = 1 and DDPM β̃)
 # Work caps (a race runs ~32 samplers): components × particles × budget, i.e. the 5×5 grid at 2,000
 # particles races up to 57 NFE, the checkerboard (72 components) up to 20; live curves (≈ 420 NFE per

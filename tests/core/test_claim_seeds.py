@@ -8,6 +8,7 @@ import pytest
 
 from core.claims import all_claims, one_seed, over_seeds, seed_verdicts, shipped
 from core.claims.conditional import SEEDS as CONDITIONAL_SEEDS
+from core.claims.distill import SEEDS as DISTILL_SEEDS
 from core.claims.guidance import COLLAPSE_SEEDS
 from core.claims.race import FLOW_SEEDS
 
@@ -17,6 +18,7 @@ SEEDED = {
     "repaint_harmonises": CONDITIONAL_SEEDS,
     "sdedit_tradeoff": CONDITIONAL_SEEDS,
     "sdedit_t0_range": CONDITIONAL_SEEDS,
+    "progressive_distillation": DISTILL_SEEDS,
 }
 
 
