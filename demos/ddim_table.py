@@ -196,7 +196,11 @@ def table_figure(units: np.ndarray, particles: int) -> go.Figure:
         )
     )
     fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(automargin=True)
+    # the columns read as numbers under an axis title: five tilted "S = 1000" overlapped on a phone
+    columns = [f"S = {s}" for s in STEPS]
+    fig.update_xaxes(
+        automargin=True, tickangle=0, tickvals=columns, ticktext=[str(s) for s in STEPS], title_text="steps S"
+    )
     # short parts joined by " · " so the title wraps on a phone instead of being cut
     title = f"Exact error · MMD² in floor units · N = {particles} · |·| ≲ 2 ≈ exact"
     fig = plotting.base_layout(fig, title, height=420, square=False)

@@ -237,10 +237,13 @@ def discrete_numbers(preset: str, seed: int) -> dict:
 
 
 # ---------------------------------------------------------------------------- figures
-def _small(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go.Figure:
+SMALL_PX = 250  # the plot area's height of the small figures; their legends go below it (plotting.legend_below)
+
+
+def _small(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     fig.update_xaxes(title_text=x)
     fig.update_yaxes(title_text=y)
-    return plotting.base_layout(fig, title, height=height, square=False)
+    return plotting.legend_below(plotting.base_layout(fig, title, square=False), SMALL_PX)
 
 
 def schedules_figures(preset: str, ends: str, out: dict) -> tuple[go.Figure, go.Figure, go.Figure]:
@@ -441,11 +444,10 @@ def transition_figure(train_n: int) -> go.Figure:
         fig.add_vline(x=train_n, line=dict(color="#111827", dash="dot"))
     # short titles and four ticks: the two panels sit side by side on a phone; the text below says what each shows
     fig.update_xaxes(type="log", title_text="N", tickvals=sizes, ticktext=[str(n) for n in sizes])
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(type="log", dtick=1)  # powers of 10 only: the digits 2 … 9 between them overlapped on a phone
     plotting.base_layout(fig, f"Memorisation to generalisation over N ({study['network']} MLP)", height=420,
                          square=False)  # fmt: skip
-    fig.update_layout(legend=dict(y=-0.3))
-    return fig
+    return plotting.legend_below(fig, SMALL_PX)
 
 
 def memorisation_text(preset: str, seed: int, train_n: int, live: M.Memorisation | None, case: dict | None) -> str:

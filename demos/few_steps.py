@@ -218,7 +218,7 @@ def k_curve(preset: str, particles: int, seed: int) -> dict:
 def curve_figure(c: dict, particles: int) -> go.Figure:
     fig = make_subplots(
         rows=1, cols=2, horizontal_spacing=0.16,
-        subplot_titles=("Ancestral sampling: MMD² in floor units", "Σ over steps of KL(q ‖ best Gaussian)"),
+        subplot_titles=("Ancestral sampling's MMD²", "Σ over steps of KL(q ‖ best Gaussian)"),
     )  # fmt: skip
     for kernel, name in KERNELS.items():
         fig.add_scatter(
@@ -232,11 +232,10 @@ def curve_figure(c: dict, particles: int) -> go.Figure:
         line=dict(color=plotting.PALETTE[3], width=3), row=1, col=2,
     )  # fmt: skip
     fig.update_xaxes(type="log", title_text="steps K", tickvals=list(K_CURVE))
-    fig.update_yaxes(type="log", title_text="floor units (grey: ≤ 2, as exact)", row=1, col=1)
+    fig.update_yaxes(type="log", dtick=1, title_text="floor units (grey: ≤ 2, as exact)", row=1, col=1)
     fig.update_yaxes(title_text="nats", rangemode="tozero", row=1, col=2)
-    plotting.base_layout(fig, f"Error vs steps, {particles:,} particles, same noise", height=430, square=False)
-    fig.update_layout(legend=dict(y=-0.25))
-    return fig
+    plotting.base_layout(fig, f"Error vs steps, {particles:,} particles, same noise", square=False)
+    return plotting.legend_below(plotting.fit_subplot_titles(fig), 260)
 
 
 def curve_text(c: dict) -> str:
@@ -284,6 +283,7 @@ def reflow_figure(preset: str, out: dict | None, one: R.Coupling) -> go.Figure:
         fig.add_trace(plotting.points_trace(path[-1, :N_PATHS], "endpoints", size=5), row=1, col=col)
         plotting.set_box(fig, box, row=1, col=col)
     plotting.base_layout(fig, "Paths from the same noise z (t = 1) to the data (t = 0)", height=480, square=False)
+    plotting.fit_subplot_titles(fig)
     for col in (1, 2):
         fig.update_yaxes(scaleanchor=f"x{'' if col == 1 else col}", scaleratio=1, row=1, col=col)
     fig.update_traces(showlegend=False)
@@ -302,7 +302,7 @@ def reflow_curve_figure(out: dict) -> go.Figure:
     fig.add_hrect(y0=0.3, y1=2, fillcolor="#9ca3af", opacity=0.25, line_width=0)
     fig.update_xaxes(type="log", title_text="Euler steps (NFE)", tickvals=list(R.EULER_STEPS))
     fig.update_yaxes(type="log", title_text="MMD² floor units")
-    return plotting.base_layout(fig, "Few-step Euler on each flow", height=400, square=False)
+    return plotting.legend_below(plotting.base_layout(fig, "Few-step Euler on each flow", square=False), 250)
 
 
 def reflow_text(settings: R.ReflowSettings, out: dict, flow: R.RectifiedFlow) -> str:

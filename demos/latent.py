@@ -408,9 +408,8 @@ def scale_figure(curve: dict, factor: float) -> go.Figure:
                         marker=dict(color="#111827", size=13, symbol="diamond"))  # fmt: skip
     fig.update_xaxes(type="log", title_text="latent scale")
     fig.update_yaxes(type="log", row=1, col=1)
-    plotting.base_layout(fig, "Latent scale: same sampler and steps", height=400, square=False)
-    fig.update_layout(legend=dict(y=-0.3))
-    return fig
+    plotting.base_layout(fig, "Latent scale: same sampler and steps", square=False)
+    return plotting.legend_below(plotting.fit_subplot_titles(fig), 250)
 
 
 @checked

@@ -315,8 +315,7 @@ def budget_figure(b: dict, sampler: str, steps: int) -> go.Figure:
     fig.update_yaxes(type="log" if min(b["exact"] + b["learned"]) > 0 else "linear", title="MMD², floor units")
     if min(b["exact"] + b["learned"]) <= 0:
         fig.update_yaxes(type="linear")
-    fig.update_layout(legend=dict(y=-0.25), margin=dict(b=100))
-    return fig
+    return plotting.legend_below(fig, 260)
 
 
 def samples_figure(b: dict, preset: str, steps: int) -> go.Figure:

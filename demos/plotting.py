@@ -211,7 +211,8 @@ def legend_below(
     screen puts several on a line and leaves the rest of that room blank below). A legend placed in the plot's own
     units (y = -0.12 of the plot area) lands on the axis title wherever the plot area is short, as on a phone;
     placed in the figure's pixels below the axis title, it cannot. `entries`: the legend's number of entries
-    (default: the figure's named traces not hidden from it)."""
+    (default: the figure's named traces not hidden from it). No gap between legend groups (plotly's default 10 px
+    a group, when traces have a legendgroup, ran the last entry off the figure's bottom)."""
     if entries is None:
         entries = sum(1 for t in fig.data if t.showlegend is not False and t.name)
     bottom = axis_px + entries * (font + 8) + 8
@@ -221,9 +222,32 @@ def legend_below(
         margin=dict(b=bottom),
         legend=dict(
             orientation="h", x=0, xanchor="left", yref="container", y=(bottom - axis_px) / height, yanchor="top",
-            font=dict(size=font),
+            font=dict(size=font), tracegroupgap=0,
         ),
     )  # fmt: skip
+    return fig
+
+
+PHONE_FIGURE_PX = 360  # a figure's width on a 390 px phone (measured: 368 px in Chromium), less a little slack
+SUBPLOT_TITLE_FONT = 14
+SUBPLOT_TITLE_LINE = 18  # px per line of a 14 px subplot title
+
+
+def fit_subplot_titles(fig: go.Figure, size: float = SUBPLOT_TITLE_FONT) -> go.Figure:
+    """make_subplots' panel titles wrapped to fit a phone's panel (the narrowest x domain of the figure at
+    PHONE_FIGURE_PX less the side margins), at font `size`, and the top margin raised to hold their lines above the
+    panels, under the figure's title. Side by side on a phone, a panel is ~125 px wide: one-line titles ran into each
+    other and past the plot's edge. Call it after `base_layout` (which sets the top margin for the title alone)."""
+    margin = fig.layout.margin
+    plot_px = PHONE_FIGURE_PX - (margin.l or 0) - (margin.r or 0)
+    panel_px = plot_px * min((ax.domain[1] - ax.domain[0] for ax in fig.select_xaxes() if ax.domain), default=1.0)
+    lines = 0
+    for note in fig.layout.annotations:
+        if note.yanchor == "bottom" and note.xref == "paper" and note.yref == "paper" and note.text:
+            note.text = wrap_title(note.text, size=size, line_px=panel_px)
+            note.font = dict(size=size)
+            lines = max(lines, note.text.count("<br>") + 1)
+    fig.update_layout(margin=dict(t=(margin.t or 0) + lines * SUBPLOT_TITLE_LINE))
     return fig
 
 

@@ -35,21 +35,7 @@ SLACK = 1.0  # px a box may pass an edge by (subpixel rounding)
 PLOTLESS_S = 5  # a tab that shows no plot this long after it is selected has none (the syllabus)
 
 # (screen width, plot id, check) → why it still fails. Checks: "outside", "toolbar", "ticks", "legend", "font".
-ELBO = "elbo.py's legend at y = -0.x of the plot area meets the x axis title (its session's file)"
-NOT_YET = {
-    (390, "fewsteps-curve", "outside"): "few_steps.py's subplot titles run past a phone's plot (its session's file)",
-    (390, "fewsteps-reflow", "outside"): "few_steps.py's subplot titles run past a phone's plot (its session's file)",
-    (390, "fewsteps-curve", "ticks"): "few_steps.py's step ticks 1, 2, 4, … overlap on a phone (its session's file)",
-    (390, "fewsteps-curve", "legend"): "few_steps.py's legend meets the axis titles (its session's file)",
-    (390, "fewsteps-reflow_curve", "legend"): "few_steps.py's legend meets the axis title (its session's file)",
-    **{(390, f"elbo-{p}", "legend"): ELBO for p in ("integrand", "losses", "paths", "gaps", "sources", "terms")},
-    (390, "elbo-over_t", "legend"): ELBO,
-    (390, "elbo-transition", "legend"): ELBO,
-    (390, "ddim-heat", "ticks"): "the S row labels overlap since the phone navigation of 4b58af9 (not yet looked at)",
-    **{(1920, f"elbo-{p}", "legend"): ELBO for p in ("integrand", "losses", "gaps", "sources", "terms", "over_t")},
-    (1920, "learned-budget", "legend"): "learned.py's legend meets the axis title (its session's file)",
-    (1920, "latent-scale_curve", "legend"): "latent.py's legend meets the axis title (its session's file)",
-}
+NOT_YET: dict[tuple[int, str, str], str] = {}
 
 # Boxes relative to each visible plot's own box: its title, annotations, the buttons over it, tick labels, axis
 # titles, legend, and the smallest font it draws.

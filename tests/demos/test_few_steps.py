@@ -81,6 +81,25 @@ def test_curve_view_same_seed_same_picture():
     assert F.curve_view("moons", 500, 4)[0].to_json() != a
 
 
+def test_curve_figure_fits_a_phone():
+    """Issue 26.12: the side-by-side panels' titles wrap to a phone's panel width, with room for their lines under
+    the figure's title, and the legend sits in pixels below the x axis title (not at a fraction of the plot area)."""
+    from demos import plotting
+
+    c = {k: np.linspace(5.0, 1.0, len(F.K_CURVE)) for k in [*F.KERNELS, "kl"]}
+    fig = F.curve_figure(c, 1000)
+    panel_px = (plotting.PHONE_FIGURE_PX - fig.layout.margin.l - fig.layout.margin.r) * (
+        fig.layout.xaxis.domain[1] - fig.layout.xaxis.domain[0]
+    )
+    first = fig.layout.annotations[0].text.split("<br>")  # the second has "KL(q ‖ best Gaussian)", unbreakable
+    assert len(first) == 2 and all(a.font.size >= 11 for a in fig.layout.annotations)
+    assert max(plotting.text_px(line, plotting.SUBPLOT_TITLE_FONT) for line in first) <= panel_px
+    title = fig.layout.title.text
+    assert fig.layout.margin.t >= plotting.title_margin(title) + 2 * plotting.SUBPLOT_TITLE_LINE
+    assert fig.layout.legend.yref == "container" and fig.layout.legend.yanchor == "top"
+    assert fig.layout.legend.y * fig.layout.height <= fig.layout.margin.b - 60  # under the ticks and axis title
+
+
 def test_reflow_view_with_the_shipped_student():
     paths, curve, text = F.reflow_view(*args(F.REFLOW_NAMES_IN))
     assert "(shipped)" in text and "| 2-RF (reflow) |" in text
