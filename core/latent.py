@@ -37,6 +37,7 @@ from scipy.special import expit
 
 from core.dataspec import canonical, encode, load_data
 from core.mixture import GaussianMixture
+from core.mlp import loss_curve
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "latent"
 SHIPPED = ASSETS / "autoencoder.npz"
@@ -265,14 +266,8 @@ def train(settings: Settings, progress: Callable[[int, int, float], None] | None
     centre = raw.mean(0)
     scale = float((raw - centre).std())
     info = dict(seconds=round(seconds, 2), cpu_seconds=round(cpu, 2), steps_done=len(losses), stopped=stopped,
-                loss_curve=_loss_curve(losses))  # fmt: skip
+                loss_curve=loss_curve(losses, 100))  # fmt: skip
     return Autoencoder(encoder, decoder, centre, scale, settings, info)
-
-
-def _loss_curve(losses: list[float], points: int = 100) -> list[list[float]]:
-    edges = np.unique(np.linspace(0, len(losses), min(points, len(losses)) + 1).astype(int))
-    arr = np.asarray(losses)
-    return [[int(hi), float(arr[lo:hi].mean())] for lo, hi in zip(edges[:-1], edges[1:])]
 
 
 _CACHE: OrderedDict = OrderedDict()

@@ -18,10 +18,11 @@ network serves every process and grid: `LearnedDenoiser.denoise(x, α, σ)` maps
 one `Denoiser` interface (core/models.py), and every registered sampler can use it.
 
 The network is an MLP (SiLU) on (input point, noise features [c, sin(f c), cos(f c)] with c = ¼ ln σ̃, EDM's
-c_noise). It is trained in torch (imported only here, inside `train`) and evaluated in numpy from its float32
+c_noise). It is trained in torch by core/mlp.fit (imported only there) and evaluated in numpy from its float32
 weights, so shipped models (assets/learned/*.npz: plain float32 arrays and a JSON string, no pickle) load and
 answer without torch. Training is deterministic for a seed: torch.manual_seed, numpy's Generator for the
-batches, and one torch thread while training (restored afterwards).
+batches, and one torch thread while training (restored afterwards); the loss weights each example's squared
+error by its weighting (`_examples`).
 
 `python -m core.learned --write` trains each preset's default model and writes assets/learned/.
 """
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -41,6 +41,8 @@ import numpy as np
 from core.dataspec import canonical, is_preset, load_data
 from core.mixture import GaussianMixture
 from core.mixture import plot_box as plot_box  # the error map covers the tabs' plot box
+from core.mlp import fit, shipped_main
+from core.mlp import loss_curve as loss_curve  # the tab's loss curve (also shipped in the models' info)
 from core.processes import DiscreteVP
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "learned"
@@ -300,8 +302,6 @@ def train(
     With `points` (an (N, 2) array) the model trains on that finite training set instead of fresh draws from
     `settings.spec`'s mixture (`TrainingSet`; used by core/memorisation.py): the same draws of noise and noise
     level, x₀ resampled from the N points. Such a model is not cached here (its settings do not name the points)."""
-    import torch
-
     settings = settings.validated()
     if points is None:
         mixture = load_data(settings.spec)
@@ -312,46 +312,12 @@ def train(
     alphas_cumprod = DiscreteVP().alphas_cumprod(np.arange(T_STEPS))
     n_in = 2 + 1 + 2 * len(FREQUENCIES)
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        torch.manual_seed(settings.seed)
-        sizes = [n_in, *[settings.width] * settings.depth, 2]
-        linears = [torch.nn.Linear(i, o, dtype=torch.float32) for i, o in zip(sizes[:-1], sizes[1:])]
-        params = [p for lin in linears for p in lin.parameters()]
-        opt = torch.optim.Adam(params, lr=LEARNING_RATE, foreach=True)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: max(0.0, 1 - k / settings.steps))
-        rng = np.random.default_rng(settings.seed)
-        losses: list[float] = []
-        start, cpu0, stopped = time.perf_counter(), time.thread_time(), ""
-        for first in range(0, settings.steps, CHUNK):
-            n = min(CHUNK, settings.steps - first)
-            inputs, targets, weights = (
-                torch.from_numpy(a.astype(np.float32))
-                for a in _examples(settings, mixture, sigma_data, alphas_cumprod, rng, n)
-            )
-            for j in range(n):
-                h = inputs[j]
-                for i, lin in enumerate(linears):
-                    h = lin(h)
-                    if i < len(linears) - 1:
-                        h = torch.nn.functional.silu(h)
-                loss = (weights[j] * ((h - targets[j]) ** 2).sum(1)).mean()
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                sched.step()
-                losses.append(loss.item())
-                step = first + j + 1
-                if progress is not None and step % 25 == 0:
-                    progress(step, settings.steps, float(np.mean(losses[-25:])))
-            if time.thread_time() - cpu0 > max_seconds and step < settings.steps:
-                stopped = f"stopped at step {step:,} of {settings.steps:,}: the {max_seconds:g} s safety cap"
-                break
-        seconds, cpu = time.perf_counter() - start, time.thread_time() - cpu0
-        layers = [(lin.weight.detach().numpy().copy(), lin.bias.detach().numpy().copy()) for lin in linears]
-    finally:
-        torch.set_num_threads(threads)
+    def batches(rng: np.random.Generator, n: int):  # inputs, targets and loss weights of n steps
+        return _examples(settings, mixture, sigma_data, alphas_cumprod, rng, n)
+
+    sizes = [n_in, *[settings.width] * settings.depth, 2]
+    net, fitted = fit(batches, sizes, settings.steps, LEARNING_RATE, settings.seed, progress, max_seconds, CHUNK)
+    losses, seconds, cpu, stopped = fitted.losses, fitted.seconds, fitted.cpu_seconds, fitted.stopped
     log = TrainingLog(losses, seconds, len(losses), stopped, cpu)
     info = dict(
         seconds=round(seconds, 2),
@@ -362,17 +328,7 @@ def train(
     )
     if points is not None:
         info["training_points"] = len(mixture.points)
-    return LearnedDenoiser(layers, settings, sigma_data, info), log
-
-
-def loss_curve(losses: list[float], points: int = 200) -> list[list[float]]:
-    """[[step, mean loss of its block]] for at most `points` blocks: what the tab plots (and ships)."""
-    n = len(losses)
-    if n == 0:
-        return []
-    edges = np.unique(np.linspace(0, n, min(points, n) + 1).astype(int))
-    arr = np.asarray(losses)
-    return [[int(hi), float(arr[lo:hi].mean())] for lo, hi in zip(edges[:-1], edges[1:])]
+    return LearnedDenoiser(net.layers, settings, sigma_data, info), log
 
 
 # ---------------------------------------------------------------------------- shipped and cached models
@@ -481,13 +437,4 @@ def near_far_error(model, mixture: GaussianMixture, alpha: float, sigma: float, 
 
 
 if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Train the shipped default models (assets/learned/).")
-    parser.add_argument("--write", action="store_true", help="train and write assets/learned/<preset>.npz")
-    parser.add_argument("presets", nargs="*", help="presets (default: all)")
-    args = parser.parse_args()
-    if args.write:
-        write_shipped(args.presets or None)
-    else:
-        parser.print_help()
+    shipped_main(write_shipped, "Train the shipped default models (assets/learned/).", "assets/learned/<preset>.npz")

@@ -89,9 +89,10 @@ def fit(
     init: MLP | None = None,
 ) -> tuple[MLP, Fit]:
     """Train an MLP of layer sizes `sizes` on the mean squared error. `batches(rng, n)` returns n steps' batches
-    as arrays (n, B, in) and (n, B, out), drawn `chunk` steps at a time; `progress(step, total, loss)` is called
-    every 25 steps. `init`: start from these weights (a student initialised from its teacher) instead of torch's
-    seeded default initialisation."""
+    as arrays (n, B, in) and (n, B, out), and optionally (n, B) per-example weights of the squared error (the
+    loss is then the weighted mean), drawn `chunk` steps at a time; `progress(step, total, loss)` is called every
+    25 steps and may raise to stop. `init`: start from these weights (a student initialised from its teacher)
+    instead of torch's seeded default initialisation."""
     import torch
 
     threads = torch.get_num_threads()
@@ -113,14 +114,15 @@ def fit(
         start, cpu0, stopped, step = time.perf_counter(), time.thread_time(), "", 0
         for first in range(0, steps, chunk):
             n = min(chunk, steps - first)
-            inputs, targets = (torch.from_numpy(a.astype(np.float32)) for a in batches(rng, n))
+            inputs, targets, *weights = (torch.from_numpy(a.astype(np.float32)) for a in batches(rng, n))
             for j in range(n):
                 h = inputs[j]
                 for i, lin in enumerate(linears):
                     h = lin(h)
                     if i < len(linears) - 1:
                         h = torch.nn.functional.silu(h)
-                loss = ((h - targets[j]) ** 2).sum(1).mean()
+                squared = ((h - targets[j]) ** 2).sum(1)
+                loss = (weights[0][j] * squared if weights else squared).mean()
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -136,3 +138,28 @@ def fit(
     finally:
         torch.set_num_threads(threads)
     return MLP(layers), Fit(losses, time.perf_counter() - start, time.thread_time() - cpu0, stopped)
+
+
+def loss_curve(losses: list[float], points: int = 200) -> list[list[float]]:
+    """[[step, mean loss of its block]] for at most `points` blocks: what the tabs plot (and ship)."""
+    n = len(losses)
+    if n == 0:
+        return []
+    edges = np.unique(np.linspace(0, n, min(points, n) + 1).astype(int))
+    arr = np.asarray(losses)
+    return [[int(hi), float(arr[lo:hi].mean())] for lo, hi in zip(edges[:-1], edges[1:])]
+
+
+def shipped_main(write_shipped: Callable[[list[str] | None], object], description: str, written: str) -> None:
+    """The command line of a module that ships trained networks: `--write [presets...]` trains and writes them
+    (`write_shipped(presets or None)`); without --write it prints its help."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--write", action="store_true", help=f"train and write {written}")
+    parser.add_argument("presets", nargs="*", help="presets (default: all)")
+    args = parser.parse_args()
+    if args.write:
+        write_shipped(args.presets or None)
+    else:
+        parser.print_help()

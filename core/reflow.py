@@ -29,7 +29,7 @@ from scipy.integrate import solve_ivp
 from core.dataspec import canonical, data_bandwidth, is_preset, load_data
 from core.metrics import data_noise_floor, mmd2
 from core.mixture import GaussianMixture
-from core.mlp import MLP, fit
+from core.mlp import MLP, fit, shipped_main
 from core.models import ExactDenoiser, Marginal
 from core.processes import make_process
 
@@ -291,13 +291,8 @@ def write_shipped(presets=None) -> list[Path]:
 
 
 if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Train the shipped 2-rectified flows (assets/few_steps/).")
-    parser.add_argument("--write", action="store_true", help="train and write assets/few_steps/reflow_<preset>.npz")
-    parser.add_argument("presets", nargs="*", help="presets (default: all)")
-    args = parser.parse_args()
-    if args.write:
-        write_shipped(args.presets or None)
-    else:
-        parser.print_help()
+    shipped_main(
+        write_shipped,
+        "Train the shipped 2-rectified flows (assets/few_steps/).",
+        "assets/few_steps/reflow_<preset>.npz",
+    )
