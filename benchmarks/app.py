@@ -62,114 +62,62 @@ def defaults(module) -> list:
     return [c.default for c in module.CONTROLS]
 
 
-def with_values(module, **overrides) -> list:
-    return [overrides.get(c.name, c.default) for c in module.CONTROLS]
-
-
 def build_cases(worst: bool) -> list[Case]:
+    """The rows of the first tabs (declared as data: benchmarks/rows.py), then every tab_*.py's."""
+    from benchmarks.rows import LOAD, Row, clear
+    from benchmarks.rows import cases as rows_cases
     from core import metrics
-    from demos import ddim_table, forward, guidance, kit, reverse
+    from demos import ddim_table, forward, guidance, reverse
 
-    def tail(module, start, stop=None):  # `load(values)` returns control updates, the figures, then states
-        if hasattr(module, "SPEC"):  # a tab on the kit: what a load draws, in its views' order
-            return lambda: tuple(kit.draw(module.SPEC, module.SPEC.validate(module.SPEC.defaults())).values())
-        return lambda: tuple(module.load(defaults(module))[start:stop])
+    fwd, rev, ddim, guide = forward.forward_view, reverse.reverse_view, ddim_table.ddim_view, guidance.guidance_view
 
-    cases = [
-        Case("forward · t slider / any control", forward.TAB_ID, lambda: forward.forward_view(*defaults(forward))),
-        Case(
-            "forward · new seed or preset (cache miss)",
-            forward.TAB_ID,
-            lambda: forward.forward_view(*defaults(forward)),
-            reset=forward._particles.cache_clear,
-        ),
-        Case("forward · page load / scene (load)", forward.TAB_ID, tail(forward, -6, -2)),
-        Case("reverse · step / particle slider", reverse.TAB_ID, lambda: reverse.reverse_view(*defaults(reverse))),
-        Case(
-            "reverse · new run: steps, seed, sampler... (cache miss)",
-            reverse.TAB_ID,
-            lambda: reverse.reverse_view(*defaults(reverse)),
-            reset=reverse.run.cache_clear,
-        ),
-        Case(
-            "reverse · new particle count (run + noise floors miss)",
-            reverse.TAB_ID,
-            lambda: reverse.reverse_view(*defaults(reverse)),
-            reset=lambda: (reverse.run.cache_clear(), metrics.data_noise_floor.cache_clear()),
-        ),
-        Case("reverse · page load / scene (load)", reverse.TAB_ID, tail(reverse, -7, -4)),
-        Case(
-            "ddim · cell radios (table cached)", ddim_table.TAB_ID, lambda: ddim_table.ddim_view(*defaults(ddim_table))
-        ),
-        Case(
-            "ddim · new preset / particles / seed (table miss)",
-            ddim_table.TAB_ID,
-            lambda: ddim_table.ddim_view(*defaults(ddim_table)),
-            reset=ddim_table._TABLES.clear,
-        ),
-        Case(
-            "guidance · w slider (curves cached)", guidance.TAB_ID, lambda: guidance.guidance_view(*defaults(guidance))
-        ),
-        Case(
-            "guidance · new class / particles / steps / seed (miss)",
-            guidance.TAB_ID,
-            lambda: guidance.guidance_view(*defaults(guidance)),
-            reset=guidance.curves.cache_clear,
-        ),
-        Case("guidance · page load / scene (load)", guidance.TAB_ID, tail(guidance, -3)),
-    ]
+    budget = CALLBACK_BUDGET
+    cases = rows_cases(forward, [
+        Row("forward · t slider / any control", budget, fwd),
+        Row("forward · new seed or preset (cache miss)", budget, fwd, reset=forward._particles.cache_clear),
+        Row("forward · page load / scene (load)", budget, LOAD),
+    ])  # fmt: skip
+    cases += rows_cases(reverse, [
+        Row("reverse · step / particle slider", budget, rev),
+        Row("reverse · new run: steps, seed, sampler... (cache miss)", budget, rev, reset=reverse.run.cache_clear),
+        Row("reverse · new particle count (run + noise floors miss)", budget, rev,
+            reset=clear(reverse.run, metrics.data_noise_floor)),
+        Row("reverse · page load / scene (load)", budget, LOAD),
+    ])  # fmt: skip
+    cases += rows_cases(ddim_table, [
+        Row("ddim · cell radios (table cached)", budget, ddim),
+        Row("ddim · new preset / particles / seed (table miss)", budget, ddim, reset=ddim_table._TABLES.clear),
+    ])  # fmt: skip
+    cases += rows_cases(guidance, [
+        Row("guidance · w slider (curves cached)", budget, guide),
+        Row("guidance · new class / particles / steps / seed (miss)", budget, guide, reset=guidance.curves.cache_clear),
+        Row("guidance · page load / scene (load)", budget, LOAD),
+    ])  # fmt: skip
     cases += tab_cases(worst)
     if not worst:
         return cases
 
-    def rev(**kw):
-        values = with_values(reverse, **kw)
-        return lambda: reverse.reverse_view(*values)
-
-    def fresh_run():
-        reverse.run.cache_clear()
-
-    worst_cases = [
-        ("reverse · DDIM 1000 steps × 2500 particles", rev(steps=1000, particles=2500)),
-        (
-            "reverse · annealed Langevin 1000×100, 100 particles",
-            rev(sampler="annealed_langevin", steps=1000, particles=100),
-        ),
-        (
-            "reverse · plain Langevin 10,000 steps, 100 partic.",
-            rev(sampler="langevin", process="ve", grid="logsnr", steps=10, particles=100, n_steps=10000),
-        ),
-        (
-            "reverse · PF-ODE adaptive, rtol = atol = 1e-10",
-            rev(sampler="pf_adaptive", process="vp", grid="logsnr", rtol=1e-10, atol=1e-10),
-        ),
-        (
-            "reverse · diffusers Heun 1000 steps × 1000 partic.",
-            rev(sampler="diffusers:HeunDiscrete", steps=1000, particles=1000),
-        ),
-    ]
-    for name, run in worst_cases:
-        cases.append(Case("cap: " + name, reverse.TAB_ID, run, reset=fresh_run, budget=WORK_CAP_BUDGET, repeats=1))
-    cases.append(
-        Case(
-            "cap: ddim · new table at 2000 particles",
-            ddim_table.TAB_ID,
-            lambda: ddim_table.ddim_view(*with_values(ddim_table, particles=2000, seed=1)),
-            reset=ddim_table._TABLES.clear,
-            budget=WORK_CAP_BUDGET,
-            repeats=1,
-        )
-    )
-    cases.append(
-        Case(
-            "cap: guidance · new curves, 2000 partic. × 200 steps",
-            guidance.TAB_ID,
-            lambda: guidance.guidance_view(*with_values(guidance, particles=2000, steps=200, seed=1)),
-            reset=guidance.curves.cache_clear,
-            budget=WORK_CAP_BUDGET,
-            repeats=1,
-        )
-    )
+    cap, once = WORK_CAP_BUDGET, dict(repeats=1)  # the work-cap rows: one run, a new run each time
+    new_run = dict(reset=reverse.run.cache_clear, **once)
+    cases += rows_cases(reverse, [
+        Row("cap: reverse · DDIM 1000 steps × 2500 particles", cap, rev, dict(steps=1000, particles=2500), **new_run),
+        Row("cap: reverse · annealed Langevin 1000×100, 100 particles", cap, rev,
+            dict(sampler="annealed_langevin", steps=1000, particles=100), **new_run),
+        Row("cap: reverse · plain Langevin 10,000 steps, 100 partic.", cap, rev,
+            dict(sampler="langevin", process="ve", grid="logsnr", steps=10, particles=100, n_steps=10000), **new_run),
+        Row("cap: reverse · PF-ODE adaptive, rtol = atol = 1e-10", cap, rev,
+            dict(sampler="pf_adaptive", process="vp", grid="logsnr", rtol=1e-10, atol=1e-10), **new_run),
+        Row("cap: reverse · diffusers Heun 1000 steps × 1000 partic.", cap, rev,
+            dict(sampler="diffusers:HeunDiscrete", steps=1000, particles=1000), **new_run),
+    ])  # fmt: skip
+    cases += rows_cases(ddim_table, [
+        Row("cap: ddim · new table at 2000 particles", cap, ddim, dict(particles=2000, seed=1),
+            reset=ddim_table._TABLES.clear, **once),
+    ])  # fmt: skip
+    cases += rows_cases(guidance, [
+        Row("cap: guidance · new curves, 2000 partic. × 200 steps", cap, guide, dict(particles=2000, steps=200, seed=1),
+            reset=guidance.curves.cache_clear, **once),
+    ])  # fmt: skip
     return cases
 
 

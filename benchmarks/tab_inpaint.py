@@ -11,97 +11,32 @@ REPAINT_BUDGET = 2.0
 
 
 def cases(worst: bool) -> list:
-    from benchmarks.app import WORK_CAP_BUDGET, Case
+    from benchmarks.app import WORK_CAP_BUDGET
+    from benchmarks.rows import LOAD, Row, clear
+    from benchmarks.rows import cases as rows_cases
     from core import metrics
     from demos import inpainting as tab
-    from demos import kit
 
-    d = tab.SPEC.defaults()
-    inp = [d[n] for n in tab.INPAINT_NAMES]
-    sde = [d[n] for n in tab.SDEDIT_NAMES]
+    clear_inpaint = clear(tab._inpaint_outputs, tab._run, tab._reference, tab.u_curve, tab._floor)
+    clear_sdedit = clear(tab._sdedit_outputs, tab.sd_run, tab.sd_curves, metrics.data_noise_floor)
 
-    def with_(names, **kw):
-        return [kw.get(n, d[n]) for n in names]
-
-    def clear_inpaint():
-        tab._inpaint_outputs.cache_clear()
-        tab._run.cache_clear()
-        tab._reference.cache_clear()
-        tab.u_curve.cache_clear()
-        tab._floor.cache_clear()
-
-    def clear_sdedit():
-        tab._sdedit_outputs.cache_clear()
-        tab.sd_run.cache_clear()
-        tab.sd_curves.cache_clear()
-        metrics.data_noise_floor.cache_clear()
-
-    def padded(view, first):  # the tab's outputs are inpainting's three then SDEdit's three
-        return (lambda: (*view(), None, None, None)) if first else (lambda: (None, None, None, *view()))
-
-    out = [
-        Case(
-            "inpaint · U / j / particles slider (runs cached: figures)",
-            tab.TAB_ID,
-            padded(lambda: tab.inpaint_view(*inp), True),
-            reset=tab._inpaint_outputs.cache_clear,
-            budget=INTERACTIVE,
-        ),
-        Case(
-            "inpaint · back to a setting already shown",
-            tab.TAB_ID,
-            padded(lambda: tab.inpaint_view(*inp), True),
-            budget=INTERACTIVE,
-        ),
-        Case(
-            "inpaint · new x₁: RePaint + naive + reference + U curve (miss)",
-            tab.TAB_ID,
-            padded(lambda: tab.inpaint_view(*inp), True),
-            reset=clear_inpaint,
-            budget=REPAINT_BUDGET,
-        ),
-        Case(
-            "sdedit · t₀ slider (every t₀ precomputed: figures)",
-            tab.TAB_ID,
-            padded(lambda: tab.sdedit_view(*sde), False),
-            reset=tab._sdedit_outputs.cache_clear,
-            budget=INTERACTIVE,
-        ),
-        Case(
-            "sdedit · new stroke / seed (50 SDEdit runs, one per t₀)",
-            tab.TAB_ID,
-            padded(lambda: tab.sdedit_view(*sde), False),
-            reset=clear_sdedit,
-            budget=REPAINT_BUDGET,
-        ),
-        Case(
-            "inpaint · page load / scene (both halves, by the kit)",
-            tab.TAB_ID,
-            lambda: tuple(kit.draw(tab.SPEC, tab.SPEC.validate(kit.drop_invalid(tab.SPEC, d))).values()),
-            budget=REPAINT_BUDGET,
-        ),
-    ]
+    inpaint, sdedit = tab.inpaint_view, tab.sdedit_view  # the tab's outputs: inpainting's three, SDEdit's three
+    rows = [
+        Row("inpaint · U / j / particles slider (runs cached: figures)", INTERACTIVE, inpaint,
+            reset=tab._inpaint_outputs.cache_clear),
+        Row("inpaint · back to a setting already shown", INTERACTIVE, inpaint),
+        Row("inpaint · new x₁: RePaint + naive + reference + U curve (miss)", REPAINT_BUDGET, inpaint,
+            reset=clear_inpaint),
+        Row("sdedit · t₀ slider (every t₀ precomputed: figures)", INTERACTIVE, sdedit,
+            reset=tab._sdedit_outputs.cache_clear),
+        Row("sdedit · new stroke / seed (50 SDEdit runs, one per t₀)", REPAINT_BUDGET, sdedit, reset=clear_sdedit),
+        Row("inpaint · page load / scene (both halves, by the kit)", REPAINT_BUDGET, LOAD),
+    ]  # fmt: skip
     if worst:
-        heavy = with_(tab.INPAINT_NAMES, resamplings=20, steps=125, particles=1000)
-        out.append(
-            Case(
-                "cap: inpaint · RePaint U = 20 × 125 steps × 1000 partic.",
-                tab.TAB_ID,
-                padded(lambda: tab.inpaint_view(*heavy), True),
-                reset=clear_inpaint,
-                budget=WORK_CAP_BUDGET,
-                repeats=1,
-            )
-        )
-        slow = with_(tab.SDEDIT_NAMES, sd_steps=200, t0=1.0)
-        out.append(
-            Case(
-                "cap: sdedit · 200 steps, new curves",
-                tab.TAB_ID,
-                padded(lambda: tab.sdedit_view(*slow), False),
-                reset=clear_sdedit,
-                budget=WORK_CAP_BUDGET,
-                repeats=1,
-            )
-        )
-    return out
+        rows += [
+            Row("cap: inpaint · RePaint U = 20 × 125 steps × 1000 partic.", WORK_CAP_BUDGET, inpaint,
+                dict(resamplings=20, steps=125, particles=1000), reset=clear_inpaint, repeats=1),
+            Row("cap: sdedit · 200 steps, new curves", WORK_CAP_BUDGET, sdedit, dict(sd_steps=200, t0=1.0),
+                reset=clear_sdedit, repeats=1),
+        ]  # fmt: skip
+    return rows_cases(tab, rows)

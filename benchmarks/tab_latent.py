@@ -15,89 +15,39 @@ TRAINING_BUDGET = 20.0
 
 
 def cases(worst: bool) -> list:
-    from benchmarks.app import WORK_CAP_BUDGET, Case
+    from benchmarks.app import CALLBACK_BUDGET, WORK_CAP_BUDGET
+    from benchmarks.rows import LOAD, Row, clear
+    from benchmarks.rows import cases as rows_cases
     from core import latent as L
-    from demos import kit
     from demos import latent as tab
-
-    d = tab.SPEC.validate(tab.SPEC.defaults())
-    sizes = [len(v.outputs) for v in tab.SPEC.views]
-
-    def padded(index: int, view, **kw):
-        """One view's outputs in their place among the tab's (the others None)."""
-        names = tab.SPEC.views[index].inputs
-        before, after = sum(sizes[:index]), sum(sizes[index + 1 :])
-        return lambda: (*[None] * before, *view(**{n: kw.get(n, d[n]) for n in names}), *[None] * after)
-
-    def clear(*caches):
-        def reset():
-            for cache in caches:
-                cache.cache_clear()
-
-        return reset
 
     fresh = L.Settings(64, L.DEFAULT.steps, 1)
 
     def forget_fresh():
         L._CACHE.pop(fresh, None)
 
-    def train():
+    def train():  # timed, not serialised
         tab.train_autoencoder("64", fresh.steps, fresh.seed)
-        return (None,) * sum(sizes)
+        return (None,) * sum(len(v.outputs) for v in tab.SPEC.views)
 
-    out = [
-        Case(
-            "latent · page load / scene (all views cached)",
-            tab.TAB_ID,
-            lambda: tuple(kit.draw(tab.SPEC, d).values()),
-        ),
-        Case("latent · default view (cached)", tab.TAB_ID, padded(0, tab.latent_view), budget=INTERACTIVE),
-        Case(
-            "latent · new sampler / steps: EDM Heun 18 (miss)",
-            tab.TAB_ID,
-            padded(0, tab.latent_view, sampler="edm_heun", steps=18),
-            reset=clear(tab.latent_view, tab._run),
-            budget=NEW_RUN,
-        ),
-        Case(
-            "latent · new class / w: draw a 5, w = 2 (miss)",
-            tab.TAB_ID,
-            padded(1, tab.cfg_view, label=5, w=2.0),
-            reset=clear(tab.cfg_view, tab._run),
-            budget=NEW_RUN,
-        ),
-        Case(
-            "latent · scale curve at the defaults (shipped)",
-            tab.TAB_ID,
-            padded(2, tab.scale_view),
-            reset=clear(tab.scale_view, tab.scale_curve),
-            budget=INTERACTIVE,
-        ),
-        Case(
-            "latent · scale curve, new sampler / steps: EDM Heun 18, seed 1 (miss)",
-            tab.TAB_ID,
-            padded(2, tab.scale_view, sampler="edm_heun", steps=18, seed=1),
-            reset=clear(tab.scale_view, tab.scale_curve),
-            budget=NEW_RUN,
-        ),
-        Case(
-            "latent · train the autoencoder at the defaults (seed 1)",
-            tab.TAB_ID,
-            train,
-            reset=forget_fresh,
-            budget=TRAINING_BUDGET,
-            repeats=1,
-        ),
-    ]
+    new_run, new_cfg = clear(tab.latent_view, tab._run), clear(tab.cfg_view, tab._run)
+    new_curve = clear(tab.scale_view, tab.scale_curve)
+    heun = dict(sampler="edm_heun", steps=18)
+    rows = [
+        Row("latent · page load / scene (all views cached)", CALLBACK_BUDGET, LOAD),
+        Row("latent · default view (cached)", INTERACTIVE, tab.latent_view),
+        Row("latent · new sampler / steps: EDM Heun 18 (miss)", NEW_RUN, tab.latent_view, heun, reset=new_run),
+        Row("latent · new class / w: draw a 5, w = 2 (miss)", NEW_RUN, tab.cfg_view, dict(label=5, w=2.0),
+            reset=new_cfg),
+        Row("latent · scale curve at the defaults (shipped)", INTERACTIVE, tab.scale_view, reset=new_curve),
+        Row("latent · scale curve, new sampler / steps: EDM Heun 18, seed 1 (miss)", NEW_RUN, tab.scale_view,
+            dict(heun, seed=1), reset=new_curve),
+        Row("latent · train the autoencoder at the defaults (seed 1)", TRAINING_BUDGET, train, reset=forget_fresh,
+            repeats=1),
+    ]  # fmt: skip
     if worst:
-        out.append(
-            Case(
-                "cap: latent · scale curve, DDPM 1000 steps (seed 1)",
-                tab.TAB_ID,
-                padded(2, tab.scale_view, sampler="ddpm", steps=1000, seed=1),
-                reset=clear(tab.scale_view, tab.scale_curve),
-                budget=WORK_CAP_BUDGET,
-                repeats=1,
-            )
-        )
-    return out
+        rows.append(
+            Row("cap: latent · scale curve, DDPM 1000 steps (seed 1)", WORK_CAP_BUDGET, tab.scale_view,
+                dict(sampler="ddpm", steps=1000, seed=1), reset=new_curve, repeats=1)
+        )  # fmt: skip
+    return rows_cases(tab, rows)

@@ -13,79 +13,33 @@ SOLVE_BUDGET = 2.0
 
 
 def cases(worst: bool) -> list:
-    from benchmarks.app import WORK_CAP_BUDGET, Case
-    from demos import kit
+    from benchmarks.app import WORK_CAP_BUDGET
+    from benchmarks.rows import LOAD, Row, clear
+    from benchmarks.rows import cases as rows_cases
     from demos import pf_ode as tab
 
-    d = {c.name: c.default for c in tab.CONTROLS}
+    clear_solves = clear(tab._SOLVES, tab._GAP_FIGURES)
+    clear_views = clear(tab.schedules_view, tab.schedules_run, tab.flow_view, tab.flow_paths, tab.flow_error_at,
+                        tab._flow_start, tab.flow_identities)  # fmt: skip
 
-    def values(**kw):
-        return [kw.get(c.name, d[c.name]) for c in tab.CONTROLS]
-
-    def view(**kw):
-        v = values(**kw)
-        return lambda: tab.pfode_view(*v)
-
-    def clear_solves():
-        tab._SOLVES.clear()
-        tab._GAP_FIGURES.clear()
-
-    def clear_views():
-        tab.schedules_view.cache_clear()
-        tab.schedules_run.cache_clear()
-        tab.flow_view.cache_clear()
-        tab.flow_paths.cache_clear()
-        tab.flow_error_at.cache_clear()
-        tab._flow_start.cache_clear()
-        tab.flow_identities.cache_clear()
-
-    out = [
-        Case("pfode · t slider (solves cached)", tab.TAB_ID, view(t=0.3), budget=INTERACTIVE),
-        Case("pfode · prior N(0, σ_T² I) (solves cached)", tab.TAB_ID, view(prior="gaussian"), budget=INTERACTIVE),
-        Case("pfode · rtol 1e-5 (solves cached)", tab.TAB_ID, view(rtol=1e-5), budget=INTERACTIVE),
-        Case(
-            "pfode · likelihood solve, 12 points × 7 rtols (miss)",
-            tab.TAB_ID,
-            view(),
-            reset=clear_solves,
-            budget=SOLVE_BUDGET,
-            repeats=3,
-        ),
-        Case("pfode · schedules view (cached)", tab.TAB_ID, view(view="schedules"), budget=INTERACTIVE),
-        Case(
-            "pfode · schedules view, new setting (miss)",
-            tab.TAB_ID,
-            view(view="schedules"),
-            reset=clear_views,
-            budget=SOLVE_BUDGET,
-            repeats=3,
-        ),
-        Case("pfode · flow view (cached)", tab.TAB_ID, view(view="flow"), budget=INTERACTIVE),
-        Case(
-            "pfode · flow view, new setting (miss)",
-            tab.TAB_ID,
-            view(view="flow"),
-            reset=clear_views,
-            budget=SOLVE_BUDGET,
-            repeats=3,
-        ),
-        Case(
-            "pfode · page load / scene (by the kit)",
-            tab.TAB_ID,
-            lambda: tuple(kit.draw(tab.SPEC, tab.SPEC.validate(kit.drop_invalid(tab.SPEC, d))).values()),
-            budget=INTERACTIVE,
-        ),
-    ]
+    view = tab.pfode_view  # every output of the tab
+    rows = [
+        Row("pfode · t slider (solves cached)", INTERACTIVE, view, dict(t=0.3)),
+        Row("pfode · prior N(0, σ_T² I) (solves cached)", INTERACTIVE, view, dict(prior="gaussian")),
+        Row("pfode · rtol 1e-5 (solves cached)", INTERACTIVE, view, dict(rtol=1e-5)),
+        Row("pfode · likelihood solve, 12 points × 7 rtols (miss)", SOLVE_BUDGET, view, reset=clear_solves, repeats=3),
+        Row("pfode · schedules view (cached)", INTERACTIVE, view, dict(view="schedules")),
+        Row("pfode · schedules view, new setting (miss)", SOLVE_BUDGET, view, dict(view="schedules"),
+            reset=clear_views, repeats=3),
+        Row("pfode · flow view (cached)", INTERACTIVE, view, dict(view="flow")),
+        Row("pfode · flow view, new setting (miss)", SOLVE_BUDGET, view, dict(view="flow"), reset=clear_views,
+            repeats=3),
+        Row("pfode · page load / scene (by the kit)", INTERACTIVE, LOAD),
+    ]  # fmt: skip
     if worst:
         far = ";".join(f"{x:g},{y:g}" for x, y in tab.grid_points("grid25", 7)[: tab.MAX_POINTS])
-        out.append(
-            Case(
-                "cap: pfode · 40 points on grid25, EDM, 7 rtols",
-                tab.TAB_ID,
-                view(preset="grid25", process="edm", points=far),
-                reset=clear_solves,
-                budget=WORK_CAP_BUDGET,
-                repeats=1,
-            )
-        )
-    return out
+        rows.append(
+            Row("cap: pfode · 40 points on grid25, EDM, 7 rtols", WORK_CAP_BUDGET, view,
+                dict(preset="grid25", process="edm", points=far), reset=clear_solves, repeats=1)
+        )  # fmt: skip
+    return rows_cases(tab, rows)

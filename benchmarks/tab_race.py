@@ -10,110 +10,37 @@ FULL_CURVES = 20.0
 
 
 def cases(worst: bool) -> list:
-    from benchmarks.app import Case
-    from demos import kit
+    from benchmarks.app import CALLBACK_BUDGET
+    from benchmarks.rows import LOAD, Row, clear
+    from benchmarks.rows import cases as rows_cases
     from demos import race as tab
 
-    d = {c.name: c.default for c in tab.CONTROLS}
+    forget_race = clear(tab._RACES, tab.race_figure, tab.reference)
 
-    def values(**kw):
-        return [kw.get(c.name, d[c.name]) for c in tab.CONTROLS]
-
-    def only(index, fn):  # one output of the tab's five, in its place (the others are not sent)
-        def run():
-            out = [None] * 5
-            out[index] = fn()
-            return tuple(out)
-
-        return run
-
-    def forget_race():
-        tab._RACES.clear()
-        tab.race_figure.cache_clear()
-        tab.reference.cache_clear()
-
-    out = [
-        Case(
-            "race · curves of / x axis / y axis (figure cached)",
-            tab.TAB_ID,
-            only(3, lambda: tab.curves_view(*values(show="all", x_axis="wall"))),
-            budget=INTERACTIVE,
-        ),
-        Case(
-            "race · curves of / x axis / y axis (new figure)",
-            tab.TAB_ID,
-            only(3, lambda: tab.curves_view(*values(show="all", y_axis="path"))),
-            reset=tab._FIGS.clear,
-            budget=INTERACTIVE,
-        ),
-        Case(
-            "race · grid-panel solver (shipped data, new figure)",
-            tab.TAB_ID,
-            only(4, lambda: tab.grid_view(*values())),
-            reset=tab._FIGS.clear,
-            budget=INTERACTIVE,
-        ),
-        Case("race · budget / scene seen before (all cached)", tab.TAB_ID, lambda: tab.race_view(*values())),
-        Case(
-            "race · page load / scene (load, cached)",
-            tab.TAB_ID,
-            lambda: tuple(kit.draw(tab.SPEC, tab.SPEC.validate(kit.drop_invalid(tab.SPEC, d))).values()),
-            budget=INTERACTIVE,
-        ),
-        Case(
-            "race · live race at 20 NFE, all 32 samplers + DDPM-1000 (miss)",
-            tab.TAB_ID,
-            lambda: tab.race_view(*values()),
-            reset=forget_race,
-            budget=LIVE_RACE,
-            repeats=3,
-        ),
-        Case(
-            "race · error-vs-NFE recompute, seed 1, our 20 samplers (miss)",
-            tab.TAB_ID,
-            only(3, lambda: tab.curves_view(*values(seed=1))),
-            reset=tab._CURVES.clear,
-            budget=FULL_CURVES,
-            repeats=1,
-        ),
-        Case(
-            "race · error-vs-NFE recompute, seed 1, all 32 samplers (miss)",
-            tab.TAB_ID,
-            only(3, lambda: tab.curves_view(*values(seed=1, show="all"))),
-            reset=tab._CURVES.clear,
-            budget=FULL_CURVES,
-            repeats=1,
-        ),
-    ]
+    race, curves, grid = tab.race_view, tab.curves_view, tab.grid_view  # race: every output; the others, one
+    rows = [
+        Row("race · curves of / x axis / y axis (figure cached)", INTERACTIVE, curves,
+            dict(show="all", x_axis="wall"), into=("curves",)),
+        Row("race · curves of / x axis / y axis (new figure)", INTERACTIVE, curves, dict(show="all", y_axis="path"),
+            reset=tab._FIGS.clear, into=("curves",)),
+        Row("race · grid-panel solver (shipped data, new figure)", INTERACTIVE, grid, reset=tab._FIGS.clear,
+            into=("grid",)),
+        Row("race · budget / scene seen before (all cached)", CALLBACK_BUDGET, race),
+        Row("race · page load / scene (load, cached)", INTERACTIVE, LOAD),
+        Row("race · live race at 20 NFE, all 32 samplers + DDPM-1000 (miss)", LIVE_RACE, race, reset=forget_race,
+            repeats=3),
+        Row("race · error-vs-NFE recompute, seed 1, our 20 samplers (miss)", FULL_CURVES, curves, dict(seed=1),
+            reset=tab._CURVES.clear, repeats=1, into=("curves",)),
+        Row("race · error-vs-NFE recompute, seed 1, all 32 samplers (miss)", FULL_CURVES, curves,
+            dict(seed=1, show="all"), reset=tab._CURVES.clear, repeats=1, into=("curves",)),
+    ]  # fmt: skip
     if worst:
-
-        def race_at(**kw):
-            return lambda: tab.race_view(*values(**kw))
-
-        out += [
-            Case(
-                "cap: race · 100 NFE on ring8, every sampler (miss)",
-                tab.TAB_ID,
-                race_at(budget=100),
-                reset=forget_race,
-                budget=LIVE_RACE,
-                repeats=1,
-            ),
-            Case(
-                "cap: race · checkerboard (72 comp.) at 20 NFE (miss)",
-                tab.TAB_ID,
-                race_at(preset="checkerboard"),
-                reset=forget_race,
-                budget=LIVE_RACE,
-                repeats=1,
-            ),
-            Case(
-                "cap: race · grid panel, new solver DPM-Solver-3 (miss)",
-                tab.TAB_ID,
-                only(4, lambda: tab.grid_view(*values(grid_solver="dpm_solver_3"))),
-                reset=tab._GRIDS.clear,
-                budget=LIVE_RACE,
-                repeats=1,
-            ),
-        ]
-    return out
+        rows += [
+            Row("cap: race · 100 NFE on ring8, every sampler (miss)", LIVE_RACE, race, dict(budget=100),
+                reset=forget_race, repeats=1),
+            Row("cap: race · checkerboard (72 comp.) at 20 NFE (miss)", LIVE_RACE, race, dict(preset="checkerboard"),
+                reset=forget_race, repeats=1),
+            Row("cap: race · grid panel, new solver DPM-Solver-3 (miss)", LIVE_RACE, grid,
+                dict(grid_solver="dpm_solver_3"), reset=tab._GRIDS.clear, repeats=1, into=("grid",)),
+        ]  # fmt: skip
+    return rows_cases(tab, rows)
