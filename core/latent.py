@@ -37,7 +37,7 @@ from scipy.special import expit
 
 from core.dataspec import canonical, encode, load_data
 from core.mixture import GaussianMixture
-from core.mlp import loss_curve
+from core.mlp import load_arrays, loss_curve, save_arrays
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "latent"
 SHIPPED = ASSETS / "autoencoder.npz"
@@ -166,19 +166,17 @@ class Autoencoder:
             for i, (w, b) in enumerate(layers):
                 arrays[f"{part}{i}_w"], arrays[f"{part}{i}_b"] = w, b
         meta = dict(settings=asdict(self.settings), centre=self.centre.tolist(), scale=self.scale, info=self.info)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+        save_arrays(path, meta, arrays)
 
     @classmethod
     def load(cls, path: Path) -> Autoencoder:
-        with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(str(f["meta"]))
-            layers = {p: [] for p in ("enc", "dec")}
-            for part in layers:
-                i = 0
-                while f"{part}{i}_w" in f:
-                    layers[part].append((f[f"{part}{i}_w"], f[f"{part}{i}_b"]))
-                    i += 1
+        meta, f = load_arrays(path)
+        layers = {p: [] for p in ("enc", "dec")}
+        for part in layers:
+            i = 0
+            while f"{part}{i}_w" in f:
+                layers[part].append((f[f"{part}{i}_w"], f[f"{part}{i}_b"]))
+                i += 1
         return cls(layers["enc"], layers["dec"], meta["centre"], meta["scale"], Settings(**meta["settings"]),
                    meta["info"])  # fmt: skip
 

@@ -29,7 +29,6 @@ error by its weighting (`_examples`).
 
 from __future__ import annotations
 
-import json
 import math
 from collections import OrderedDict
 from collections.abc import Callable
@@ -41,7 +40,7 @@ import numpy as np
 from core.dataspec import canonical, is_preset, load_data
 from core.mixture import GaussianMixture
 from core.mixture import plot_box as plot_box  # the error map covers the tabs' plot box
-from core.mlp import fit, shipped_main
+from core.mlp import fit, layer_arrays, layers_of, load_arrays, save_arrays, shipped_main
 from core.mlp import loss_curve as loss_curve  # the tab's loss curve (also shipped in the models' info)
 from core.processes import DiscreteVP
 
@@ -206,19 +205,13 @@ class LearnedDenoiser:
 
     # -- storage: float32 arrays and one JSON string (np.load without pickle)
     def save(self, path: Path) -> None:
-        arrays = {f"w{i}": w for i, (w, _) in enumerate(self.layers)}
-        arrays.update({f"b{i}": b for i, (_, b) in enumerate(self.layers)})
         meta = dict(settings=asdict(self.settings), sigma_data=self.sigma_data, info=self.info)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+        save_arrays(path, meta, layer_arrays(self.layers))
 
     @classmethod
     def load(cls, path: Path) -> LearnedDenoiser:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            n = sum(1 for k in z.files if k.startswith("w"))
-            layers = [(z[f"w{i}"], z[f"b{i}"]) for i in range(n)]
-        return cls(layers, Settings(**meta["settings"]), meta["sigma_data"], meta["info"])
+        meta, arrays = load_arrays(path)
+        return cls(layers_of(arrays), Settings(**meta["settings"]), meta["sigma_data"], meta["info"])
 
     @property
     def n_parameters(self) -> int:

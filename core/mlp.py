@@ -57,16 +57,37 @@ class MLP:
         return sum(w.size + b.size for w, b in self.layers)
 
     def save(self, path: Path) -> None:
-        arrays = {f"w{i}": w for i, (w, _) in enumerate(self.layers)}
-        arrays.update({f"b{i}": b for i, (_, b) in enumerate(self.layers)})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, meta=np.array(json.dumps(self.meta)), **arrays)
+        save_arrays(path, self.meta, layer_arrays(self.layers))
 
     @classmethod
     def load(cls, path: Path) -> MLP:
-        with np.load(path, allow_pickle=False) as z:
-            n = sum(1 for k in z.files if k.startswith("w"))
-            return cls([(z[f"w{i}"], z[f"b{i}"]) for i in range(n)], json.loads(str(z["meta"])))
+        meta, arrays = load_arrays(path)
+        return cls(layers_of(arrays), meta)
+
+
+def layer_arrays(layers: list[tuple[np.ndarray, np.ndarray]], prefix: str = "") -> dict[str, np.ndarray]:
+    """A network's (weight, bias) pairs as named arrays: w0, w1, ..., then b0, b1, ... (each name after `prefix`)."""
+    arrays = {f"{prefix}w{i}": w for i, (w, _) in enumerate(layers)}
+    arrays.update({f"{prefix}b{i}": b for i, (_, b) in enumerate(layers)})
+    return arrays
+
+
+def layers_of(arrays: dict[str, np.ndarray], prefix: str = "") -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (weight, bias) pairs that `layer_arrays` named."""
+    n = sum(1 for k in arrays if k.startswith(f"{prefix}w"))
+    return [(arrays[f"{prefix}w{i}"], arrays[f"{prefix}b{i}"]) for i in range(n)]
+
+
+def save_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """A trained network's file: its arrays and one JSON string (`meta`), loadable without pickle."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+
+
+def load_arrays(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """(meta, arrays by name) of a file `save_arrays` wrote."""
+    with np.load(path, allow_pickle=False) as z:
+        return json.loads(str(z["meta"])), {k: z[k] for k in z.files if k != "meta"}
 
 
 @dataclass
