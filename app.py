@@ -48,10 +48,9 @@ def build_app() -> gr.Blocks:
         inboxes = link_inputs(handles, tabs)
 
         def on_load(request: gr.Request):
-            """The page load reads the URL and hands the link to the inbox of the tab it names, whose own event
-            selects the tab and sets its controls, figures and note together (selected first, the tab's
-            first-show event would draw it before the link's values arrive). The other tabs draw themselves
-            when first shown."""
+            """The page load reads the URL and hands the link to the inbox of the tab it names, whose own events
+            set the tab's controls, figures and note, then select it (selected first, the tab's first-show event
+            could draw its defaults over the link's values). The other tabs draw themselves when first shown."""
             query = dict(request.query_params) if request is not None else {}
             wanted = wanted_tab(query, [m.TAB_ID for m in TABS])
             return {inboxes[wanted]: json.dumps({**query, "tab": wanted} if "tab" in query else query)}
@@ -65,8 +64,8 @@ def build_app() -> gr.Blocks:
 
 def link_inputs(handles, tabs: gr.Tabs) -> dict:
     """One hidden inbox per tab, outside the tabs (always mounted), and its event: a link's query arrives in
-    the inbox of the tab it names, whose event selects that tab (when the link names one) and sets its
-    controls, figures and note.
+    the inbox of the tab it names, whose events select that tab in the page (when the link names one,
+    `select_js`) and set its controls, figures and note.
 
     Why not one page-load event that sets every tab: Gradio's page keeps a loading status for every component
     that any event it ran could write, and on every later event walks its whole component tree once per such
@@ -78,16 +77,28 @@ def link_inputs(handles, tabs: gr.Tabs) -> dict:
         inbox = gr.Textbox(visible="hidden", elem_classes=["rr-link-inbox"])
 
         def apply_link(text, module=module, handle=handle):
-            query = json.loads(text) if text else {}
-            selected = {tabs: gr.Tabs(selected=module.TAB_ID)} if "tab" in query else {}
-            return {**selected, **link_updates(module, handle, query)}
+            return link_updates(module, handle, json.loads(text) if text else {})
 
-        outputs = [tabs, *load_components(module, handle)]
-        applied = inbox.change(user_facing(apply_link), inbox, outputs, api_visibility="private")
+        applied = inbox.change(
+            user_facing(apply_link), inbox, load_components(module, handle), api_visibility="private"
+        )
+        selected = applied.then(None, inbox, tabs, js=select_js(module.TAB_ID), api_visibility="private")
         if hasattr(module, "SPEC"):  # a link to a scene opens at the scene's figure
-            applied.then(None, None, None, js=kit.scroll_js(module.SPEC), api_visibility="private")
+            selected.then(None, None, None, js=kit.scroll_js(module.SPEC), api_visibility="private")
         inboxes[module.TAB_ID] = inbox
     return inboxes
+
+
+def select_js(tab_id: str) -> str:
+    """The inbox's client-side listener: select the tab when the link names one. In the page, not in `apply_link`:
+    a backend event that writes the `gr.Tabs` gives it a loading status for the rest of the page's life, and
+    Gradio then reads the value of every mounted component below it (every visited tab's) at each stage of every
+    later event: 1.2-1.7 s per slider move after visiting all tabs (issue 27). It runs after `apply_link`: the
+    tab's first show then finds its figure set and skips (`kit._first_show`), so the link's values are drawn."""
+    return (
+        "(text) => { let q = {}; try { q = JSON.parse(text || '{}'); } catch (e) { return undefined; }"
+        f" return q.tab ? {{__type__: 'update', selected: {json.dumps(tab_id)}}} : undefined; }}"
+    )
 
 
 def load_components(module, handle) -> list:

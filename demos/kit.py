@@ -40,8 +40,9 @@ class Control:
     """One control of a tab, like a sampler's `Param`.
 
     kind: "data" (the data spec), "choice", "int", "float", "bool", "seed" or "text". `lo`/`hi`/`step` give a
-    number's range, or `range_of(values)` → (lo, hi, step) when it depends on the controls named in
-    `depends_on` (their values arrive in `values`). `choices` are values or (label, value) pairs.
+    number's range (a number offered as `choices` takes theirs), or `range_of(values)` → (lo, hi, step) when it
+    depends on the controls named in `depends_on` (their values arrive in `values`). `choices` are values or
+    (label, value) pairs.
     `widget` overrides the component chosen by kind ("slider" or "number" for numbers, "dropdown" or "radio"
     for choices)."""
 
@@ -64,6 +65,9 @@ class Control:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"control {self.name}: kind {self.kind!r} is not one of {KINDS}")
+        if self.kind in ("int", "float") and self.choices and self.lo is None and self.hi is None:
+            object.__setattr__(self, "lo", min(self.values))  # a number offered as choices: its range is theirs
+            object.__setattr__(self, "hi", max(self.values))
 
     # -- facts
     @property
@@ -361,7 +365,7 @@ class UI:
         kwargs.setdefault("show_label", "label" in kwargs)
         component = export.plot(gr, elem_id, value=go.Figure(live.empty_figure()), **kwargs)
         data = live.carrier(gr)
-        data.change(None, data, None, js=live.draw_js(elem_id, kwargs["show_label"]), api_visibility="private")
+        data.change(None, data, data, js=live.draw_js(elem_id, kwargs["show_label"]), api_visibility="private")
         self.plots[name] = component
         self.outputs[name] = data
         return component
