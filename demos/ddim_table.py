@@ -107,15 +107,11 @@ CONTROLS = [
         "int",
         1000,
         label="Particles per cell",
-        lo=min(PARTICLE_CHOICES),
-        hi=max(PARTICLE_CHOICES),
         choices=PARTICLE_CHOICES,
         noun="Particles",
     ),
     kit.Control("seed", "seed", 0, label="Seed"),
-    kit.Control(
-        "cell_steps", "int", 10, label="Cell: steps S", lo=min(STEPS), hi=max(STEPS), choices=STEPS, noun="Cell steps"
-    ),
+    kit.Control("cell_steps", "int", 10, label="Cell: steps S", choices=STEPS, noun="Cell steps"),
     kit.Control(
         "cell_variant",
         "choice",

@@ -61,26 +61,8 @@ CONTROLS = [
         widget="radio",
         noun="weighting",
     ),
-    kit.Control(
-        "width",
-        "int",
-        DEFAULTS.width,
-        label="Width",
-        lo=min(learned.WIDTHS),
-        hi=max(learned.WIDTHS),
-        choices=learned.WIDTHS,
-        noun="Width",
-    ),  # fmt: skip
-    kit.Control(
-        "depth",
-        "int",
-        DEFAULTS.depth,
-        label="Hidden layers",
-        lo=min(learned.DEPTHS),
-        hi=max(learned.DEPTHS),
-        choices=learned.DEPTHS,
-        noun="Depth",
-    ),  # fmt: skip
+    kit.Control("width", "int", DEFAULTS.width, label="Width", choices=learned.WIDTHS, noun="Width"),
+    kit.Control("depth", "int", DEFAULTS.depth, label="Hidden layers", choices=learned.DEPTHS, noun="Depth"),
     kit.Control(
         "train_steps",
         "int",
@@ -102,16 +84,7 @@ CONTROLS = [
         choices=tuple((get_sampler(k).title, k) for k in BUDGET_SAMPLERS),
         noun="sampler",
     ),
-    kit.Control(
-        "steps",
-        "int",
-        50,
-        label="Steps shown",
-        lo=min(BUDGET_STEPS),
-        hi=max(BUDGET_STEPS),
-        choices=BUDGET_STEPS,
-        noun="Steps",
-    ),  # fmt: skip
+    kit.Control("steps", "int", 50, label="Steps shown", choices=BUDGET_STEPS, noun="Steps"),
 ]
 NAMES = [c.name for c in CONTROLS]
 TRAIN_NAMES = ("preset", "prediction", "weighting", "width", "depth", "train_steps", "seed")  # define the model

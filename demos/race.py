@@ -66,8 +66,6 @@ CONTROLS = [
         "int",
         R.DEFAULT_PARTICLES,
         label="Particles",
-        lo=min(PARTICLE_CHOICES),
-        hi=max(PARTICLE_CHOICES),
         choices=PARTICLE_CHOICES,
         noun="Particles",
     ),
