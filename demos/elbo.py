@@ -3,7 +3,7 @@
 Left: VDM's continuous-time diffusion loss L∞ under four schedules with the same end points, the discrete-time
 L_T approaching it, and the spread of the one-sample training estimator each schedule gives (Kingma et al. 2021,
 Sec. 5). Right: −ELBO point by point against the exact −log p(x) and the PF-ODE's, and where the gap comes
-from (Ho et al. 2020, Sec. 3 and Appendix A)."""
+from (Ho et al. 2020, Sec. 2 eq. 5, Sec. 3 and Appendix A)."""
 
 from __future__ import annotations
 
@@ -122,10 +122,10 @@ def shipped_row(preset: str, ends: str) -> str:
 
 def _notes() -> str:
     return r"""
-**The bound.** Ho et al. 2020 (Sec. 3, eq. 5 and Appendix A) write the negative ELBO of a diffusion model as a
-prior term $L_T$, denoising terms $L_{t-1}$ (KL divergences between Gaussian posteriors and the reverse steps)
-and a decoder term $L_0$. Kingma et al. 2021 (VDM) take $T \to \infty$ (Sec. 5): with log-SNR
-$g = \log(\alpha^2/\sigma^2)$, $v = e^g$ and the denoiser $\hat x$,
+**The bound.** Ho et al. 2020 (Sec. 2, eq. 5, derived in Appendix A; its terms in Sec. 3) write the negative
+ELBO of a diffusion model as a prior term $L_T$, denoising terms $L_{t-1}$ (KL divergences between Gaussian
+posteriors and the reverse steps) and a decoder term $L_0$. Kingma et al. 2021 (VDM) take $T \to \infty$
+(Sec. 5): with log-SNR $g = \log(\alpha^2/\sigma^2)$, $v = e^g$ and the denoiser $\hat x$,
 $-\mathrm{ELBO}(x) = \mathrm{KL}(q(z_1|x)\,\|\,\mathcal N(0, I)) + \mathbb E[-\log p(x|z_0)] + L_\infty(x)$ with
 $L_\infty(x) = \tfrac12 \int_{v_{min}}^{v_{max}} \mathbb E_\epsilon \|x - \hat x(z_v)\|^2\, dv$.
 Here $\hat x$ is the exact $\mathbb E[x \mid z]$; $L_\infty$ is computed by Simpson's rule in $g$ with

@@ -219,7 +219,7 @@ CLAIMS = [
     ),
     Claim(
         key="elbo_tight_exact_score",
-        paper="Ho et al. 2020 (DDPM), Sec. 3 and Appendix A; Kingma et al. 2021 (VDM), Sec. 5",
+        paper="Ho et al. 2020 (DDPM), Sec. 2 (eq. 5), Sec. 3 and Appendix A; Kingma et al. 2021 (VDM), Sec. 5",
         claim="Training minimises a variational bound on the negative log-likelihood (prior term, denoising "
         "terms, decoder term); the bound is an upper bound on −log p(x), tight only if the reverse process "
         "matches the true posterior.",
