@@ -124,10 +124,14 @@ def draw_js(elem_id: str, show_label: bool) -> str:
     """Client-side listener of a carrier: draw its figure into the plot `elem_id` with `Plotly.react`, with the
     layout settings Gradio's own plot applies (autosize, responsive, room for a title under a label). If plotly
     or the plot is not on the page yet (the first figure arrives while plotly's script loads), it retries for
-    a few seconds."""
+    a few seconds. A figure identical to the one it last drew there is not drawn again (a view returns every
+    plot it owns; most events change one): the plot remembers the JSON it drew, forgotten when Play restyles it."""
     return (
         "(v) => { if (!v || !v.plot) return undefined; const id = " + json.dumps(elem_id) + ";"
         " const label = " + ("true" if show_label else "false") + ";"
+        " const root = document.getElementById(id);"
+        " const shown = root && root.querySelector('[data-testid=plotly]');"
+        " if (shown && shown.__rrLast === v.plot) return {drawn: 'unchanged'};"
         " const f = JSON.parse(v.plot); f.layout = f.layout || {}; f.layout.autosize = true;"
         " f.layout.margin = f.layout.margin || {};"
         " if (f.layout.title && label) f.layout.margin.t = Math.max(100, f.layout.margin.t || 0);"
@@ -137,7 +141,8 @@ def draw_js(elem_id: str, show_label: bool) -> str:
         "  const r = document.getElementById(id);"
         "  const gd = r && r.querySelector('[data-testid=plotly]');"
         "  if (!gd || !window.Plotly) { if (tries > 0) setTimeout(() => draw(tries - 1), 100); return; }"
-        "  window.Plotly.react(gd, f.data, f.layout, config);"
+        "  window.Plotly.react(gd, f.data, f.layout, config); gd.__rrLast = v.plot;"
+        "  if (!gd.__rrWatch && gd.on) { gd.__rrWatch = true; gd.on('plotly_restyle', () => { gd.__rrLast = null; }); }"
         " };"
         " draw(50); return {drawn: f.layout.title ? (f.layout.title.text || '') : ''}; }"
     )
