@@ -52,6 +52,8 @@ def build_app() -> gr.Blocks:
             set the tab's controls, figures and note, then select it (selected first, the tab's first-show event
             could draw its defaults over the link's values). The other tabs draw themselves when first shown."""
             query = dict(request.query_params) if request is not None else {}
+            if not query:  # no link: nothing to set (a load answering after a quick first click undid the click)
+                return {}
             wanted = wanted_tab(query, [m.TAB_ID for m in TABS])
             return {inboxes[wanted]: json.dumps({**query, "tab": wanted} if "tab" in query else query)}
 

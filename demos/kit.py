@@ -679,7 +679,7 @@ def _first_show(tab: Tab, ui: UI, main):
     def handler(*args, request: gr.Request = None):
         *values, current = args
         query = dict(request.query_params) if request is not None else {}
-        if current is not None or query.get("tab", FIRST_TAB) == tab.id:
+        if current is not None or (query and query.get("tab", FIRST_TAB) == tab.id):  # a link's load draws it
             return {main: gr.skip()}
         return _view_updates(tab, ui, tab.validate(drop_invalid(tab, _by_name(names, values))))
 
