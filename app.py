@@ -79,10 +79,10 @@ def link_inputs(handles, tabs: gr.Tabs) -> dict:
         inbox = gr.Textbox(visible="hidden", elem_classes=["rr-link-inbox"])
 
         def apply_link(text, module=module, handle=handle):
-            return link_updates(module, handle, json.loads(text) if text else {})
+            return kit.link_updates(module.SPEC, handle, json.loads(text) if text else {})
 
         applied = inbox.change(
-            user_facing(apply_link), inbox, load_components(module, handle), api_visibility="private"
+            user_facing(apply_link), inbox, list(kit.loads_to(module.SPEC, handle)), api_visibility="private"
         )
         selected = applied.then(None, inbox, tabs, js=select_js(module.TAB_ID), api_visibility="private")
         if hasattr(module, "SPEC"):  # a link to a scene opens at the scene's figure
@@ -101,16 +101,6 @@ def select_js(tab_id: str) -> str:
         "(text) => { let q = {}; try { q = JSON.parse(text || '{}'); } catch (e) { return undefined; }"
         f" return q.tab ? {{__type__: 'update', selected: {json.dumps(tab_id)}}} : undefined; }}"
     )
-
-
-def load_components(module, handle) -> list:
-    """The components a page load may set in a tab."""
-    return list(kit.loads_to(module.SPEC, handle))
-
-
-def link_updates(module, handle, query: dict) -> dict:
-    """The tab's controls and figures for a link, by component (each bad value dropped alone)."""
-    return kit.link_updates(module.SPEC, handle, query)
 
 
 def use_everywhere(handles) -> None:
