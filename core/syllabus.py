@@ -514,7 +514,8 @@ TOPICS: list[Topic] = [
         ("sdedit",),
         "Guide points that are not data, diffused to t₀ and denoised on the exact model: realism against "
         "faithfulness over t₀, beside the paper's recommended t₀ ∈ [0.3, 0.6].",
-        "Strokes on images and the VE SDE the paper edits with are not shown; the guides here are 2D points.",
+        "Strokes on images and the paper's image SDEs (VE and VP) are not shown; the guides here are 2D points, "
+        "edited with DDPM's discrete chain.",
         (
             _s("SDEdit: a square at t₀ = 0.3", "tab=inpaint&preset=four_corners&stroke=square&t0=0.3"),
             _s("SDEdit: t₀ = 0.6 forgets the guide", "tab=inpaint&preset=four_corners&stroke=line&t0=0.6"),

@@ -10,8 +10,9 @@ first two moments follow from those of p(x₀ | x_t):
 
 (Tweedie's formula to second order, Efron 2011; the Jacobian of x̂₀ is (I + σ² ∇²log p_t)/α). Among Gaussian
 kernels N(μ(x_t), Σ(x_t)) the one with these moments is the best (it minimises KL(q(x_s | x_t) ‖ N) point by
-point), so "optimal Gaussian step" samples from it. Nichol & Dhariwal 2021 (IDDPM) learn Σ as an
-interpolation between β̃ and β: here its exact target is a full 2×2 matrix per point.
+point), so "optimal Gaussian step" samples from it. Nichol & Dhariwal 2021 (IDDPM, Sec. 3.1) learn a diagonal
+Σθ = exp(v log β + (1 - v) log β̃), one interpolation between β and β̃ per dimension; this kernel is the
+full-covariance generalisation of what that diagonal approximates (a full 2×2 matrix per point here).
 
 Bao et al. 2022 (Analytic-DPM, Theorem 1) restrict the kernel to N(μ, σ*² I) with one variance per step
 shared by all x_t; the optimal one is the average of the per-point variance,
