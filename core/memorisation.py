@@ -10,9 +10,11 @@ Beside it, the small MLP of the "Learned vs exact" tab (core/learned.py) trained
 (`TrainingSet`: x₀ drawn from the N points, DDPM's Algorithm 1 otherwise unchanged), sampled from the same noise:
 `mlp_study` measures, over N and seeds, how much it copies (the share of its samples on a training point, and the
 median distance of its samples to the nearest training point in units of the same for fresh draws from p) and, as
-Kadkhodaie et al. 2024 test generalisation, how close the samples of two models trained on *disjoint*
-training sets (two seeds) come from the same noise. `python -m core.memorisation --write` trains every model and
-writes the results (and a few samples per model for the tab) to assets/elbo/memorisation.json.
+Kadkhodaie et al. 2024 (Sec. 2) test generalisation, how close the samples of two models trained on *disjoint*
+training sets (two seeds) come from the same noise; and, at the smallest N, how the copying grows with the number of
+training steps (`STEP_SIZES`, up to the most the Learned tab's training cap allows). `python -m core.memorisation
+--write` trains every model (each ≤ 20 s of one core: ~12 s CPU for 4,000 steps of 3×128, measured) and writes the
+results, the training times, and a few samples per model for the tab to assets/elbo/memorisation.json.
 """
 
 from __future__ import annotations
@@ -109,24 +111,28 @@ def memorisation(spec: str, n_train: int, seed: int, particles: int = PARTICLES,
 # ---------------------------------------------------------------------------- the learned MLP on N points
 MLP_WIDTH, MLP_DEPTH, MLP_STEPS = 128, 3, 4000  # 3×128 at the most steps its training cap allows (core/learned.py)
 MLP_SIZES = (16, 64, 256, 1024)
-MLP_SEEDS = (0, 1, 2)  # each seed: its own training set and network initialisation
+MLP_SEEDS = (0, 1, 2, 3, 4)  # each seed: its own training set and network initialisation
+STEP_SIZES = (1000, 2000, MLP_STEPS)  # the transition over training steps ...
+STEP_N = (16,)  # ... at this N (MLP_STEPS: the N study's own models)
 NOISE_SEED = 0  # every model is sampled from the same initial noise, so models can be compared sample by sample
 KEPT = 200  # samples per model shipped for the tab's figure
 SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "elbo" / "memorisation.json"
 
 
-def mlp_settings(spec: str, seed: int):
+def mlp_settings(spec: str, seed: int, steps: int = MLP_STEPS):
     """The Learned tab's settings of the MLP trained on a training set (ε prediction, uniform t)."""
     from core.learned import Settings
 
-    return Settings(spec, "eps", "uniform", MLP_WIDTH, MLP_DEPTH, MLP_STEPS, seed)
+    return Settings(spec, "eps", "uniform", MLP_WIDTH, MLP_DEPTH, int(steps), seed)
 
 
-def train_mlp(spec: str, n_train: int, seed: int, progress=None):
-    """The MLP trained on `training_set(spec, n_train, seed)` (core.learned.train with its points; no time cap)."""
+def train_mlp(spec: str, n_train: int, seed: int, progress=None, steps: int = MLP_STEPS):
+    """The MLP trained on `training_set(spec, n_train, seed)` (core.learned.train with its points; no time cap:
+    the settings' work cap already bounds it, and a CPU-time stop would make the result depend on the machine)."""
     from core.learned import train
 
-    model, _ = train(mlp_settings(spec, seed), progress, max_seconds=math.inf, points=training_set(spec, n_train, seed))
+    points = training_set(spec, n_train, seed)
+    model, _ = train(mlp_settings(spec, seed, steps), progress, max_seconds=math.inf, points=points)
     return model
 
 
@@ -149,41 +155,76 @@ def spacing(points: np.ndarray, population: np.ndarray) -> float:
     return float(np.median(cKDTree(points).query(population)[0]))
 
 
+def population_draws(spec: str, seed: int, particles: int = PARTICLES) -> np.ndarray:
+    """Fresh draws from p (their own seed stream): the chance level of every measure."""
+    return load_data(spec).sample(particles, np.random.default_rng(20_000 + seed))
+
+
 def mlp_case(spec: str, n_train: int, seed: int, particles: int = PARTICLES, progress=None) -> dict:
     """One (N, seed): the exact training-set model and the MLP trained on the same points, sampled from the same
-    noise; their copying, MMD² to p (noise-floor units), the chance level, and both sample sets."""
+    noise; their copying, MMD² to p (noise-floor units), the chance level, both sample sets, and the MLP's training
+    time (`seconds`: wall-clock and CPU, measured, so not part of the values a rerun reproduces)."""
     points = training_set(spec, n_train, seed)
-    population = load_data(spec).sample(particles, np.random.default_rng(20_000 + seed))
+    population = population_draws(spec, seed, particles)
     floor = data_noise_floor(spec, "mmd2", particles)
     mixture, h = load_data(spec), data_bandwidth(spec)
     out = {"chance": near_share(population, points), "spacing": spacing(points, population)}
+    mlp = train_mlp(spec, n_train, seed, progress)
     samples = {}
-    for name, model in (("exact", TrainingSetDenoiser(points)), ("mlp", train_mlp(spec, n_train, seed, progress))):
+    for name, model in (("exact", TrainingSetDenoiser(points)), ("mlp", mlp)):
         x = ddim_samples(model, particles)
         samples[name] = x
         out[f"near_{name}"] = near_share(x, points)
         out[f"ratio_{name}"] = nearest_ratio(x, points, population)
         out[f"mmd_{name}"] = floor.in_units(mmd2(x, mixture, h))
-    return dict(values=out, samples=samples, points=points)
+    seconds = dict(wall=mlp.info["seconds"], cpu=mlp.info["cpu_seconds"])
+    return dict(values=out, samples=samples, points=points, seconds=seconds)
+
+
+def steps_case(spec: str, n_train: int, seed: int, steps: int, particles: int = PARTICLES, progress=None) -> dict:
+    """The MLP of `mlp_case` trained for `steps` steps instead: its copying (share on a training point, nearest
+    distance ratio) and its training time."""
+    points = training_set(spec, n_train, seed)
+    population = population_draws(spec, seed, particles)
+    mlp = train_mlp(spec, n_train, seed, progress, steps)
+    x = ddim_samples(mlp, particles)
+    values = dict(near_mlp=near_share(x, points), ratio_mlp=nearest_ratio(x, points, population))
+    return dict(values=values, seconds=dict(wall=mlp.info["seconds"], cpu=mlp.info["cpu_seconds"]))
 
 
 def paired_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Median distance between the samples of two models drawn from the same noise, sample by sample."""
+    """Median distance between the samples of two models drawn from the same noise, sample by sample (the study
+    pairs the KEPT samples it ships, rounded as shipped: the file reproduces its own pairs)."""
     return float(np.median(np.linalg.norm(a - b, axis=1)))
 
 
 def mlp_study(
-    spec: str = "ring8", sizes=MLP_SIZES, seeds=MLP_SEEDS, particles: int = PARTICLES, log=print, case=mlp_case
+    spec: str = "ring8",
+    sizes=MLP_SIZES,
+    seeds=MLP_SEEDS,
+    particles: int = PARTICLES,
+    log=print,
+    case=mlp_case,
+    step_sizes=STEP_SIZES,
+    step_n=STEP_N,
+    step_case=steps_case,
 ) -> dict:
-    """Every (N, seed) case (`case`: `mlp_case`, or the same results computed elsewhere, e.g. in parallel), and per
+    """Every (N, seed) case (`case`: `mlp_case`, or the same results read from a previous run, `reusing`), and per
     N the paired distance of models trained on disjoint training sets (consecutive seeds, cyclically) for the MLPs
-    and for the exact training-set models."""
-    rows = {}
+    and for the exact training-set models; then, for N in `step_n`, the MLP's copying after each of `step_sizes`
+    training steps (`step_case`; at MLP_STEPS the N study's own models). `seconds`: each training's measured time
+    (a reused case keeps the time of the run that trained it, if that run recorded one)."""
+    rows, seconds = {}, {}
     for n in sizes:
         cases = {}
         for seed in seeds:
             cases[seed] = case(spec, n, seed, particles)
-            log(f"N = {n}, seed {seed}: {cases[seed]['values']}")
+            if cases[seed]["seconds"]:
+                seconds[f"{n}/{MLP_STEPS}/{seed}"] = cases[seed]["seconds"]
+            log(f"N = {n}, seed {seed}: {cases[seed]['values']} (training {cases[seed]['seconds']} s)")
+        kept = {
+            s: {name: np.round(c["samples"][name][:KEPT], 4) for name in ("exact", "mlp")} for s, c in cases.items()
+        }
         pairs = {}
         for i, s in enumerate(seeds):
             t = seeds[(i + 1) % len(seeds)]
@@ -191,15 +232,28 @@ def mlp_study(
                 break
             for name in ("exact", "mlp"):
                 key = f"pair_{name}_{s}_{t}"
-                pairs[key] = paired_distance(cases[s]["samples"][name], cases[t]["samples"][name])
+                pairs[key] = paired_distance(kept[s][name], kept[t][name])
         rows[str(n)] = dict(
             seeds={str(s): c["values"] for s, c in cases.items()},
             pairs=pairs,
-            samples={
-                str(s): {name: np.round(c["samples"][name][:KEPT], 4).tolist() for name in ("exact", "mlp")}
-                for s, c in cases.items()
-            },
+            samples={str(s): {name: x.tolist() for name, x in k.items()} for s, k in kept.items()},
         )
+    steps_rows = {}
+    for n in step_n:
+        by_steps = {}
+        for steps in step_sizes:
+            if steps == MLP_STEPS and str(n) in rows:
+                values = rows[str(n)]["seeds"]
+                by_steps[str(steps)] = {s: {k: v[k] for k in ("near_mlp", "ratio_mlp")} for s, v in values.items()}
+                continue
+            by_steps[str(steps)] = {}
+            for seed in seeds:
+                out = step_case(spec, n, seed, steps, particles)
+                by_steps[str(steps)][str(seed)] = out["values"]
+                if out["seconds"]:
+                    seconds[f"{n}/{steps}/{seed}"] = out["seconds"]
+                log(f"N = {n}, {steps} steps, seed {seed}: {out['values']} (training {out['seconds']} s)")
+        steps_rows[str(n)] = by_steps
     return dict(
         spec=spec,
         network=f"{MLP_DEPTH}x{MLP_WIDTH}",
@@ -209,13 +263,44 @@ def mlp_study(
         radius=RADIUS,
         noise_seed=NOISE_SEED,
         rows=rows,
+        steps_rows=steps_rows,
+        seconds=seconds,
     )
 
 
-def write_shipped(path: Path = SHIPPED) -> dict:
-    """Run `mlp_study` at its defaults and write assets/elbo/memorisation.json
-    (`python -m core.memorisation --write`)."""
-    study = mlp_study()
+SETTINGS_KEYS = ("spec", "network", "steps", "particles", "sampler_steps", "radius", "noise_seed")
+
+
+def reusing(old: dict) -> tuple:
+    """`mlp_study`'s `case` and `step_case` that read the cases of a previous study `old` run with the same settings
+    (training is deterministic for a seed on one machine, and tests/core/test_memorisation_mlp.py retrains one shipped
+    case to check it) and compute the others: a study extended by seeds, N or step counts trains only what is new."""
+    head = dict(spec="ring8", network=f"{MLP_DEPTH}x{MLP_WIDTH}", steps=MLP_STEPS, particles=PARTICLES,
+                sampler_steps=SAMPLER_STEPS, radius=RADIUS, noise_seed=NOISE_SEED)  # fmt: skip
+    same = bool(old) and all(old.get(k) == head[k] for k in SETTINGS_KEYS)
+    times = old.get("seconds", {}) if same else {}
+
+    def case(spec, n, seed, particles):
+        row = old["rows"].get(str(n), {}) if same and spec == old["spec"] else {}
+        if str(seed) not in row.get("seeds", {}):
+            return mlp_case(spec, n, seed, particles)
+        samples = {k: np.array(v) for k, v in row["samples"][str(seed)].items()}
+        return dict(values=row["seeds"][str(seed)], samples=samples, seconds=times.get(f"{n}/{MLP_STEPS}/{seed}"))
+
+    def step_case(spec, n, seed, steps, particles):
+        rows = old.get("steps_rows", {}).get(str(n), {}).get(str(steps), {}) if same and spec == old["spec"] else {}
+        if str(seed) not in rows:
+            return steps_case(spec, n, seed, steps, particles)
+        return dict(values=rows[str(seed)], seconds=times.get(f"{n}/{steps}/{seed}"))
+
+    return case, step_case
+
+
+def write_shipped(path: Path = SHIPPED, reuse: bool = False) -> dict:
+    """Run `mlp_study` at its defaults and write assets/elbo/memorisation.json (`python -m core.memorisation
+    --write`; with `--reuse`, the cases already in that file are read, not retrained: `reusing`)."""
+    case, step_case = reusing(shipped_study()) if reuse else (mlp_case, steps_case)
+    study = mlp_study(case=case, step_case=step_case)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(study, separators=(",", ":")) + "\n")
     return study
@@ -229,7 +314,7 @@ def shipped_study() -> dict:
 if __name__ == "__main__":
     import sys
 
-    if sys.argv[1:] != ["--write"]:
-        sys.exit("usage: python -m core.memorisation --write")
-    write_shipped()
+    if sys.argv[1:] not in (["--write"], ["--write", "--reuse"]):
+        sys.exit("usage: python -m core.memorisation --write [--reuse]")
+    write_shipped(reuse=sys.argv[2:] == ["--reuse"])
     print(f"wrote {SHIPPED} ({SHIPPED.stat().st_size / 1e3:.0f} kB)")

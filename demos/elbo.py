@@ -7,6 +7,7 @@ from (Ho et al. 2020, Sec. 2 eq. 5, Sec. 3 and Appendix A)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -15,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from core import elbo as E
 from core import memorisation as M
-from core.claims import note
+from core.claims import note, quote, shipped
 from core.dataspec import canonical, load_data
 from core.likelihood import pf_ode_log_likelihood
 from demos import kit, plotting
@@ -44,6 +45,7 @@ T_DISCRETE = (5, 10, 20, 50, 100)  # the discrete bound's T, all computed at onc
 N_DISCRETE, GH_DISCRETE = 8, 6
 TRAIN_SIZES = M.MLP_SIZES  # N = 1024 only from the shipped study (its exact model takes ~5 s to sample live)
 LIVE_SIZES = (16, 64, 256)  # the exact training-set model sampled live (data or seeds the study did not ship)
+LIVE_MLPS = 8  # MLPs trained here on request, kept in memory (most recent)
 VARIANCE_COLORS = {"beta_tilde": "#dc2626", "beta": "#d97706", "analytic": "#2563eb", "optimal": "#16a34a"}
 COLORS = {"linear_beta": "#dc2626", "cosine": "#d97706", "edm": "#2563eb", "log_snr": "#16a34a"}
 
@@ -75,6 +77,13 @@ CONTROLS = [
         noun="Training points N",
         choices=tuple(str(n) for n in TRAIN_SIZES),
         widget="radio",
+    ),
+    kit.Control(
+        "train_mlp",
+        "bool",
+        False,
+        label="Train the MLP on these points here (data or seeds the study did not ship; under 20 s)",
+        noun="Train the MLP",
     ),
 ]
 SCENES = {
@@ -120,8 +129,54 @@ def shipped_row(preset: str, ends: str) -> str:
     )
 
 
+def memorisation_notes() -> str:
+    """The memorisation paragraphs of the notes: what is shown, what to notice (numbers read from the claims
+    registry through `quote`), and what the papers claim."""
+    seeds = f"{len(M.MLP_SEEDS)} seeds ({M.MLP_SEEDS[0]}-{M.MLP_SEEDS[-1]})"
+    steps = " / ".join(f"{k:,}" for k in M.STEP_SIZES)
+    text = f"""**Memorisation** (last). N points drawn from the data are themselves a mixture of N tiny components; its
+exact score is the optimal denoiser of that training set (the minimiser of the denoising loss on it), and sampling
+with it returns the training points. The share of samples within {M.RADIUS} of a training point measures the
+copying; MMD² to the data, which compares distributions, loses sight of it as N grows. Beside it, the MLP of the
+"Learned vs exact" tab ({M.MLP_DEPTH} layers of {M.MLP_WIDTH}, ε prediction, uniform t, {M.MLP_STEPS:,} steps: the
+most its training cap allows) trained on the same N points and sampled from the same noise,
+for N = {" / ".join(map(str, M.MLP_SIZES))} and {seeds}, each seed its own training set; and at N =
+{" and ".join(map(str, M.STEP_N))} the same MLP after {steps} training steps (shipped by `python -m core.memorisation
+--write`). Two measures of the transition: how much each model copies (its share on a training point; the median
+distance of its samples to the nearest training point, in units of the same for fresh draws from p: 1 for no copying,
+→ 0 for copies), and the test of Kadkhodaie et al. 2024 (Sec. 2): two models trained on *disjoint* training sets
+(two seeds), sampled from the same noise, draw nearly the same points when they generalise, different training points
+when they memorise."""
+    result = shipped().get("memorisation_mlp_transition")
+    if result is not None and f"ratio_mlp_N{M.STEP_N[0]}_S{M.STEP_SIZES[0]}" in result["values"]:
+        v, small, large = result["values"], M.MLP_SIZES[0], M.MLP_SIZES[-1]
+        first, last = M.STEP_SIZES[0], M.STEP_SIZES[-1]
+        text += f"""
+
+**What to notice (memorisation).** At N = {small} the MLP's samples lie {quote(v[f"ratio_mlp_N{small}"], ".2f")}
+times as far from the nearest training point as fresh draws do (mean over the seeds; the exact model's
+{quote(v[f"ratio_exact_N{small}"], ".3f")}): it copies its points in part. At N = {large}:
+{quote(v[f"ratio_mlp_N{large}"], ".2f")}, no copying, while the exact model of the same points is still at
+{quote(v[f"ratio_exact_N{large}"], ".3f")}: the network generalises where the optimum of its loss would not. Over
+training at N = {small} the ratio goes from {quote(v[f"ratio_mlp_N{small}_S{first}"], ".2f")} after {first:,} steps
+to {quote(v[f"ratio_mlp_N{small}_S{last}"], ".2f")} after {last:,}: the longer it trains on the same points, the
+nearer it moves to the optimum of its loss, the exact model, which copies every point. How often its samples land
+*on* a training point is another matter: see the claim's seed-by-seed line below."""
+    return (
+        text
+        + """
+
+Carlini et al. 2023 extract memorised training images from trained diffusion models; Kadkhodaie et al. 2024
+(Sec. 2) report that networks trained on small sets memorise them, and that networks trained on non-overlapping
+subsets learn nearly the same score once the training set is large enough: a transition from memorisation to
+generalisation whose N depends on the data's complexity and the network's capacity. Here the "images" are points in
+2D and the network is tiny: the numbers say what happens at this scale, not at theirs."""
+    )
+
+
 def _notes() -> str:
-    return r"""
+    return (
+        r"""
 **The bound.** Ho et al. 2020 (Sec. 2, eq. 5, derived in Appendix A; its terms in Sec. 3) write the negative
 ELBO of a diffusion model as a prior term $L_T$, denoising terms $L_{t-1}$ (KL divergences between Gaussian
 posteriors and the reverse steps) and a decoder term $L_0$. Kingma et al. 2021 (VDM) take $T \to \infty$
@@ -159,32 +214,20 @@ Gaussian KL averaged over $x_t \sim q(x_t|x_0)$ by Gauss–Hermite quadrature. W
 variance is most of the bound ($\tilde\beta_t$ is far too small for a long jump), and the gap to $-\log p$ closes as
 $T$ grows, fastest with the optimal covariance.
 
-**Memorisation** (last). N points drawn from the data are themselves a mixture of N tiny components; its exact
-score is the optimal denoiser of that training set (the minimiser of the denoising loss on it), and sampling with
-it returns the training points. The share of samples within 0.01 of a training point measures the copying; MMD² to
-the data, which compares distributions, loses sight of it as N grows. Beside it, the MLP of the "Learned vs exact"
-tab (3 layers of 128, ε prediction, uniform t, the most steps its training cap allows) trained on the same N points
-and sampled from the same noise, for N = 16 to 1024 and three seeds (shipped by `python -m core.memorisation
---write`; each seed has its own training set). Two measures of the transition: how much each model copies (its share
-on a training point; the median distance of its samples to the nearest training point, in units of the same for
-fresh draws from p), and the test of Kadkhodaie et al. 2024: two models trained on *disjoint* training sets (two
-seeds), sampled from the same noise, draw nearly the same points when they generalise, different training points
-when they memorise. Carlini et al. 2023 extract memorised training images from trained diffusion models;
-Kadkhodaie et al. 2024 report that networks trained on non-overlapping subsets learn nearly the same score once the
-training set is large enough, a transition from memorisation to generalisation whose N depends on the data's
-complexity and the network's capacity. Here the "images" are points in 2D and the network is tiny: the numbers
-say what happens at this scale, not at theirs.
-
-""" + "\n\n".join(
-        note(k)
-        for k in (
-            "vdm_schedule_invariance",
-            "vdm_estimator_variance",
-            "elbo_tight_exact_score",
-            "iddpm_learned_variance_bound",
-            "memorisation_exact_training_set",
-            "memorisation_mlp_transition",
-            "memorisation_mlp_same_samples",
+"""
+        + memorisation_notes()
+        + "\n\n"
+        + "\n\n".join(
+            note(k)
+            for k in (
+                "vdm_schedule_invariance",
+                "vdm_estimator_variance",
+                "elbo_tight_exact_score",
+                "iddpm_learned_variance_bound",
+                "memorisation_exact_training_set",
+                "memorisation_mlp_transition",
+                "memorisation_mlp_same_samples",
+            )
         )
     )
 
@@ -411,10 +454,12 @@ def _spread(values: list[float]) -> tuple[float, float, float]:
 def transition_figure(train_n: int) -> go.Figure:
     """Over N (shipped study): each model's median distance to the nearest training point in units of fresh draws'
     (mean, bars: min-max over seeds; 1: no copying, → 0: copies), and the paired distance of two models trained on
-    disjoint training sets from the same noise beside the training points' spacing."""
+    disjoint training sets from the same noise beside the training points' spacing; below, the MLP's distance ratio
+    over training steps at the smallest N (the same measure, the same seeds)."""
     study = M.shipped_study()
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.16,
-                        subplot_titles=("copying", "two training sets"))  # fmt: skip
+    titles = ("copying over N", "two training sets", "copying over training steps")
+    fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.16, vertical_spacing=0.2,
+                        specs=[[{}, {}], [{"colspan": 2}, None]], subplot_titles=titles)  # fmt: skip
     if not study:
         return plotting.base_layout(fig, "The MLP study is not shipped: python -m core.memorisation --write")
     sizes = [int(n) for n in study["rows"]]
@@ -440,35 +485,62 @@ def transition_figure(train_n: int) -> go.Figure:
     spacing = [_spread([v["spacing"] for v in study["rows"][str(n)]["seeds"].values()])[0] for n in sizes]
     fig.add_scatter(x=sizes, y=spacing, mode="lines", row=1, col=2, name="training points' spacing",
                     line=dict(color="#9ca3af", dash="dash"))  # fmt: skip
+    steps_rows = study.get("steps_rows", {})
+    shades = ("#16a34a", "#86efac", "#065f46")
+    for shade, (n, by_steps) in zip(shades, steps_rows.items()):
+        steps = [int(k) for k in by_steps]
+        stats = [_spread([v["ratio_mlp"] for v in by_steps[str(k)].values()]) for k in steps]
+        fig.add_scatter(x=steps, y=[m for m, _, _ in stats], mode="lines+markers", name=f"MLP, N = {n}", row=2,
+                        col=1, line=dict(color=shade, width=2.5, dash="solid" if n == str(train_n) else "dot"),
+                        error_y=dict(type="data", symmetric=False, array=[hi for _, _, hi in stats],
+                                     arrayminus=[lo for _, lo, _ in stats]))  # fmt: skip
+    if steps_rows:
+        steps = [int(k) for k in next(iter(steps_rows.values()))]
+        fig.add_scatter(x=steps, y=[1.0] * len(steps), mode="lines", row=2, col=1, showlegend=False,
+                        line=dict(color=colors["chance"], dash="dot"))  # fmt: skip
+        fig.update_xaxes(type="log", title_text="training steps", tickvals=steps,
+                         ticktext=[f"{k:,}" for k in steps], row=2, col=1)  # fmt: skip
     if train_n in sizes:
-        fig.add_vline(x=train_n, line=dict(color="#111827", dash="dot"))
+        for col in (1, 2):
+            fig.add_vline(x=train_n, line=dict(color="#111827", dash="dot"), row=1, col=col)
     # short titles and four ticks: the two panels sit side by side on a phone; the text below says what each shows
-    fig.update_xaxes(type="log", title_text="N", tickvals=sizes, ticktext=[str(n) for n in sizes])
+    for col in (1, 2):
+        fig.update_xaxes(type="log", title_text="N", tickvals=sizes, ticktext=[str(n) for n in sizes], row=1, col=col)
     fig.update_yaxes(type="log", dtick=1)  # powers of 10 only: the digits 2 … 9 between them overlapped on a phone
-    plotting.base_layout(fig, f"Memorisation to generalisation over N ({study['network']} MLP)", height=420,
-                         square=False)  # fmt: skip
-    return plotting.legend_below(fig, SMALL_PX)
+    fig.update_yaxes(type="linear", rangemode="tozero", dtick=0.25, row=2, col=1)  # a few tenths to 1: linear
+    plotting.base_layout(fig, f"Memorisation to generalisation over N and training steps ({study['network']} MLP)",
+                         height=640, square=False)  # fmt: skip
+    return plotting.legend_below(fig, 2 * SMALL_PX + 120)
 
 
 def memorisation_text(preset: str, seed: int, train_n: int, live: M.Memorisation | None, case: dict | None) -> str:
     study = M.shipped_study()
     if case is not None:
         v = case["values"]
-        row = study["rows"][str(train_n)]["pairs"]
-        pair = lambda k: np.mean([x for key, x in row.items() if key.startswith(f"pair_{k}_")])  # noqa: E731
+        if "seconds" in case:  # trained here: no other seed to pair it with
+            source = (
+                f"the MLP trained here just now ({case['seconds']['wall']:.1f} s; the transition plot below is the "
+                f"shipped study's, {study.get('spec', 'ring8')})"
+            )
+            pairs = ""
+        else:
+            source = "shipped study"
+            row = study["rows"][str(train_n)]["pairs"]
+            pair = lambda k: np.mean([x for key, x in row.items() if key.startswith(f"pair_{k}_")])  # noqa: E731
+            pairs = (
+                " Two models trained on disjoint training sets, same noise (the right plot): median distance between "
+                f"their samples, exact models {pair('exact'):.3f}, MLPs {pair('mlp'):.3f} (mean over the seed "
+                f"pairs), against the training points' spacing {v['spacing']:.3f} (fresh draws' median distance to "
+                "the nearest training point): a distance far below it would mean the two models draw the same points."
+            )
         return (
-            f"N = {train_n} points of {preset}, seed {seed} (shipped study: DDIM, η = 0, {study['sampler_steps']} "
-            f"steps, {study['particles']} samples from the same noise for both models; the plot shows {M.KEPT} of "
-            f"each). On a training point (within {study['radius']}): exact training-set model "
-            f"**{100 * v['near_exact']:.1f} %**, MLP ({study['network']}, {study['steps']:,} steps) "
-            f"**{100 * v['near_mlp']:.1f} %**, fresh draws from p {100 * v['chance']:.1f} %. Median distance to the "
-            "nearest training point, in units of fresh draws' (the left plot below, log scale): exact "
-            f"{v['ratio_exact']:.3f}, MLP {v['ratio_mlp']:.3f}. MMD² to p: exact {v['mmd_exact']:+.1f}, MLP "
-            f"{v['mmd_mlp']:+.1f} noise-floor units. Two models trained on disjoint training sets, same noise (the "
-            f"right plot): median distance between their samples, exact models {pair('exact'):.3f}, MLPs "
-            f"{pair('mlp'):.3f} (mean over the seed pairs), against the training points' spacing {v['spacing']:.3f} "
-            "(fresh draws' median distance to the nearest training point): far below it, the two models draw the "
-            "same points."
+            f"N = {train_n} points of {preset}, seed {seed} ({source}: DDIM, η = 0, {M.SAMPLER_STEPS} steps, "
+            f"{M.PARTICLES} samples from the same noise for both models; the plot shows {M.KEPT} of each). On a "
+            f"training point (within {M.RADIUS}): exact training-set model **{100 * v['near_exact']:.1f} %**, MLP "
+            f"({M.MLP_DEPTH}x{M.MLP_WIDTH}, {M.MLP_STEPS:,} steps) **{100 * v['near_mlp']:.1f} %**, fresh draws from "
+            f"p {100 * v['chance']:.1f} %. Median distance to the nearest training point, in units of fresh draws' "
+            f"(the top left plot below, log scale): exact {v['ratio_exact']:.3f}, MLP {v['ratio_mlp']:.3f}. MMD² to "
+            f"p: exact {v['mmd_exact']:+.1f}, MLP {v['mmd_mlp']:+.1f} noise-floor units." + pairs
         )
     out = live
     return (
@@ -478,7 +550,8 @@ def memorisation_text(preset: str, seed: int, train_n: int, live: M.Memorisation
         f"fresh draws from p. MMD² to p: {out.mmd2_units:+.1f} noise-floor units (fresh draws: "
         f"{out.mmd2_units_population:+.1f}). This model is the optimum of the denoising loss on the training set: a "
         "network that generalises has not reached it. The MLP trained on the points is shipped for "
-        f"{study.get('spec', 'ring8')}, seeds {', '.join(map(str, M.MLP_SEEDS))} only."
+        f'{study.get("spec", "ring8")}, seeds {", ".join(map(str, M.MLP_SEEDS))}; tick "Train the MLP" to train '
+        "it here on these points."
     )
 
 
@@ -525,18 +598,49 @@ def discrete_view(preset="ring8", seed=0, steps="10"):
     return (*discrete_figures(T, out), discrete_text(T, out))
 
 
-def memorisation_view(preset="ring8", seed=0, train_n="64"):
-    """The memorisation view: samples over the training points, the transition over N, and the numbers. From the
-    shipped study (exact model and MLP, same noise) where it has this data, seed and N; else the exact model live
-    (N ≤ 256)."""
-    values = SPEC.validate({**SPEC.defaults(), "preset": preset, "seed": seed, "train_n": str(train_n)})
+_LIVE: OrderedDict = OrderedDict()  # (preset, seed, N) → the case of an MLP trained here
+
+
+def live_case(preset: str, seed: int, n: int, progress=None) -> dict:
+    """The MLP of the study trained here on `training_set(preset, n, seed)` and the exact model of the same points,
+    sampled from the same noise (`core.memorisation.mlp_case`, behind the progress bar; a newer request stops it);
+    kept for the LIVE_MLPS most recent requests."""
+    key = (preset, seed, n)
+    if key not in _LIVE:
+
+        def report(step, total, loss):
+            check_superseded()
+            if progress is not None:
+                progress(
+                    step / total, desc=f"training the MLP on {n} points: step {step:,} of {total:,}, loss {loss:.3f}"
+                )
+
+        out = M.mlp_case(preset, n, seed, progress=report)
+        samples = {k: x[: M.KEPT] for k, x in out["samples"].items()}
+        _LIVE[key] = dict(values=out["values"], samples=samples, seconds=out["seconds"])
+        while len(_LIVE) > LIVE_MLPS:
+            _LIVE.popitem(last=False)
+    _LIVE.move_to_end(key)
+    return _LIVE[key]
+
+
+def memorisation_view(preset="ring8", seed=0, train_n="64", train_mlp=False, progress=None):
+    """The memorisation view: samples over the training points, the transition over N and training steps, and the
+    numbers. From the shipped study (exact model and MLP, same noise) where it has this data, seed and N; else the
+    exact model live (N ≤ 256), and with `train_mlp` the MLP trained here on the same points (under 20 s, behind
+    the progress bar)."""
+    given = {"preset": preset, "seed": seed, "train_n": str(train_n), "train_mlp": train_mlp}
+    values = SPEC.validate({**SPEC.defaults(), **given})
     preset, seed, n = values["preset"], values["seed"], int(values["train_n"])
-    return _memorisation_outputs(preset, seed, n)
+    live = values["train_mlp"] and shipped_case(preset, seed, n) is None and n in LIVE_SIZES
+    if live:
+        live_case(preset, seed, n, progress)
+    return _memorisation_outputs(preset, seed, n, live)
 
 
 @lru_cache(maxsize=16)
-def _memorisation_outputs(preset: str, seed: int, n: int):
-    case = shipped_case(preset, seed, n)
+def _memorisation_outputs(preset: str, seed: int, n: int, live: bool = False):
+    case = live_case(preset, seed, n) if live else shipped_case(preset, seed, n)
     if case is not None:
         points = M.training_set(preset, n, seed)
         population = load_data(preset).sample(M.KEPT, np.random.default_rng(20_000 + seed))
@@ -616,7 +720,7 @@ SPEC = kit.Tab(
             memorisation_view,
             ("memorised", "transition", "memorised_text"),
             api_name="elbo_memorisation",
-            inputs=("preset", "seed", "train_n"),
+            inputs=("preset", "seed", "train_n", "train_mlp"),
         ),
     ],
     scenes=SCENES,
@@ -661,6 +765,7 @@ def layout(ui: kit.UI) -> None:
                 "Kadkhodaie et al. 2024)"
             )
             ui.control("train_n")
+            ui.control("train_mlp")
             with gr.Row():
                 ui.plot("memorised", min_width=300)
                 with gr.Column(min_width=300):

@@ -10,7 +10,7 @@ from core.claims import DEPENDS, FAILS, HOLDS, Claim
 
 PRESET = "ring8"
 SIZES = (16, 64, 256)
-SEEDS = (0, 1, 2)
+SEEDS = M.MLP_SEEDS
 MARGIN = 0.5  # the near-share must exceed chance by this much at every N and seed
 
 
@@ -49,7 +49,7 @@ CLAIMS = [
     Claim(
         key="memorisation_exact_training_set",
         paper="Carlini et al. 2023 (Extracting training data from diffusion models); Kadkhodaie et al. 2024 "
-        "(Generalization in diffusion models arises from geometry-adaptive harmonic representations)",
+        "(Generalization in diffusion models arises from geometry-adaptive harmonic representations), Sec. 2",
         claim="Carlini et al.: trained diffusion models memorise some training images and regenerate them. "
         "Kadkhodaie et al.: with few training images a denoiser memorises them; with enough, networks trained on "
         "disjoint sets generate nearly the same new samples (they generalise), a transition with N. Tested here is "
@@ -77,18 +77,47 @@ def _study() -> dict:
     study = M.shipped_study()
     if not study:
         raise RuntimeError("the MLP study is not shipped: run `python -m core.memorisation --write`")
-    expected = (PRESET, f"{M.MLP_DEPTH}x{M.MLP_WIDTH}", M.MLP_STEPS, [str(n) for n in M.MLP_SIZES])
-    if (study["spec"], study["network"], study["steps"], list(study["rows"])) != expected:
+    expected = (
+        PRESET,
+        f"{M.MLP_DEPTH}x{M.MLP_WIDTH}",
+        M.MLP_STEPS,
+        [str(n) for n in M.MLP_SIZES],
+        [str(s) for s in M.MLP_SEEDS],
+        {str(n): [str(k) for k in M.STEP_SIZES] for n in M.STEP_N},
+    )
+    found = (
+        study["spec"],
+        study["network"],
+        study["steps"],
+        list(study["rows"]),
+        list(study["rows"][str(M.MLP_SIZES[0])]["seeds"]),
+        {n: list(row) for n, row in study.get("steps_rows", {}).items()},
+    )
+    if found != expected:
         raise RuntimeError("the shipped MLP study is stale: run `python -m core.memorisation --write`")
     return study
+
+
+SMALL, LARGE = M.MLP_SIZES[0], M.MLP_SIZES[-1]
 
 
 def measure_mlp() -> dict[str, float]:
     """Per N: mean, min and max over the seeds of each model's share on a training point, its nearest-point
     distance ratio and the chance share; the paired distance of models on disjoint training sets (mean, min, max
-    over the seed pairs)."""
+    over the seed pairs); per N of the steps study and training steps, the MLP's share and ratio (keys `_S{steps}`);
+    the CPU seconds of the longest trainings (measured when the study was written, on that machine)."""
     study = _study()
     out: dict[str, float] = {}
+    for n in M.STEP_N:
+        for steps in M.STEP_SIZES:
+            per_seed = [study["steps_rows"][str(n)][str(steps)][str(s)] for s in M.MLP_SEEDS]
+            for key in ("near_mlp", "ratio_mlp"):
+                values = [v[key] for v in per_seed]
+                out[f"{key}_N{n}_S{steps}"] = float(np.mean(values))
+                out[f"{key}_min_N{n}_S{steps}"] = float(np.min(values))
+                out[f"{key}_max_N{n}_S{steps}"] = float(np.max(values))
+    cpu = [t["cpu"] for k, t in study["seconds"].items() if k.split("/")[1] == str(M.MLP_STEPS)]
+    out["train_cpu_median"], out["train_cpu_max"] = float(np.median(cpu)), float(np.max(cpu))
     for n in M.MLP_SIZES:
         row = study["rows"][str(n)]
         per_seed = [row["seeds"][str(s)] for s in M.MLP_SEEDS]
@@ -100,24 +129,40 @@ def measure_mlp() -> dict[str, float]:
             out[f"{key}_N{n}"] = float(np.mean(values))
             out[f"{key}_min_N{n}"] = float(np.min(values))
             out[f"{key}_max_N{n}"] = float(np.max(values))
+        if n in (SMALL, LARGE):  # each seed's own numbers, for the verdict seed by seed
+            for s, v in zip(M.MLP_SEEDS, per_seed):
+                out.update({f"{key}_N{n}_seed{s}": v[key] for key in ("near_mlp", "chance", "ratio_mlp")})
     return out
 
 
-SMALL, LARGE = M.MLP_SIZES[0], M.MLP_SIZES[-1]
 COPY_MARGIN = 0.05  # "copies": its share on a training point exceeds chance by this much on every seed ...
 NEAR = 0.5  # ... and its samples' median distance to the nearest training point is below half of fresh draws'
 FAR = 0.9  # "does not copy": that distance is at least 0.9 of fresh draws' on every seed
 AGREE = 0.5  # "the same samples": two MLPs on disjoint sets closer than half as far apart as two exact models
 
 
-def _mlp_copies(v: dict[str, float], n: int) -> bool:
-    return v[f"near_mlp_min_N{n}"] - v[f"chance_max_N{n}"] > COPY_MARGIN and v[f"ratio_mlp_max_N{n}"] < NEAR
+def _seeds(v: dict[str, float], n: int, line: str) -> list[int]:
+    """The seeds on which the MLP at N = n passes one line: "share" (its share on a training point beats that
+    seed's chance share by COPY_MARGIN), "near" (distance ratio under NEAR) or "far" (ratio above FAR)."""
+    tests = {
+        "share": lambda s: v[f"near_mlp_N{n}_seed{s}"] - v[f"chance_N{n}_seed{s}"] > COPY_MARGIN,
+        "near": lambda s: v[f"ratio_mlp_N{n}_seed{s}"] < NEAR,
+        "far": lambda s: v[f"ratio_mlp_N{n}_seed{s}"] > FAR,
+    }
+    return [s for s in M.MLP_SEEDS if tests[line](s)]
+
+
+def _copies_on(v: dict[str, float], n: int) -> list[int]:
+    """The seeds on which the MLP copies part of its points: both the share and the near line."""
+    near = set(_seeds(v, n, "near"))
+    return [s for s in _seeds(v, n, "share") if s in near]
 
 
 def verdict_mlp(v: dict[str, float]) -> str:
-    """Holds if the MLP copies at the smallest N and not at the largest (every seed); depends if only one of the
-    two; does not hold if neither."""
-    small, large = _mlp_copies(v, SMALL), v[f"ratio_mlp_min_N{LARGE}"] > FAR
+    """Holds if the MLP copies at the smallest N and not at the largest, each on every seed; depends if only one
+    of the two holds on every seed; does not hold if neither."""
+    every = len(M.MLP_SEEDS)
+    small, large = len(_copies_on(v, SMALL)) == every, len(_seeds(v, LARGE, "far")) == every
     if small and large:
         return HOLDS
     return DEPENDS if small or large else FAILS
@@ -135,6 +180,13 @@ def _row(v: dict[str, float], key: str, fmt: str) -> str:
     )
 
 
+def _row_steps(v: dict[str, float], key: str, n: int, fmt: str) -> str:
+    return " / ".join(
+        f"{v[f'{key}_N{n}_S{k}']:{fmt}} ({v[f'{key}_min_N{n}_S{k}']:{fmt}}-{v[f'{key}_max_N{n}_S{k}']:{fmt}})"
+        for k in M.STEP_SIZES
+    )
+
+
 def _head() -> str:
     return (
         f"{PRESET}, a {M.MLP_DEPTH}×{M.MLP_WIDTH} MLP ({M.MLP_STEPS:,} steps) trained on N = "
@@ -143,15 +195,25 @@ def _head() -> str:
 
 
 def summary_mlp(v: dict[str, float]) -> str:
-    small = "copies" if _mlp_copies(v, SMALL) else "does not copy"
-    large = "copies none" if v[f"ratio_mlp_min_N{LARGE}"] > FAR else "still copies"
+    every = len(M.MLP_SEEDS)
+    count = lambda seeds: f"{len(seeds)} of {every}"  # noqa: E731
     exact = v[f"near_exact_min_N{LARGE}"] - v[f"chance_max_N{LARGE}"] > COPY_MARGIN
     return (
         f"{_head()}: share of its samples within {M.RADIUS} of a training point {_row(v, 'near_mlp', '.3f')} (chance "
         f"{_row(v, 'chance', '.3f')}; the exact training-set model's {_row(v, 'near_exact', '.3f')}); median distance "
         f"to the nearest training point in units of fresh draws' {_row(v, 'ratio_mlp', '.2f')} (exact model: "
-        f"{_row(v, 'ratio_exact', '.3f')}). At N = {SMALL} the MLP {small} part of its points; at N = {LARGE} it "
-        f"{large}, while the exact model of the same points {'still copies' if exact else 'no longer copies'}."
+        f"{_row(v, 'ratio_exact', '.3f')}). Seed by seed: at N = {SMALL} the MLP's samples lie nearer its training "
+        f"points than fresh draws (ratio under {NEAR}) on {count(_seeds(v, SMALL, 'near'))} seeds and its share on "
+        f"a training point beats chance by {COPY_MARGIN} on {count(_seeds(v, SMALL, 'share'))}: it copies part of "
+        f"its points, by both lines, on {count(_copies_on(v, SMALL))}; at N = {LARGE} the ratio is above {FAR} (no "
+        f"copying) on {count(_seeds(v, LARGE, 'far'))}, while the exact model of the same points "
+        f"{'still copies' if exact else 'no longer copies'}. "
+        f"Over training steps ({' / '.join(f'{k:,}' for k in M.STEP_SIZES)}; reported, not judged), the distance "
+        "ratio "
+        + "; ".join(f"at N = {n} {_row_steps(v, 'ratio_mlp', n, '.2f')}" for n in M.STEP_N)
+        + f"; the share on a training point at N = {SMALL} {_row_steps(v, 'near_mlp', SMALL, '.3f')}. One "
+        f"{M.MLP_STEPS:,}-step training took {v['train_cpu_median']:.1f} s of CPU (median; longest "
+        f"{v['train_cpu_max']:.1f} s) on the machine that wrote the study."
     )
 
 
@@ -178,14 +240,17 @@ _METHOD = (
     f"({M.MLP_DEPTH}×{M.MLP_WIDTH}, ε prediction, uniform t, {M.MLP_STEPS:,} steps of Adam: the most its training cap "
     f"allows) trained on the points, and the training set's exact model, each sampled by DDIM (η = 0, "
     f"{M.SAMPLER_STEPS} steps) from the same noise, {M.PARTICLES} samples. Shipped by `python -m core.memorisation "
-    "--write`; a test retrains one of the twelve models. "
+    f"--write`; a test retrains one of the {len(M.MLP_SIZES) * len(M.MLP_SEEDS)} models of the N study. The same MLP "
+    f"after {' and '.join(f'{k:,}' for k in M.STEP_SIZES[:-1])} steps at N = "
+    f"{' and '.join(map(str, M.STEP_N))} (the same seeds) shows the transition over training steps. Paired distances "
+    f"over the {M.KEPT} samples per model the study ships. "
 )
 
 CLAIMS += [
     Claim(
         key="memorisation_mlp_transition",
         paper="Carlini et al. 2023 (Extracting training data from diffusion models); Kadkhodaie et al. 2024 "
-        "(Generalization in diffusion models arises from geometry-adaptive harmonic representations)",
+        "(Generalization in diffusion models arises from geometry-adaptive harmonic representations), Sec. 2",
         claim="Diffusion models can memorise training examples and regenerate them (Carlini et al.); denoisers "
         "trained on few examples memorise them and, as the training set grows, move from memorisation to "
         "generalisation, with a transition whose N depends on the data's complexity and the network's capacity "
@@ -196,18 +261,21 @@ CLAIMS += [
         measure=measure_mlp,
         verdict=verdict_mlp,
         summary=summary_mlp,
-        expected=HOLDS,
+        expected=DEPENDS,
         tab="elbo",
         scene="tab=elbo&preset=ring8&train_n=16",
     ),
     Claim(
         key="memorisation_mlp_same_samples",
         paper="Kadkhodaie et al. 2024 (Generalization in diffusion models arises from geometry-adaptive harmonic "
-        "representations)",
+        "representations), Sec. 2",
         claim="Two denoisers trained on non-overlapping subsets of a data set learn nearly the same score, and thus "
         "the same density, once the training set is large enough: from the same noise they generate nearly the same "
         "samples.",
-        method=_METHOD + f"Holds if at N = {LARGE} every pair of MLPs (seeds 0-1, 1-2, 2-0: disjoint training sets) "
+        method=_METHOD
+        + f"Holds if at N = {LARGE} every pair of MLPs (seeds "
+        + ", ".join(f"{s}-{M.MLP_SEEDS[(i + 1) % len(M.MLP_SEEDS)]}" for i, s in enumerate(M.MLP_SEEDS))
+        + ": disjoint training sets) "
         f"draws samples whose median distance is below {AGREE} of the closest pair of exact training-set models' "
         "(models that copy their own training points).",
         measure=measure_mlp,

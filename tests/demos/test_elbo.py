@@ -77,11 +77,12 @@ def test_notes_cite_the_papers_and_the_claims():
         "elbo_tight_exact_score",
         "iddpm_learned_variance_bound",
         "memorisation_exact_training_set",
-        "memorisation_mlp_transition",
     ):
         assert "Measured here: holds" in note(key) and note(key) in notes
+    # the MLP at N = 16 copies by both lines on 4 of 5 seeds only; two MLPs never draw the same samples here
+    assert "Measured here: depends on the data or grid" in note("memorisation_mlp_transition")
     assert "Measured here: does not hold here" in note("memorisation_mlp_same_samples")
-    assert note("memorisation_mlp_same_samples") in notes
+    assert note("memorisation_mlp_transition") in notes and note("memorisation_mlp_same_samples") in notes
 
 
 def test_discrete_view_is_the_core_bound():
@@ -108,6 +109,28 @@ def test_memorisation_view_is_the_core_measurement():
         T.memorisation_view("ring8", 7, "1024")
 
 
+def test_the_mlp_trains_here_on_request_behind_the_progress_bar(monkeypatch):
+    """An unshipped seed with "Train the MLP": the study's MLP trained on the same points, here (its training cut
+    to 200 steps to keep the test short), reported through the progress bar, drawn beside the exact model; the
+    numbers are `core.memorisation.mlp_case`'s, and the same request later is answered from memory."""
+    real = M.train_mlp
+    monkeypatch.setattr(M, "train_mlp", lambda spec, n, seed, progress=None: real(spec, n, seed, progress, 200))
+    T._LIVE.clear()
+    T._memorisation_outputs.cache_clear()
+    calls = []
+    fig, transition, text = T.memorisation_view("ring8", 7, "16", True, lambda f, desc: calls.append((f, desc)))
+    assert calls and calls[-1][0] == 1.0 and "training the MLP on 16 points" in calls[-1][1]
+    expected = M.mlp_case("ring8", 16, 7)
+    v = expected["values"]
+    assert f"{100 * v['near_mlp']:.1f} %" in text and f"{v['ratio_mlp']:.3f}" in text and "trained here" in text
+    mlp = next(t for t in fig.data if t.name.startswith("samples of the MLP"))
+    np.testing.assert_allclose(mlp.x, expected["samples"]["mlp"][: M.KEPT, 0])
+    calls.clear()
+    T.memorisation_view("ring8", 7, "16", True, lambda f, desc: calls.append(f))
+    assert not calls
+    assert len(T.memorisation_view("ring8", 7, "16", False)[0].data) == 3  # unticked: the exact model only
+
+
 def test_memorisation_view_reads_the_shipped_study():
     """ring8, a shipped seed and N: the exact model's and the MLP's samples and numbers are the study's, over the
     training set the study drew, and the transition plot has every N with its seed spread."""
@@ -125,6 +148,27 @@ def test_memorisation_view_reads_the_shipped_study():
     ratios = [[study["rows"][str(n)]["seeds"][str(s)]["ratio_mlp"] for s in M.MLP_SEEDS] for n in M.MLP_SIZES]
     np.testing.assert_allclose(mlp.y, [np.mean(x) for x in ratios])
     np.testing.assert_allclose(mlp.error_y.array, [np.max(x) - np.mean(x) for x in ratios])
+    for n in M.STEP_N:  # the bottom panel: the MLP over training steps
+        line = next(t for t in transition.data if t.name == f"MLP, N = {n}")
+        assert list(line.x) == list(M.STEP_SIZES)
+        by_steps = study["steps_rows"][str(n)]
+        np.testing.assert_allclose(
+            line.y, [np.mean([v["ratio_mlp"] for v in by_steps[str(k)].values()]) for k in M.STEP_SIZES]
+        )
+
+
+def test_the_memorisation_note_says_what_to_notice_with_registry_numbers():
+    """The note's numbers are the claim's shipped values, written through `quote`; it cites Kadkhodaie et al.'s
+    section."""
+    from core.claims import shipped
+
+    v = shipped()["memorisation_mlp_transition"]["values"]
+    notes = T.memorisation_notes()
+    assert "What to notice (memorisation)" in notes and "Kadkhodaie et al. 2024 (Sec. 2)" in notes
+    small, large, first = M.MLP_SIZES[0], M.MLP_SIZES[-1], M.STEP_SIZES[0]
+    for key in (f"ratio_mlp_N{small}", f"ratio_mlp_N{large}", f"ratio_mlp_N{small}_S{first}"):
+        assert f"{v[key]:.2f}" in notes, key
+    assert f"{len(M.MLP_SEEDS)} seeds" in notes
 
 
 def test_the_shipped_tightness_row_is_shown_for_its_case_only():
