@@ -507,7 +507,8 @@ def transition_figure(train_n: int) -> go.Figure:
     for col in (1, 2):
         fig.update_xaxes(type="log", title_text="N", tickvals=sizes, ticktext=[str(n) for n in sizes], row=1, col=col)
     fig.update_yaxes(type="log", dtick=1)  # powers of 10 only: the digits 2 … 9 between them overlapped on a phone
-    fig.update_yaxes(type="linear", rangemode="tozero", dtick=0.25, row=2, col=1)  # a few tenths to 1: linear
+    # a few tenths to 1: linear; no 0 label, which sat on the first x tick on a phone
+    fig.update_yaxes(type="linear", rangemode="tozero", tickvals=[0.25, 0.5, 0.75, 1.0], row=2, col=1)
     plotting.base_layout(fig, f"Memorisation to generalisation over N and training steps ({study['network']} MLP)",
                          height=640, square=False)  # fmt: skip
     return plotting.legend_below(fig, 2 * SMALL_PX + 120)
