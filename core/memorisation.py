@@ -88,7 +88,7 @@ class Memorisation:
     mmd2_units_population: float  # ... of the fresh draws (≈ 0 ± 1)
 
 
-def memorisation(spec: str, n_train: int, seed: int, particles: int = PARTICLES, check=None) -> Memorisation:
+def memorisation(spec: str, n_train: int, seed: int, particles: int = PARTICLES) -> Memorisation:
     """Sample the training set's exact model (DDIM, SAMPLER_STEPS steps, η = 0) and measure the copying."""
     points = training_set(spec, n_train, seed)
     grid = timestep_grid(DiscreteVP(), SAMPLER_STEPS, "leading")
