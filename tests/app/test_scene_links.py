@@ -86,10 +86,33 @@ def test_every_link_opens_its_tab_with_its_settings(page_load, href, caplog):
 SCENE_LINKS = [h for h in shown_links() if kit.SCENE_KEY in dict(parse_qsl(h[1:]))]
 
 
-def test_most_links_name_the_tab_scene_they_show():
-    """A syllabus link whose settings are one of its tab's scenes names it (issue 26.15: a link to a scene is
-    that scene), so the link cannot set fewer options than the scene."""
-    assert len(SCENE_LINKS) >= len(shown_links()) // 2, f"only {len(SCENE_LINKS)} of {len(shown_links())}"
+def scenes_agreeing(tab: str, settings: dict[str, str]) -> list[str]:
+    """The scenes of the tab whose values (their own settings, the tab's defaults for the rest) agree with every
+    setting of a link, the link's scene itself aside."""
+    spec = getattr(MODULES[tab], "SPEC", None)
+    if spec is None:
+        return []
+    controls = {c.name: c for c in spec.controls}
+    parsed = {k: controls[k].parse(v) for k, v in settings.items() if k in controls}
+    return [n for n in spec.scenes if all(kit.same_value(spec.scene(n)[k], v) for k, v in parsed.items())]
+
+
+def test_every_link_matching_a_scene_names_it():
+    """Every syllabus link whose settings agree with one of its tab's scenes names a scene they agree with (issue
+    26.15: a link to a scene is that scene), so the link cannot set fewer options than the scene; and a link that
+    names a scene names one its settings agree with."""
+    unnamed, wrong = [], []
+    for href in shown_links():
+        query = dict(parse_qsl(href[1:], keep_blank_values=True))
+        tab, name = query.pop("tab"), query.pop(kit.SCENE_KEY, None)
+        agreeing = scenes_agreeing(tab, query)
+        if agreeing and name is None:
+            unnamed.append((href, agreeing))
+        if name is not None and name not in agreeing:
+            wrong.append((href, agreeing))
+    assert not unnamed, f"links matching a scene of their tab that do not name it (link, scenes): {unnamed}"
+    assert not wrong, f"links naming a scene their settings contradict (link, agreeing scenes): {wrong}"
+    assert SCENE_LINKS, "no link names a scene: the check above saw nothing to check"
 
 
 @pytest.mark.parametrize("href", SCENE_LINKS)
