@@ -69,7 +69,7 @@ class Cell:
 def run_cell(row: Racer, preset: str, nfe: int, seed: int = 0) -> Cell | None:
     """One row at a budget of `nfe`: MMD² in noise-floor units, the NFE spent and the wall time."""
     config = row.configure(nfe, load_preset(preset))
-    if config is None:
+    if config is None or race.refusal(row, preset) is not None:  # over budget, or no such sampler for these data
         return None
     steps, params = config
     try:

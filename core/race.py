@@ -40,7 +40,7 @@ from core.metrics import data_noise_floor, mmd2
 from core.mixture import GaussianMixture
 from core.models import ExactDenoiser
 from core.processes import make_process
-from core.samplers.registry import SAMPLERS, get_sampler, run_sampler
+from core.samplers.registry import OWN_SCHEDULE, SAMPLERS, get_sampler, run_sampler
 from core.samplers.spec import SamplerSpec
 
 SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "race_curves.json"
@@ -209,6 +209,8 @@ def grid_text(racer: Racer, steps: int, mixture: GaussianMixture | None = None) 
         ts = diffusers_timesteps(racer.sampler, racer.spacing, steps) or ()
         spacing = f"{racer.spacing} spacing" if racer.spacing else "timesteps"
         return f"DDPM linear β · diffusers' own {spacing} · t = {_short(ts, lambda t: f'{t:.0f}')}"
+    if racer.sampler in OWN_SCHEDULE:
+        return f"its {OWN_SCHEDULE[racer.sampler]}, N = {steps}"
     if racer.spec.grid_role == "levels":
         return f"{racer.process.upper()} · {steps} noise levels, log-spaced"
     if racer.spec.grid_role == "floor":
@@ -236,11 +238,34 @@ class Run:
     samples: np.ndarray  # (N, 2)
 
 
+_REFUSALS: dict[tuple[str, str, str], str | None] = {}
+
+
+def refusal(racer: Racer, spec: str) -> str | None:
+    """Why `racer` cannot run on data `spec` at any budget, in its sampler's own words (the ValueError the Reverse
+    tab shows, e.g. no distilled student is shipped for these data), from a one-particle run at its fewest
+    steps; None if it runs. Cached per racer and data."""
+    key = (racer.id, racer.sampler, canonical(spec))
+    if key not in _REFUSALS:
+        mixture = load_data(spec)
+        steps, params = racer.configure(racer.min_nfe(), mixture)
+        if racer.diffusers:
+            _diffusers_quiet()
+        grid = make_grid(make_process(racer.process, mixture), racer.grid, steps)
+        try:
+            run_sampler(racer.sampler, ExactDenoiser(mixture), grid, 1, 0, params, n_paths=1)
+            _REFUSALS[key] = None
+        except ValueError as err:
+            _REFUSALS[key] = str(err)
+    return _REFUSALS[key]
+
+
 def run_racer(racer: Racer, spec: str, nfe: int, seed: int, particles: int, check=None) -> Run | None:
-    """`racer` at a budget of `nfe` on data `spec`: None if it cannot run within the budget."""
+    """`racer` at a budget of `nfe` on data `spec`: None if it cannot run within the budget, or on these data at
+    all (`refusal`)."""
     mixture = load_data(spec)
     config = racer.configure(nfe, mixture)
-    if config is None:
+    if config is None or refusal(racer, spec) is not None:
         return None
     steps, params = config
     if racer.diffusers:
@@ -515,15 +540,23 @@ def _rounded(obj):
     return obj
 
 
-def write(presets=None) -> dict:
+def write(presets=None, racers=None) -> dict:
     """Recompute the shipped results of `presets` (default: all) and merge each, as soon as it is done, into
-    assets/race_curves.json as it is then (so several writers on different presets do not undo each other)."""
+    assets/race_curves.json as it is then (so several writers on different presets do not undo each other).
+    With `racers` (ids), only those racers' curves are recomputed and merged into the preset's shipped curves
+    (a new registry entry ships without recomputing the others)."""
     from core.datasets import PRESETS
 
     for key in list(PRESETS) if presets is None else presets:
         t0 = time.perf_counter()
-        result = _rounded(default_results(key))
         shipped.cache_clear()
+        if racers is None:
+            result = _rounded(default_results(key))
+        else:
+            result = shipped()[key]
+            new = curves(key, racers=[RACERS[r] for r in racers])["racers"]
+            both = {**result["curves"]["racers"], **_rounded(new)}
+            result["curves"]["racers"] = {rid: both[rid] for rid in RACERS if rid in both}
         results = {**shipped(), key: result}
         results = {k: results[k] for k in PRESETS if k in results}
         SHIPPED.write_text(json.dumps(results, ensure_ascii=False, separators=(",", ":")) + "\n")
@@ -535,10 +568,13 @@ def write(presets=None) -> dict:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Recompute the sampler race's shipped curves.")
     parser.add_argument("--write", action="store_true", help="write assets/race_curves.json")
+    parser.add_argument(
+        "--racers", nargs="+", help="with --write: only these racer ids, merged into the shipped curves"
+    )
     parser.add_argument("presets", nargs="*", help="presets (default: all)")
     args = parser.parse_args(argv)
     if args.write:
-        write(args.presets or None)
+        write(args.presets or None, args.racers)
         return
     for key in args.presets or ["ring8"]:
         t0 = time.perf_counter()

@@ -16,7 +16,8 @@ a Gaussian mixture for every jump t → s, however large. Xiao et al. 2022 (Deno
 and Fig. 2) argue that the true denoising distribution is multimodal for large steps, so that a Gaussian kernel
 (DDPM's) is accurate only for small steps, and model it with a conditional GAN to sample in few steps. Here the
 kernel is exact, so what a perfect few-step generator could reach is measured, not learned: ancestral sampling
-with it (`sample_exact_kernel`) draws exact samples of p₀ at any number of steps. Among Gaussians the one with
+with it (the registry's sampler `exact_kernel`, core/samplers/few_step.py) draws exact samples of p₀ at any number
+of steps. Among Gaussians the one with
 the kernel's own mean and covariance (`moments`) minimises KL(q ‖ N); `gaussian_kl` measures that gap.
 """
 
@@ -148,26 +149,14 @@ def step_kls(mixture: GaussianMixture, grid: Grid, n: int, seed: int) -> np.ndar
     return np.array(out)
 
 
-def sample_exact_kernel(mixture: GaussianMixture, x: np.ndarray, grid: Grid, rng: np.random.Generator, callback=None):
-    """Ancestral sampling with the exact kernel: x_s ~ q(x_s | x_t) at every step of the grid, from x (the
-    grid's first node). With x ~ p_T it returns exact samples of p₀ at any number of steps."""
-    for i in range(grid.n_steps):
-        kernel = ReverseKernel(
-            mixture, float(grid.alpha[i]), float(grid.sigma[i]), float(grid.alpha[i + 1]), float(grid.sigma[i + 1])
-        )
-        x = kernel.sample(x, rng)
-        if callback is not None:
-            callback(i + 1, x, None)
-    return x
-
-
 KERNELS = {
     "exact": "exact kernel (a mixture)",
     "moment": "moment-matched Gaussian (best Gaussian)",
     "ddpm": "DDPM's Gaussian (exact mean, β̃)",
 }
-"""The three reverse kernels compared: the exact one, the best Gaussian (the registry's `optimal_gaussian`
-sampler: the exact moments) and DDPM's (`ddpm`: the exact mean, variance β̃)."""
+"""The three reverse kernels compared: the exact one (the registry's `exact_kernel` sampler), the best Gaussian
+(`optimal_gaussian`: the exact moments) and DDPM's (`ddpm`: the exact mean, variance β̃)."""
+SAMPLER = {"exact": "exact_kernel", "moment": "optimal_gaussian", "ddpm": "ddpm"}
 
 
 def ancestral_samples(spec: str, kernel: str, steps: int, n: int, seed: int) -> np.ndarray:
@@ -176,12 +165,8 @@ def ancestral_samples(spec: str, kernel: str, steps: int, n: int, seed: int) -> 
     from core.dataspec import load_data
     from core.models import ExactDenoiser
     from core.processes import make_process
-    from core.samplers.registry import initial_noise, run_sampler
+    from core.samplers.registry import run_sampler
 
     mixture = load_data(spec)
     grid = make_grid(make_process("ddpm", mixture), "trailing", steps)
-    if kernel == "exact":
-        rng = np.random.default_rng(seed)
-        return sample_exact_kernel(mixture, initial_noise(grid, n, rng), grid, rng)
-    key = {"moment": "optimal_gaussian", "ddpm": "ddpm"}[kernel]
-    return run_sampler(key, ExactDenoiser(mixture), grid, n, seed, n_paths=1).samples
+    return run_sampler(SAMPLER[kernel], ExactDenoiser(mixture), grid, n, seed, n_paths=1).samples

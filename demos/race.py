@@ -43,7 +43,7 @@ SHORT = {  # panel titles (the table has the full names): about 11 characters fi
     "flow_heun": "Flow Heun", "annealed": "Annealed L.", "langevin": "Langevin", "d_ddpm": "d·DDPM",
     "d_ddim": "d·DDIM", "d_ddim_eta1": "d·DDIM η=1", "d_dpmpp": "d·DPM++2M", "d_dpmpp_single": "d·DPM++1S",
     "d_unipc": "d·UniPC", "d_deis": "d·DEIS", "d_pndm": "d·PNDM", "d_euler": "d·Euler", "d_euler_a": "d·Euler A",
-    "d_heun": "d·Heun", "d_lms": "d·LMS",
+    "d_heun": "d·Heun", "d_lms": "d·LMS", "distilled": "Distilled",
 }  # fmt: skip
 PANEL_POINTS = 400  # samples drawn per panel (the score uses all of them)
 HEAT_N = 36
@@ -360,7 +360,8 @@ def race_figure(spec: str, budget: int, seed_value: int, particles: int) -> go.F
 
 
 def _curve_items(data: dict, show: str) -> list[tuple[str, dict]]:
-    items = list(data["racers"].items())
+    """The curves a "Curves of" choice draws; a racer that cannot run on these data (no point) is left out."""
+    items = [(k, c) for k, c in data["racers"].items() if c["nfe"]]
     if show == "ours":
         items = [(k, c) for k, c in items if c["family"] == "ours"]
     elif show == "diffusers":
@@ -522,7 +523,8 @@ def race_table(spec: str, budget: int, seed_value: int, particles: int) -> str:
     rank = 0
     for r, run in race_runs(spec, budget, seed_value, particles):
         if run is None:
-            out_of_budget.append(f"{r.label} (needs ≥ {r.min_nfe()} NFE)")
+            reason = R.refusal(r, spec)  # it cannot run on these data at all, in its sampler's words
+            out_of_budget.append(f"{r.label} ({reason.rstrip('.') if reason else f'needs ≥ {r.min_nfe()} NFE'})")
             continue
         rank += 1
         twin = next((label for x, label in seen if np.abs(x - run.samples).max() <= SAME), None)

@@ -12,7 +12,7 @@ import numpy as np
 
 from core.grids import Grid
 from core.models import CountingDenoiser, Denoiser
-from core.samplers import ancestral, diffusers_rows, dpm_solver, langevin, ode, optimal
+from core.samplers import ancestral, diffusers_rows, dpm_solver, few_step, langevin, ode, optimal
 from core.samplers.base import NoiseSource
 from core.samplers.spec import Param, SamplerSpec, per_step
 
@@ -300,9 +300,40 @@ SAMPLERS: dict[str, SamplerSpec] = {
             "it started, not the data's (NCSN Fig. 3). The lower panel shows the mass per mode against the true "
             "weights.",
         ),
+        SamplerSpec(
+            "exact_kernel",
+            "Exact reverse kernel (a mixture: DD-GAN's ideal)",
+            "Xiao et al. 2022 (DD-GAN), Secs. 3.1 and 3.2: the multimodal denoising distribution their GAN learns",
+            few_step.exact_kernel,
+            default_grid="trailing",
+            default_steps=4,
+            stochastic=True,
+            kind="SDE",
+            oracle=True,
+            note="Each step draws from the true q(x_s | x_t), for mixture data a Gaussian mixture for any jump: what "
+            "a perfect multimodal generator reaches (exact samples at any number of steps, even 1), not what a GAN "
+            "learns. It reads the data's components beyond x̂₀, so it does not race.",
+        ),
+        SamplerSpec(
+            "distilled",
+            "Distilled student (progressive)",
+            "Salimans & Ho 2022, Algorithm 2",
+            few_step.distilled,
+            default_grid="trailing",
+            default_steps=4,
+            nfe=few_step.student_nfe,
+            note="A small network distilled from the exact DDIM-64 teacher by halving its steps (64 → 32 → … → 1), "
+            "sampled by DDIM on its own cosine schedule t = i/N from N(0, I): the Time grid gives only N (1, 2, 4, "
+            "8, 16 or 32). Shipped for ring8 and moons.",
+        ),
         *diffusers_rows.SPECS,
     ]
 }
+
+
+OWN_SCHEDULE = {"distilled": few_step.OWN_SCHEDULE}
+"""Samplers (besides the diffusers rows) that run their own schedule and take only the number of steps from the
+Time grid: what they run instead, for the titles and the controls they leave unused."""
 
 
 def get_sampler(key: str) -> SamplerSpec:

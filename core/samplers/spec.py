@@ -72,17 +72,18 @@ def per_step(k: int = 1, offset: int = 0) -> NfeFn:
 
 
 def _most(count: Callable[[int], int | None], budget: int) -> int | None:
-    """The largest k ≥ 1 with count(k) ≤ budget, for counts that grow with k and may be refused (None) for a
-    few small k (diffusers' PNDM: fewer than 4 steps) or for large ones; None if no k fits."""
+    """The largest k ≥ 1 with count(k) ≤ budget, for counts that grow with k where they are not refused (None):
+    refused for a few small k (diffusers' PNDM: fewer than 4 steps), for large ones, or between (a distilled
+    student exists for N = 1, 2, 4, 8, 16, 32 only); None if no k fits."""
     lo = next((k for k in range(1, min(budget, 10) + 1) if count(k) is not None), None)
     if lo is None or count(lo) > budget:
         return None
     hi = budget  # every k spends at least one evaluation
-    while lo < hi:  # invariant: lo fits
+    while lo < hi:  # invariant: lo fits, no k > hi does
         mid = (lo + hi + 1) // 2
-        c = count(mid)
-        if c is not None and c <= budget:
-            lo = mid
+        k = next((j for j in range(mid, hi + 1) if count(j) is not None), None)  # the first accepted k ≥ mid
+        if k is not None and count(k) <= budget:
+            lo = k
         else:
             hi = mid - 1
     return lo

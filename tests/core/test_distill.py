@@ -126,3 +126,51 @@ def test_exact_teacher_needs_many_steps_and_the_ideal_does_not():
     mixture = load_data("ring8")
     mean = mixture.weights @ mixture.means
     np.testing.assert_allclose(D.ddim(den, z, 1), np.broadcast_to(mean, z.shape), atol=1e-9)
+
+
+# ---------------------------------------------------------------------------- the students as registered samplers
+def _student_run(preset: str, steps: int, process: str = "ddpm", grid: str = "trailing", n: int = 300):
+    from core.grids import make_grid
+    from core.models import ExactDenoiser
+    from core.processes import make_process
+    from core.samplers.registry import run_sampler
+
+    mixture = load_data(preset)
+    g = make_grid(make_process(process, mixture), grid, steps)
+    return g, run_sampler("distilled", ExactDenoiser(mixture), g, n, 5, n_paths=n)
+
+
+@pytest.mark.parametrize("preset", D.SHIPPED_PRESETS)
+def test_the_distilled_sampler_is_the_shipped_student(preset):
+    """The registry's `distilled` row with N grid steps gives the shipped N-step student's samples from z = x_T/σ_T
+    (bit for bit: the same DDIM steps), spends N model evaluations and records N steps with the student's x̂."""
+    d = D.cached(D.DistillSettings(spec=preset))
+    for n in D.ROUNDS:
+        g, res = _student_run(preset, n)
+        z = res.path[0] / g.sigma[0]
+        np.testing.assert_array_equal(res.samples, d.student(n).sample(z))
+        assert res.nfe == n and res.path.shape == (n + 1, 300, 2) and np.all(np.isfinite(res.denoised))
+
+
+def test_the_distilled_sampler_ignores_process_and_grid_but_not_steps():
+    """Its own cosine schedule: another process or grid moves the samples by rounding only (x_T/σ_T is the same
+    z), another N changes them."""
+    _, base = _student_run("ring8", 4)
+    _, other = _student_run("ring8", 4, "vp", "karras")
+    _, eight = _student_run("ring8", 8)
+    np.testing.assert_allclose(other.samples, base.samples, rtol=0, atol=1e-12)
+    assert np.abs(eight.samples - base.samples).max() > 1e-2
+
+
+def test_the_distilled_sampler_refuses_with_a_sentence():
+    """No student for other data, or for a step count no round made; the registry's NFE count says which N exist,
+    and a budget buys the largest student that fits (the count has holes between powers of two)."""
+    from core.samplers.registry import get_sampler
+
+    with pytest.raises(ValueError, match="No progressive-distillation student is shipped for this data"):
+        _student_run("grid25", 4)
+    with pytest.raises(ValueError, match="takes N = 1, 2, 4, 8, 16, 32 steps"):
+        _student_run("ring8", 6)
+    spec = get_sampler("distilled")
+    assert [n for n in range(1, 40) if spec.count(n) is not None] == sorted(D.ROUNDS)
+    assert [spec.fit_budget(b)[0] for b in (1, 3, 4, 7, 15, 20, 31, 32, 100)] == [1, 2, 4, 4, 8, 16, 16, 32, 32]

@@ -94,7 +94,7 @@ def test_every_registered_sampler_runs_on_the_learned_model():
     mixture = load_data("ring8")
     small = {"annealed_langevin": {"steps_per_level": 2}, "langevin": {"n_steps": 5}}
     for key, spec in SAMPLERS.items():
-        if key == "analytic_dpm":  # needs the exact mixture: refuses with a message
+        if key in ("analytic_dpm", "exact_kernel", "distilled"):  # need the exact mixture: refuse with a message
             with pytest.raises(ValueError, match="exact model"):
                 run_sampler(key, model, timestep_grid(DiscreteVP(), 4), 10, 0)
             continue

@@ -22,6 +22,10 @@ BUDGETS = (4, 6, 10, 20, 50)
 
 
 # ---------------------------------------------------------------------------- budgets
+def run_params(racer):
+    return {**racer.params, **(racer.data_params(load_preset("ring8")) if racer.data_params else {})}
+
+
 @pytest.mark.parametrize("rid", list(R.RACERS))
 def test_each_racer_spends_at_most_its_budget_and_one_more_step_would_exceed_it(rid):
     """The nearest NFE not above the budget: the real NFE (counted calls) fits, one more step would not."""
@@ -36,7 +40,11 @@ def test_each_racer_spends_at_most_its_budget_and_one_more_step_would_exceed_it(
         if racer.spec.budget_param is not None:  # Langevin: levels × steps, NFE = budget // 10 · 10 annealed
             assert run.nfe > budget - 10
             continue
-        more = run.steps + 1
+        more = next(
+            (k for k in range(run.steps + 1, 10**4) if racer.spec.count(k, run_params(racer)) is not None), None
+        )
+        if more is None:  # no run with more steps exists (a distilled student's largest N)
+            continue
         if racer.diffusers:
             ts = R.diffusers_timesteps(racer.sampler, racer.spacing, more)
             assert ts is None or len(ts) > budget, (rid, budget, run.steps)
@@ -51,7 +59,9 @@ def test_a_new_registry_entry_races_without_an_edit_here(monkeypatch):
     another key, as a distilled student would be) gets a racer at its registry defaults."""
     raced = {r.sampler for r in R.RACERS.values()}
     left = {k for k, s in SAMPLERS.items() if s.nfe is None or s.oracle}
-    assert raced == set(SAMPLERS) - left and left == {"pf_adaptive", "optimal_gaussian", "analytic_dpm"}
+    assert raced == set(SAMPLERS) - left
+    assert left == {"pf_adaptive", "optimal_gaussian", "analytic_dpm", "exact_kernel"}
+    assert "distilled" in raced  # the progressive-distillation students race
     assert R.registry_racers(R.RACERS.values()) == []
     student = dataclasses.replace(SAMPLERS["ddim"], key="student", title="A student")
     monkeypatch.setitem(SAMPLERS, "student", student)
@@ -71,6 +81,16 @@ def test_racers_that_cannot_run_within_the_budget_say_so():
     assert runs["annealed"] is None and R.RACERS["annealed"].min_nfe() == 10  # 10 noise levels
     assert runs["d_pndm"] is None and R.RACERS["d_pndm"].min_nfe() > 6  # diffusers' PNDM needs ≥ 4 steps
     assert all(runs[r] is not None for r in ("ddim", "dpm2", "dpm3", "d_heun", "edm_heun"))
+    assert runs["distilled"] is not None and runs["distilled"].nfe == 4  # the largest student within 6 NFE
+
+
+def test_a_racer_without_a_model_for_the_data_says_why():
+    """The distilled students are shipped for ring8 and moons: on other data the racer does not run, and the
+    reason is its sampler's own sentence (the one the Reverse tab shows), not a traceback."""
+    racer = R.RACERS["distilled"]
+    assert R.run_racer(racer, "grid25", 20, 0, 50) is None
+    assert "No progressive-distillation student is shipped" in R.refusal(racer, "grid25")
+    assert R.refusal(racer, "moons") is None and R.refusal(R.RACERS["ddim"], "grid25") is None
 
 
 def test_every_racer_starts_from_the_same_noise():
@@ -114,7 +134,7 @@ def test_diffusers_rows_report_the_timesteps_their_scheduler_really_used():
 def test_budget_bisection_matches_a_linear_search():
     """The registry's `fit_budget` (a bisection over steps, or over a Langevin parameter) finds the most steps
     a linear search over the registry's own NFE count finds, including PNDM's refusal of few steps."""
-    for rid in ("d_heun", "d_pndm", "d_dpmpp", "dpm3", "pc", "edm_heun", "annealed"):
+    for rid in ("d_heun", "d_pndm", "d_dpmpp", "dpm3", "pc", "edm_heun", "annealed", "distilled"):
         racer = R.RACERS[rid]
         spec = racer.spec
         for nfe in (3, 7, 19, 40):

@@ -13,7 +13,7 @@ from core.grids import make_grid
 from core.metrics import data_noise_floor, mmd2, noise_floor
 from core.models import ExactDenoiser
 from core.processes import make_process
-from core.reverse_kernel import ReverseKernel, gaussian_kl, sample_exact_kernel, step_kls
+from core.reverse_kernel import ReverseKernel, ancestral_samples, gaussian_kl, step_kls
 from core.samplers.ancestral import posterior
 from core.samplers.optimal import step_moments
 from core.samplers.registry import initial_noise
@@ -113,12 +113,10 @@ def test_one_step_kl_is_the_entropy_gap():
 @pytest.mark.parametrize("preset", ["ring8", "moons", "grid25"])
 def test_ancestral_exact_kernel_reaches_the_floor_in_one_step(preset):
     mixture = load_data(preset)
-    grid = make_grid(make_process("ddpm", mixture), "trailing", 1)
     floor = data_noise_floor(preset, "mmd2", 2000)
     units = []
     for seed in range(3):
-        rng = np.random.default_rng(seed)
-        samples = sample_exact_kernel(mixture, initial_noise(grid, 2000, rng), grid, rng)
+        samples = ancestral_samples(preset, "exact", 1, 2000, seed)  # the registry's exact_kernel sampler
         units.append(floor.in_units(mmd2(samples, mixture, data_bandwidth(preset))))
     assert np.mean(units) < FLOOR_3, units
 
@@ -126,3 +124,36 @@ def test_ancestral_exact_kernel_reaches_the_floor_in_one_step(preset):
 def test_refuses_a_jump_up():
     with pytest.raises(ValueError, match="smaller noise level"):
         _kernel("ring8", 200, 300)
+
+
+def test_the_registered_sampler_is_the_kernel_step_by_step():
+    """The registry's `exact_kernel` row draws each step from ReverseKernel.sample with the run's noise, and spends
+    one model evaluation (x̂₀, recorded) per step: an independent loop over the kernel from the same start and the
+    same generator gives the same samples bit for bit."""
+    from core.samplers.registry import run_sampler
+
+    mixture = load_data("moons")
+    grid = make_grid(make_process("ddpm", mixture), "trailing", 4)
+    res = run_sampler("exact_kernel", ExactDenoiser(mixture), grid, 300, 3, n_paths=300)
+    rng = np.random.default_rng(3)
+    x = initial_noise(grid, 300, rng)
+    for i in range(grid.n_steps):
+        jump = [float(v) for v in (grid.alpha[i], grid.sigma[i], grid.alpha[i + 1], grid.sigma[i + 1])]
+        x = ReverseKernel(mixture, *jump).sample(x, rng)
+    np.testing.assert_array_equal(res.samples, x)
+    assert res.nfe == 4 and np.all(np.isfinite(res.denoised))
+
+
+def test_the_registered_sampler_needs_the_exact_mixture_and_alpha_above_zero():
+    from core.samplers.registry import run_sampler
+
+    class Opaque:  # a denoiser that is not the exact mixture's (a learned model, say)
+        def __init__(self, inner):
+            self.denoise = inner.denoise
+
+    mixture = load_data("ring8")
+    grid = make_grid(make_process("ddpm", mixture), "trailing", 2)
+    with pytest.raises(ValueError, match="use the exact model"):
+        run_sampler("exact_kernel", Opaque(ExactDenoiser(mixture)), grid, 10, 0)
+    with pytest.raises(ValueError, match="α > 0"):
+        run_sampler("exact_kernel", ExactDenoiser(mixture), make_grid(make_process("flow"), "linspace", 2), 10, 0)
