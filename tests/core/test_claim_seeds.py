@@ -9,6 +9,7 @@ import pytest
 from core.claims import all_claims, one_seed, over_seeds, seed_verdicts, shipped
 from core.claims.conditional import SEEDS as CONDITIONAL_SEEDS
 from core.claims.distill import SEEDS as DISTILL_SEEDS
+from core.claims.few_steps import SEEDS as FEW_STEPS_SEEDS
 from core.claims.guidance import COLLAPSE_SEEDS
 from core.claims.race import FLOW_SEEDS
 
@@ -19,6 +20,9 @@ SEEDED = {
     "sdedit_tradeoff": CONDITIONAL_SEEDS,
     "sdedit_t0_range": CONDITIONAL_SEEDS,
     "progressive_distillation": DISTILL_SEEDS,
+    "ddgan_gaussian_small_steps": FEW_STEPS_SEEDS,
+    "reflow_straightens": FEW_STEPS_SEEDS,
+    "reflow_transport_cost": FEW_STEPS_SEEDS,
 }
 
 
