@@ -208,8 +208,9 @@ shown under the plots.
 **DDPM's discrete bound, term by term** (bottom). The bound $L_T + \sum_{t>1} L_{t-1} + L_0$ of Ho et al. 2020
 (eq. 5) on $T$ of DDPM's 1000 timesteps (spread evenly, the same end points for every $T$), with the exact
 reverse mean and four reverse variances: DDPM's $\tilde\beta_t$ and $\beta_t$ (Sec. 3.2), Analytic-DPM's optimal
-shared $\sigma_t^{*2}$ (Bao et al. 2022, Theorem 1), and the optimal per-point covariance (the exact target of
-IDDPM's learned $\Sigma_\theta$, Nichol & Dhariwal 2021 Sec. 3.1, here a full 2×2 matrix). Each term is a closed-form
+shared $\sigma_t^{*2}$ (Bao et al. 2022, Theorem 1), and the optimal per-point covariance (a full 2×2 matrix: the
+full-covariance generalisation of what IDDPM's learned diagonal $\Sigma_\theta$, an interpolation between $\beta_t$
+and $\tilde\beta_t$, approximates; Nichol & Dhariwal 2021 Sec. 3.1). Each term is a closed-form
 Gaussian KL averaged over $x_t \sim q(x_t|x_0)$ by Gauss–Hermite quadrature. What to notice: with few steps the
 variance is most of the bound ($\tilde\beta_t$ is far too small for a long jump), and the gap to $-\log p$ closes as
 $T$ grows, fastest with the optimal covariance.

@@ -239,12 +239,13 @@ CLAIMS = [
         key="iddpm_learned_variance_bound",
         paper="Nichol & Dhariwal 2021 (IDDPM), Sec. 3.1 and Sec. 4",
         claim="β_t and β̃_t differ mostly near t = 0, yet the first diffusion steps contribute the most to the "
-        "variational lower bound, so a better choice of Σ_θ could improve log-likelihood; IDDPM learns Σ_θ as an "
-        "interpolation between β_t and β̃_t and reports better log-likelihoods, and sampling with fewer steps "
+        "variational lower bound, so a better choice of Σ_θ could improve log-likelihood; IDDPM learns a diagonal Σ_θ "
+        "as an interpolation between β_t and β̃_t and reports better log-likelihoods, and sampling with fewer steps "
         "(Sec. 4).",
         method=f"{PRESET}, {N_VARIANCE} points x₀ ~ p × seeds {', '.join(map(str, SEEDS))}; DDPM's bound L_T + Σ "
         "L_(t−1) + L_0 on T of its 1000 timesteps (spread evenly, both ends kept) with the exact mean and the "
-        "variance β̃, β or the optimal per-point covariance (the exact target of a learned Σ, full 2×2), each "
+        "variance β̃, β or the optimal per-point covariance (full 2×2: the full-covariance generalisation of what "
+        "IDDPM's learned diagonal Σ approximates), each "
         "expectation by Gauss–Hermite (6 × 6); gap to the exact −log p(x₀). Holds if the optimal covariance lowers "
         "the bound below the better fixed choice at every T beyond the range over seeds, and by more at smaller T.",
         measure=measure_variances,
