@@ -348,7 +348,8 @@ TOPICS: list[Topic] = [
         "Improved DDPM: the cosine schedule and learned variances",
         ("iddpm",),
         "The cosine schedule as a forward process (it destroys information more slowly than the linear one), "
-        "sampled with DDIM; the target of the learned variances, the optimal Σ(x), as a row of the DDIM table.",
+        "sampled with DDIM; the optimal Σ(x), the full-covariance generalisation of what IDDPM's learned diagonal "
+        "variances (between β and β̃, per dimension) approximate, as a row of the DDIM table.",
         "Learning the variances with the hybrid loss L_simple + λ L_vlb needs a trained model: not shown.",
         (
             _s(
