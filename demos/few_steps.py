@@ -548,7 +548,8 @@ def distill_data(
 # ---------------------------------------------------------------------------- view 5: error vs NFE
 NFE_COLORS = {
     "student": plotting.PALETTE[0], "ddim": "#111827", "kernel": plotting.PALETTE[2], "rf1": "rgba(37, 99, 235, 0.5)",
-    "rf2": plotting.PALETTE[4], "direct": plotting.PALETTE[3],
+    "rf2": plotting.PALETTE[4], "direct": plotting.PALETTE[3], "dpmpp": plotting.PALETTE[5],
+    "heun": plotting.PALETTE[6],
 }  # fmt: skip
 
 
@@ -573,7 +574,34 @@ def nfe_numbers(preset, pairs, width, train_steps, d_width, d_steps, seed, parti
         rows["rf2"] = {n: R.floor_units(preset, flow.euler(one.z, n)) for n in PD.NFES}
     c = k_curve(preset, particles, seed)
     rows["kernel"] = {n: float(c["exact"][K_CURVE.index(n)]) for n in PD.NFES}
+    for key, racer in SOLVERS.items():
+        rows[key] = solver_row(preset, racer, one.z)
     return dict(rows=rows, ideal=R.floor_units(preset, one.x0))
+
+
+SOLVERS = {"dpmpp": "dpmpp_logsnr", "heun": "edm_heun"}
+"""The race's best ODE solvers on the exact model (its racers: registry sampler, process, grid, NFE per budget)."""
+
+
+def solver_row(preset: str, racer_id: str, z: np.ndarray) -> dict[int, float]:
+    """{NFE really spent: floor units} of a race racer at the budgets NFES, from x_T = σ_T z (the same noise as the
+    other rows); a budget that buys no new step (EDM Heun spends 2n − 1: 1, 3, 7) adds no point."""
+    from core.models import ExactDenoiser
+    from core.race import RACERS
+    from core.samplers.registry import run_sampler
+
+    racer, mixture = RACERS[racer_id], load_data(preset)
+    row = {}
+    for budget in PD.NFES:
+        config = racer.configure(budget, mixture)
+        if config is None:
+            continue
+        steps, params = config
+        grid = make_grid(make_process(racer.process, mixture), racer.grid, steps)
+        res = run_sampler(racer.sampler, ExactDenoiser(mixture), grid, len(z), 0, params, n_paths=1,
+                          x_init=grid.sigma[0] * z)  # fmt: skip
+        row[res.nfe] = R.floor_units(preset, res.samples)
+    return row
 
 
 NFE_SHORT = {
@@ -583,6 +611,8 @@ NFE_SHORT = {
     "rf1": "1-RF Euler (exact)",
     "rf2": "2-RF Euler (reflow)",
     "kernel": "exact kernel",
+    "dpmpp": "DPM-Solver++(2M)",
+    "heun": "EDM Heun",
 }  # the table's row names (a phone's width)
 NFE_NAMES = {
     "student": "progressive distillation (student)",
@@ -591,6 +621,8 @@ NFE_NAMES = {
     "rf1": "Euler on the exact 1-rectified flow",
     "rf2": "Euler on the 2-rectified flow (reflow)",
     "kernel": "ancestral, exact reverse kernel",
+    "dpmpp": "DPM-Solver++(2M), log-SNR grid (race)",
+    "heun": "EDM Heun, Karras grid (race)",
 }
 
 
@@ -620,25 +652,38 @@ def nfe_figure(out: dict) -> go.Figure:
     return fig
 
 
+def _cell(row: dict, n: int) -> str:
+    """A solver's error at NFE n; one that cannot spend exactly n (EDM Heun: 2k − 1) shows its run at the largest
+    NFE below, with that NFE."""
+    if n in row:
+        return _units(row[n])
+    below = [m for m in row if m < n]
+    return f"{_units(row[max(below)])} ({max(below)})" if below else "–"
+
+
 def nfe_text(out: dict) -> str:
     head = "| method (NFE →) | " + " | ".join(str(n) for n in PD.NFES) + " |"
     rows = [head, "|---|" + "---|" * len(PD.NFES)]
     for key in NFE_NAMES:
         if key in out["rows"]:
             row = out["rows"][key]
-            cells = " | ".join(_units(row[n]) if n in row else "–" for n in PD.NFES)
+            cells = " | ".join(
+                _cell(row, n) if key in SOLVERS else _units(row[n]) if n in row else "–" for n in PD.NFES
+            )
             rows.append(f"| {NFE_SHORT[key]} | {cells} |")
     missing = [NFE_NAMES[k] for k in ("student", "rf2") if k not in out["rows"]]
     tail = f" Not trained for these settings (train them above): {', '.join(missing)}." if missing else ""
     return (
         "\n".join(rows) + f"\n\nIdeal student (the exact PF-ODE map, solved accurately): {out['ideal']:+.1f}. The "
         "exact kernel is what a perfect multimodal generator could reach (its K steps are not network "
-        "evaluations of a model we have)." + tail
+        "evaluations of a model we have). DPM-Solver++(2M) and EDM Heun are the race's solvers on the exact model "
+        "from the same noise; Heun spends 2k − 1 evaluations for k steps (its NFE in brackets)." + tail
     )
 
 
 def nfe_view(preset, pairs, width, train_steps, d_width, d_steps, seed, particles, progress=None):
-    """(error-vs-NFE figure, table): students, exact DDIM, both flows, the exact kernel and the ideal."""
+    """(error-vs-NFE figure, table): students, exact DDIM, both flows, the exact kernel, the race's DPM-Solver++(2M)
+    and EDM Heun, and the ideal."""
     v = _validated(NFE_NAMES_IN, preset=preset, pairs=pairs, width=width, train_steps=train_steps, d_width=d_width,
                    d_steps=d_steps, seed=seed, particles=particles)  # fmt: skip
     if progress is not None:

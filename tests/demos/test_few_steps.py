@@ -13,6 +13,8 @@ from core import distill as PD
 from core import reflow as R
 from core.claims import shipped
 from core.dataspec import load_data
+from core.grids import make_grid
+from core.processes import make_process
 from demos import few_steps as F
 
 BUDGET = 1_500_000  # bytes of figure JSON per update
@@ -178,6 +180,27 @@ def test_nfe_view_has_every_method_on_the_same_noise():
     assert len(fig.data) == len(F.NFE_NAMES) + 1  # and the ideal student's line
     finite_json(fig)
     assert "| distilled student |" in text and "Not trained" not in text
+
+
+def test_nfe_view_takes_the_race_solvers_from_the_registry():
+    """DPM-Solver++(2M) and EDM Heun are the race's racers (registry sampler, process, grid, NFE per budget) started
+    from the comparison's own noise z: Heun spends 2k − 1 evaluations, so it shows at NFE 1, 3, 7, and the table
+    gives each budget its run at the largest NFE within it."""
+    from core import race as RACE
+    from core.models import ExactDenoiser
+    from core.samplers.registry import run_sampler
+
+    out = F.nfe_numbers(*args(F.NFE_NAMES_IN))
+    rows = out["rows"]
+    assert sorted(rows["dpmpp"]) == [1, 2, 4, 8] and sorted(rows["heun"]) == [1, 3, 7]
+    racer, mixture = RACE.RACERS["dpmpp_logsnr"], load_data("ring8")
+    grid = make_grid(make_process(racer.process, mixture), racer.grid, 8)
+    z = R.couplings("ring8", D["particles"], D["seed"] + 10_000).z
+    res = run_sampler(racer.sampler, ExactDenoiser(mixture), grid, len(z), 0, {}, x_init=grid.sigma[0] * z)
+    assert res.nfe == 8 and rows["dpmpp"][8] == R.floor_units("ring8", res.samples)
+    text = F.nfe_text(out)
+    heun = next(line for line in text.splitlines() if line.startswith("| EDM Heun |"))
+    assert heun.endswith(f"(3) | {F._units(rows['heun'][7])} (7) |")
 
 
 def test_nfe_view_says_what_is_not_trained():
