@@ -131,6 +131,9 @@ $\le {FLOOR_UNITS:g}$ is as good as exact sampling. A sampler whose NFE cannot h
 spend $2n-1$ per $n$ steps, DPM-Solver-3 $3n-2$, predictor–corrector $2n$, annealed Langevin 10 levels × T) takes the
 nearest budget below and its title says the NFE it spent. The diffusers rows run the real schedulers on the DDPM
 (linear β) process they were built for, with each scheduler's **own default timestep spacing**, named in the table.
+The **distilled student** is not a solver on the exact model but a small network distilled from exact DDIM-64 by
+progressive distillation (Salimans & Ho 2022; the Few steps tab): its NFE are its own network's calls on its own
+cosine schedule, students exist for N = 1, 2, 4, 8, 16, 32 steps, and they are shipped for ring8 and moons only.
 
 **Orders of convergence.** For each deterministic sampler the endpoints of {R.N_PATHS} paths are compared with the
 same sampler's endpoints at a high NFE from the same start; the order $p$ (error ∝ NFE$^{{-p}}$) is fitted on the
