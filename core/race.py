@@ -262,17 +262,22 @@ def refusal(racer: Racer, spec: str) -> str | None:
 
 def run_racer(racer: Racer, spec: str, nfe: int, seed: int, particles: int, check=None) -> Run | None:
     """`racer` at a budget of `nfe` on data `spec`: None if it cannot run within the budget, or on these data at
-    all (`refusal`)."""
+    all (its sampler refuses them: `refusal`, asked only when a run raises)."""
     mixture = load_data(spec)
     config = racer.configure(nfe, mixture)
-    if config is None or refusal(racer, spec) is not None:
+    if config is None:
         return None
     steps, params = config
     if racer.diffusers:
         _diffusers_quiet()
     model = ExactDenoiser(mixture) if check is None else _Checked(ExactDenoiser(mixture), check)
     grid = make_grid(make_process(racer.process, mixture), racer.grid, steps)
-    result = run_sampler(racer.sampler, model, grid, particles, seed, params, n_paths=1)
+    try:
+        result = run_sampler(racer.sampler, model, grid, particles, seed, params, n_paths=1)
+    except ValueError:
+        if refusal(racer, spec) is None:  # not a refusal of these data: a failure to report
+            raise
+        return None
     samples = result.samples
     value, units = score(spec, samples)
     return Run(racer.id, steps, result.nfe, units, value, result.seconds, samples)
