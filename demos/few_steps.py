@@ -704,9 +704,10 @@ $q(x_s\mid x_t, x_0) = \mathcal N(c_x x_t + c_0 x_0, \tilde\beta I)$ (Ho et al. 
 that with large steps the true denoising distribution is multimodal, and model it with a conditional GAN so that a
 few steps suffice. Move $x_t$, $t$ and $K$: with small jumps the three laws coincide; with large ones the kernel
 splits into lobes that no Gaussian represents. The best Gaussian (the kernel's own mean and covariance, which
-minimises $\mathrm{KL}(q\,\|\,\mathcal N)$; IDDPM's learned $\Sigma$ aims at it) smears them; DDPM's $\tilde\beta$
-is far too narrow (a point mass at $K = 1$). Ancestral sampling with the exact kernel lands on the noise floor at
-every $K$, even 1: it shows what a *perfect* multimodal generator could reach, not that a GAN learns it.
+minimises $\mathrm{KL}(q\,\|\,\mathcal N)$; IDDPM's learned diagonal $\Sigma$ approximates its diagonal) smears
+them; DDPM's $\tilde\beta$ is far too narrow (a point mass at $K = 1$). Ancestral sampling with the exact kernel
+lands on the noise floor at every $K$, even 1: it shows what a *perfect* multimodal generator could reach, not that
+a GAN learns it.
 
 **Reflow (Liu et al. 2023).** The 1-rectified flow from $z \sim \mathcal N(0, I)$ to the data has velocity
 $v(x, t) = \mathbb E[z - x_0 \mid x_t = x]$ on $x_t = (1-t)x_0 + tz$: exact here, so its couplings

@@ -91,7 +91,8 @@ SAMPLERS: dict[str, SamplerSpec] = {
         SamplerSpec(
             "optimal_gaussian",
             "Optimal Gaussian step (exact Σ(x))",
-            "Tweedie's second-order formula; the target of IDDPM's learned Σ (Nichol & Dhariwal 2021)",
+            "Tweedie's second-order formula; the full-covariance generalisation of IDDPM's learned diagonal Σ "
+            "(Nichol & Dhariwal 2021, Sec. 3.1)",
             optimal.optimal_gaussian,
             default_steps=20,
             stochastic=True,
