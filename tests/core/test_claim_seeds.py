@@ -49,3 +49,31 @@ def test_a_flipping_verdict_is_reported():
     values = over_seeds(lambda s: {"x": float(s)}, (0, 1, 2))
     line = seed_verdicts(lambda v: "holds" if v["x"] < 1.5 else "fails", values, (0, 1, 2))
     assert line == "Verdict seed by seed (seeds 0, 1, 2): holds on 2, fails on 1."
+
+
+def test_a_sample_measures_each_seeded_part_on_its_first_seed_only():
+    """core.claims.sample (the fresh measurement of tests/core/test_claims.py): the seeded part on its first seed,
+    under its per-seed keys (the means need every seed), the rest whole."""
+    from core.claims import HOLDS, Claim, sample
+
+    calls = []
+
+    def one(seed):
+        calls.append(seed)
+        return {"x": float(seed)}
+
+    claim = Claim(
+        key="toy",
+        paper="p",
+        claim="c",
+        method="m",
+        expected=HOLDS,
+        tab="forward",
+        scene="tab=forward",
+        measure=lambda: {**over_seeds(one, (3, 4, 5)), "whole": 7.0},
+        verdict=lambda v: HOLDS,
+        summary=lambda v: "",
+    )
+    assert sample(claim) == {"x_seed3": 3.0, "whole": 7.0} and calls == [3]
+    calls.clear()
+    assert claim.measure()["x"] == 4.0 and calls == [3, 4, 5]  # outside a sample: every seed
