@@ -12,8 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core import race as R
-from core.claims import all_claims, note
-from core.claims.race import grid_scene_title
+from core.claims import all_claims, note, shipped
+from core.claims.race import grid_cases, grid_scene_title
 from core.dataspec import data_title, load_data
 from core.metrics import EXACT_LIKE_UNITS
 from core.samplers.registry import get_sampler
@@ -123,6 +123,8 @@ CITED = ("dpm_solver_grid", "edm_nfe", "em_vs_ddim_grid", *OUR_CLAIMS)
 
 def _notes() -> str:
     claims = "\n\n".join(f"- {note(k)}" for k in CITED if k in all_claims())
+    grid = shipped().get("grid_vs_solver")
+    decided = grid_cases(grid["values"]) if grid else "(not measured yet)"
     return rf"""
 **What to notice.** Every sampler gets the same budget of model evaluations (NFE) and starts from the same noise
 $z$ ($x_T = \sigma_T z$), on data whose exact density is known, so each panel's error is the sampler's own. The error
@@ -143,10 +145,10 @@ DPM-Solver++(2M) 2; DPM-Solver-3 3 (Karras et al. 2022; Lu et al. 2022a,b). A gr
 noise level for every step count (DDIM's "leading" spacing starts at $T - T/n$) adds an $O(1/n)$ error of its own.
 
 **The grid as a factor.** The same solver on five time grids of the same process. EDM (Karras et al. 2022, Sec. 3)
-treats the time steps as a design choice separate from the solver; here the grid alone can decide which solver
-wins: on the sharp ring DPM-Solver++(2M) loses to DDIM on the Karras grid at 10 NFE and on DDPM's own spacings at
-20, and wins on log-SNR; on the smooth ring it wins on every grid (claim `grid_vs_solver`). Flow-matching Euler is
-DDIM η = 0 on the flow path's $(\alpha, \sigma)$
+treats the time steps as a design choice separate from the solver; here the grid alone can decide whether
+DPM-Solver++(2M) beats DDIM η = 0 (one grid where it wins, another where it loses, each beyond noise): it does
+{decided} (ring8 is the sharp ring, ring8_wide the smooth one; each grid's difference is in claim
+`grid_vs_solver` below). Flow-matching Euler is DDIM η = 0 on the flow path's $(\alpha, \sigma)$
 (identical to rounding), so what it gains in few steps is its time grid.
 
 {claims}

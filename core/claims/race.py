@@ -196,6 +196,16 @@ def summary_grid(v: dict[str, float]) -> str:
     )
 
 
+def grid_cases(v: dict[str, float]) -> str:
+    """Where the grid decides, in words, for the Race notes: "on ring8 at 10 and 20 NFE, on ring8_wide at
+    neither" (read from the numbers, so the notes cannot say more than the claim measured)."""
+    cases = []
+    for preset in RANK_PRESETS:
+        decided = [str(n) for n in RANK_NFES if _grid_decides(v, preset, n)]
+        cases.append(f"on {preset} at {' and '.join(decided)} NFE" if decided else f"on {preset} at neither budget")
+    return ", ".join(cases)
+
+
 def grid_scene_title() -> str:
     """The title of the Race tab's scene of this claim (demos/race.py SCENES, core/syllabus.py)."""
     return "The grid decides whether DPM-Solver++(2M) beats DDIM"
