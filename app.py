@@ -59,7 +59,9 @@ def build_app() -> gr.Blocks:
 
         demo.load(user_facing(on_load), None, list(inboxes.values()), api_visibility="private")
         use_everywhere(handles)
+        status = gr.Textbox(visible="hidden", elem_classes=["rr-status"])
     share_workers(demo)
+    one_status(demo, status)
     live.send_figures(demo)
     return demo
 
@@ -151,6 +153,21 @@ def share_workers(demo: gr.Blocks) -> None:
         else:
             fn.concurrency_id = COMPUTE
             fn.concurrency_limit = CONCURRENCY
+
+
+def one_status(demo: gr.Blocks, status: gr.Textbox) -> None:
+    """Show every Python event's loading status on one hidden component (`show_progress_on`), except trainings,
+    whose progress bars belong on their outputs.
+
+    Why (issue 27): Gradio 6.31's page keeps a loading status for every component an event that ran could
+    write (its `show_progress_on`, else its outputs), and on every stage of every later event pushes each of
+    them to its component (`update_loading_stati_state`: a search of the whole component tree per status).
+    After a visit to every tab that was ~100 statuses and doubled or quadrupled a slider's time; now it is one,
+    plus the outputs of a training once one ran. No visible spinner is lost: the plots are drawn from hidden
+    carriers (demos/live.py), and the views answer in well under a second."""
+    for fn in demo.fns.values():
+        if fn.fn is not None and fn.concurrency_id != kit.HEAVY:
+            fn.show_progress_on = [status]
 
 
 def warm_up_tab(module) -> None:

@@ -18,6 +18,24 @@ def test_every_python_event_shares_one_group_of_workers_and_trainings_run_one_at
     assert {"classifier", "classifier_data"} <= trainings
 
 
+def test_every_event_but_trainings_shows_its_status_on_one_component():
+    """A page keeps a loading status per progress target of every event that ran and pushes each to its
+    component at every stage of every later event (app.one_status): the views' events all name one hidden
+    component; trainings keep their outputs for their progress bars."""
+    from demos import kit
+
+    demo = app.build_app()
+    python_events = [fn for fn in demo.fns.values() if fn.fn is not None]
+    views = [fn for fn in python_events if fn.concurrency_id != kit.HEAVY]
+    targets = {tuple(b._id for b in fn.show_progress_on or ()) for fn in views}
+    assert len(targets) == 1 and len(next(iter(targets))) == 1, targets
+    (status,) = next(iter(targets))
+    assert demo.blocks[status].visible == "hidden"
+    assert all(fn.show_progress_on is None for fn in python_events if fn.concurrency_id == kit.HEAVY)
+    config = demo.get_config_file()
+    assert {tuple(d["show_progress_on"] or ()) for d in config["dependencies"] if d["backend_fn"]} >= {(status,)}
+
+
 def test_tab_ids_are_unique():
     ids = [module.TAB_ID for module in app.TABS]
     assert len(ids) == len(set(ids)), ids
