@@ -254,6 +254,12 @@ def mlp_study(
                     seconds[f"{n}/{steps}/{seed}"] = out["seconds"]
                 log(f"N = {n}, {steps} steps, seed {seed}: {out['values']} (training {out['seconds']} s)")
         steps_rows[str(n)] = by_steps
+    return dict(**study_settings(spec, particles), rows=rows, steps_rows=steps_rows, seconds=seconds)
+
+
+def study_settings(spec: str = "ring8", particles: int = PARTICLES) -> dict:
+    """The settings a study's cases depend on, written at the head of its file (`reusing` reads a case only from
+    a study with the same ones)."""
     return dict(
         spec=spec,
         network=f"{MLP_DEPTH}x{MLP_WIDTH}",
@@ -262,22 +268,14 @@ def mlp_study(
         sampler_steps=SAMPLER_STEPS,
         radius=RADIUS,
         noise_seed=NOISE_SEED,
-        rows=rows,
-        steps_rows=steps_rows,
-        seconds=seconds,
     )
-
-
-SETTINGS_KEYS = ("spec", "network", "steps", "particles", "sampler_steps", "radius", "noise_seed")
 
 
 def reusing(old: dict) -> tuple:
     """`mlp_study`'s `case` and `step_case` that read the cases of a previous study `old` run with the same settings
     (training is deterministic for a seed on one machine, and tests/core/test_memorisation_mlp.py retrains one shipped
     case to check it) and compute the others: a study extended by seeds, N or step counts trains only what is new."""
-    head = dict(spec="ring8", network=f"{MLP_DEPTH}x{MLP_WIDTH}", steps=MLP_STEPS, particles=PARTICLES,
-                sampler_steps=SAMPLER_STEPS, radius=RADIUS, noise_seed=NOISE_SEED)  # fmt: skip
-    same = bool(old) and all(old.get(k) == head[k] for k in SETTINGS_KEYS)
+    same = bool(old) and all(old.get(k) == v for k, v in study_settings().items())
     times = old.get("seconds", {}) if same else {}
 
     def case(spec, n, seed, particles):
