@@ -40,7 +40,7 @@ from core.metrics import data_noise_floor, mmd2
 from core.mixture import GaussianMixture
 from core.models import ExactDenoiser
 from core.processes import make_process
-from core.samplers.registry import OWN_SCHEDULE, SAMPLERS, get_sampler, run_sampler
+from core.samplers.registry import SAMPLERS, get_sampler, run_sampler
 from core.samplers.spec import SamplerSpec
 
 SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "race_curves.json"
@@ -209,8 +209,8 @@ def grid_text(racer: Racer, steps: int, mixture: GaussianMixture | None = None) 
         ts = diffusers_timesteps(racer.sampler, racer.spacing, steps) or ()
         spacing = f"{racer.spacing} spacing" if racer.spacing else "timesteps"
         return f"DDPM linear β · diffusers' own {spacing} · t = {_short(ts, lambda t: f'{t:.0f}')}"
-    if racer.sampler in OWN_SCHEDULE:
-        return f"its {OWN_SCHEDULE[racer.sampler]}, N = {steps}"
+    if racer.spec.own_schedule:
+        return f"its {racer.spec.own_schedule}, N = {steps}"
     if racer.spec.grid_role == "levels":
         return f"{racer.process.upper()} · {steps} noise levels, log-spaced"
     if racer.spec.grid_role == "floor":

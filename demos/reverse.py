@@ -20,7 +20,7 @@ from core.metrics import FLOOR_REPEATS, ON_DEMAND_REPEATS, data_noise_floor, mea
 from core.models import ExactDenoiser
 from core.ncsn import mode_shares
 from core.processes import PROCESSES, make_process
-from core.samplers.registry import OWN_SCHEDULE, SAMPLERS, get_sampler, run_sampler
+from core.samplers.registry import SAMPLERS, get_sampler, run_sampler
 from demos import kit, plotting
 from demos.inputs import MAX_PARTICLES, MAX_STEPS, MAX_WORK, check_superseded, number
 from demos.sharing import as_int
@@ -222,9 +222,9 @@ def unused_controls(spec) -> dict[str, str]:
             "process": "not used: diffusers rows run their own 1000-step linear-β training schedule",
             "grid": "not used: diffusers rows run their own timesteps (see 'timestep spacing')",
         }
-    if spec.key in OWN_SCHEDULE:
+    if spec.own_schedule:
         return {
-            "process": f"not used: it runs its {OWN_SCHEDULE[spec.key]}",
+            "process": f"not used: it runs its {spec.own_schedule}",
             "grid": "not used: it runs its own schedule; Steps gives its N",
         }
     if spec.grid_role == "floor":
@@ -378,8 +378,8 @@ def run_label(out: dict) -> str:
         where = f"diffusers '{spacing}' spacing" if spacing else "diffusers' own spacing"
         calls = f", {out['result'].nfe} model calls" if out["result"].nfe != g.n_steps else ""
         return f"{g.n_steps} steps, {where} (its own timesteps{calls})"
-    if spec.key in OWN_SCHEDULE:
-        return f"{g.n_steps} steps, {OWN_SCHEDULE[spec.key]}"
+    if spec.own_schedule:
+        return f"{g.n_steps} steps, {spec.own_schedule}"
     return spec.describe(g.n_steps, params) or g.label
 
 
@@ -404,7 +404,7 @@ def _head(out: dict) -> str:
     spec = get_sampler(out["sampler"])
     if spec.diffusers:
         return f"{spec.title} (own VP schedule)"
-    if spec.key in OWN_SCHEDULE:
+    if spec.own_schedule:
         return spec.title
     return f"{spec.title} on {PROCESS_SHORT.get(out.get('process'), out.get('process'))}"
 

@@ -323,6 +323,7 @@ SAMPLERS: dict[str, SamplerSpec] = {
             default_grid="trailing",
             default_steps=4,
             nfe=few_step.student_nfe,
+            own_schedule=few_step.OWN_SCHEDULE,
             note="A small network distilled from the exact DDIM-64 teacher by halving its steps (64 → 32 → … → 1), "
             "sampled by DDIM on its own cosine schedule t = i/N from N(0, I): the Time grid gives only N (1, 2, 4, "
             "8, 16 or 32). Shipped for ring8 and moons.",
@@ -330,11 +331,6 @@ SAMPLERS: dict[str, SamplerSpec] = {
         *diffusers_rows.SPECS,
     ]
 }
-
-
-OWN_SCHEDULE = {"distilled": few_step.OWN_SCHEDULE}
-"""Samplers (besides the diffusers rows) that run their own schedule and take only the number of steps from the
-Time grid: what they run instead, for the titles and the controls they leave unused."""
 
 
 def get_sampler(key: str) -> SamplerSpec:

@@ -106,6 +106,8 @@ class SamplerSpec:
       steps at each positive noise level, NCSN Algorithm 1) or "floor" (only the smallest positive level);
     * `oracle`: the sampler uses the exact mixture beyond x̂₀ (its Hessian, its mean score norm), which no
       trained model gives, so comparisons at equal NFE (the race) leave it out;
+    * `own_schedule`: for a sampler that runs its own schedule and takes only the number of steps from the time
+      grid (a distilled student), what it runs instead, for titles and for the controls it leaves unused;
     * `note`: one sentence a table or tab can show beside the title."""
 
     key: str
@@ -126,6 +128,7 @@ class SamplerSpec:
     noise_free: Callable[[dict], bool] | None = None
     grid_role: str = "steps"
     oracle: bool = False
+    own_schedule: str = ""
     note: str = ""
 
     def __post_init__(self):

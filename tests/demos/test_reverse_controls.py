@@ -10,7 +10,7 @@ from core.dataspec import load_data
 from core.grids import make_grid
 from core.models import ExactDenoiser
 from core.processes import make_process
-from core.samplers.registry import OWN_SCHEDULE, SAMPLERS, get_sampler, run_sampler
+from core.samplers.registry import SAMPLERS, get_sampler, run_sampler
 from demos import reverse
 
 N = 200
@@ -75,7 +75,7 @@ def test_every_sampler_states_its_controls():
             assert state["interactive"] == (name not in unused), (key, name)
             if name in unused:
                 assert state["info"].startswith("not used:"), (key, name)
-        assert (spec.diffusers or key in OWN_SCHEDULE) == ("process" in unused), key
+        assert (spec.diffusers or bool(spec.own_schedule)) == ("process" in unused), key
 
 
 def test_mode_shares_read_in_one_order():
