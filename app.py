@@ -24,7 +24,8 @@ from demos.tabs import tab_modules
 TABS = tab_modules()
 CONCURRENCY = 2  # one worker per core, for the whole app: more would only make every request slower
 COMPUTE = "compute"  # the one concurrency group every Python event joins
-LIGHT_MODE_JS = "() => { document.body.classList.remove('dark'); }"
+# At page load: light mode, and the page's loading statuses kept to what is shown (demos/live.py)
+PAGE_JS = "() => { document.body.classList.remove('dark');" + live.DROP_INPUT_STATUSES_JS + "}"
 CSS = """
 .gradio-container { max-width: 1920px !important; }
 footer { display: none !important; }
@@ -164,7 +165,8 @@ def one_status(demo: gr.Blocks, status: gr.Textbox) -> None:
     them to its component (`update_loading_stati_state`: a search of the whole component tree per status).
     After a visit to every tab that was ~100 statuses and doubled or quadrupled a slider's time; now it is one,
     plus the outputs of a training once one ran. No visible spinner is lost: the plots are drawn from hidden
-    carriers (demos/live.py), and the views answer in well under a second."""
+    carriers (demos/live.py), and the views answer in well under a second. The page also records every *input*
+    of a completed event as a status; `PAGE_JS` drops those (demos/live.py, DROP_INPUT_STATUSES_JS)."""
     for fn in demo.fns.values():
         if fn.fn is not None and fn.concurrency_id != kit.HEAVY:
             fn.show_progress_on = [status]
@@ -200,7 +202,7 @@ def main() -> None:
         theme=gr.themes.Default(primary_hue="blue", neutral_hue="slate"),
         css=CSS,
         head=navigation.head(),  # the navigation's CSS, unscoped (Gradio scopes `css` to the page's content)
-        js=LIGHT_MODE_JS,
+        js=PAGE_JS,
         footer_links=["api"],
         allowed_paths=[],
         show_error=False,  # our gr.Error messages still show; Gradio's own exception texts do not

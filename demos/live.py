@@ -146,3 +146,48 @@ def draw_js(elem_id: str, show_label: bool) -> str:
         " };"
         " draw(50); return {drawn: f.layout.title ? (f.layout.title.text || '') : ''}; }"
     )
+
+
+# Gradio 6.31's page keeps a loading status for every *input* of every event that has completed: at "complete" it
+# marks the event's stream "closed" (js/core/src/dependency.ts, for every event, streaming or not) and the status
+# store then records each input as a streamed input (`LoadingStatus.resolve_args`: type "input" when a stream
+# state is set). The store never forgets a component, and at every stage of every later event it pushes each
+# status to its component (`update_loading_stati_state`: a search of the component tree and a snapshot of the
+# component's props, per status). After a visit to every tab that was 148 statuses and ~15 pushes of each per
+# slider move: 0.5-1 s of the page's main thread per event, growing as the page is used (issue 27). The app has
+# no streaming event, so an input's status shows nothing; this drops those entries after each update of the
+# store. It finds the store's class in Gradio's own statustracker module (the same module instance: imported by
+# the URL the page loaded it from) and patches its prototype once; with another Gradio build, where the module
+# or the method is not found, it does nothing.
+DROP_INPUT_STATUSES_JS = """
+(() => {
+  const patch = async () => {
+    const entry = performance.getEntriesByType('resource')
+      .find((e) => /\\/statustracker-[^/]*\\.js(\\?|$)/.test(e.name));
+    if (!entry) return false;
+    const mod = await import(entry.name);
+    for (const value of Object.values(mod)) {
+      const found = [value, ...(value && typeof value === 'object' ? Object.values(value) : [])];
+      for (const cls of found) {
+        const proto = typeof cls === 'function' ? cls.prototype : null;
+        if (!proto || typeof proto.resolve_args !== 'function' || typeof proto.update !== 'function') continue;
+        if (proto.__rr_inputs_dropped) return true;
+        const update = proto.update;
+        proto.update = function (args) {
+          update.call(this, args);
+          for (const [id, status] of Object.entries(this.current)) {
+            if (status && status.type === 'input') delete this.current[id];
+          }
+        };
+        proto.__rr_inputs_dropped = true;
+        return true;
+      }
+    }
+    return true;
+  };
+  let tries = 0;
+  const attempt = () => patch().then((done) => { if (!done && ++tries < 100) setTimeout(attempt, 100); })
+    .catch(() => {});
+  attempt();
+})();
+"""

@@ -27,3 +27,38 @@ def test_the_benchmark_measures_a_control(browser, app_url):
     assert math.isfinite(event.all_ms) and event.all_ms >= event.first_ms, event
     assert event.body_bytes > 0, event
     assert event.changed >= 1, event
+
+
+# In the page: Gradio's loading-status class, as demos/live.py's patch finds it, and what one completed event
+# leaves in a fresh store of it (component 2 the event's output, component 1 its input).
+STATUS_STORE_JS = """async () => {
+  const entry = performance.getEntriesByType('resource')
+    .find((e) => /\\/statustracker-[^/]*\\.js(\\?|$)/.test(e.name));
+  if (!entry) return {found: false};
+  const mod = await import(entry.name);
+  const classes = Object.values(mod).flatMap((v) => [v, ...(v && typeof v === 'object' ? Object.values(v) : [])])
+    .filter((c) => typeof c === 'function' && c.prototype && typeof c.prototype.resolve_args === 'function');
+  if (!classes.length) return {found: false};
+  const store = new classes[0]();
+  store.register(0, [2], [1], 'full');
+  store.update({fn_index: 0, status: 'pending', stream_state: null});
+  store.update({fn_index: 0, status: 'complete', stream_state: 'closed'});
+  return {found: true, patched: !!classes[0].prototype.__rr_inputs_dropped, kept: Object.keys(store.current)};
+}"""
+
+
+def test_the_page_keeps_no_loading_status_for_an_events_inputs(browser, app_url):
+    """Gradio 6.31 records every input of a completed event as a streamed input's loading status and pushes
+    all of them at every stage of every later event (issue 27: 148 statuses after a visit to every tab, 0.5-1 s
+    per slider move); demos/live.py's page script drops them. Checked on the store class the page itself uses,
+    so a Gradio build where the patch no longer finds it fails here."""
+    page = open_page(browser, app_url, DESKTOP)
+    try:
+        select_tab(page, "forward")
+        wait_ready(page)
+        store = page.page.evaluate(STATUS_STORE_JS)
+    finally:
+        page.close()
+    assert store["found"], "no loading-status class in the page's statustracker module"
+    assert store["patched"], "demos/live.py's DROP_INPUT_STATUSES_JS did not patch the page's loading-status class"
+    assert store["kept"] == ["2"], f"statuses kept after one event: {store['kept']} (only its output's expected)"
