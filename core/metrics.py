@@ -20,13 +20,21 @@ for the presets at the app's particle counts, precomputed into assets/noise_floo
 `python -m core.metrics --write` (SHIPPED_COUNTS), and over ON_DEMAND_REPEATS = 100 sets for anything else (a
 user's mixture, another count), computed once and cached. Each floor carries the standard error of its sd
 (`sd_se`, from the spread of the squared deviations), so a verdict that depends on it can state it.
+
+A user's mixture has no shipped floors: `prefetch_floors(spec)`, called where the app first accepts one, computes its
+floors at SHIPPED_COUNTS in one background worker. Every floor is computed once however it is asked for: the first to
+ask (a request or the worker) computes it, and whoever asks meanwhile waits for that result (`data_noise_floor`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -130,7 +138,7 @@ def noise_floor(
         sd = float(np.sqrt(squares.mean()))
     else:
         sd = float(values.std(ddof=1))
-    sd_se = float(squares.std(ddof=1) / (2 * sd * np.sqrt(repeats)))
+    sd_se = float(squares.std(ddof=1) / (2 * sd * np.sqrt(repeats))) if sd > 0 else 0.0  # a constant: no spread
     return NoiseFloor(mean, sd, repeats, sd_se)
 
 
@@ -146,18 +154,114 @@ def shipped_floors() -> dict:
     return data["floors"]
 
 
-@lru_cache(maxsize=128)
+FLOOR_CACHE = 128  # computed floors kept, each (spec, metric, n); the least recently asked is dropped first
+PREFETCH_SPECS = 4  # user mixtures waiting for the background worker at most (the app is a shared Space)
+
+_FLOORS: OrderedDict[tuple[str, str, int], Future] = OrderedDict()  # computed or under way, least recent first
+_QUEUED: OrderedDict[str, list[Future]] = OrderedDict()  # spec → the worker's jobs for it, oldest spec first
+_LOCK = threading.Lock()
+_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="noise-floor")
+_LOG = logging.getLogger(__name__)
+
+
+def _shipped_floor(spec: str, metric: str, n: int) -> NoiseFloor | None:
+    row = shipped_floors().get(spec, {}).get(metric, {}).get(str(n))
+    return None if row is None else NoiseFloor(row[0], row[1], FLOOR_REPEATS, row[2])
+
+
+def _claim(key: tuple[str, str, int]) -> tuple[Future, bool]:
+    """The future of floor `key`, and whether the caller is the first to ask (then it must compute it)."""
+    with _LOCK:
+        future = _FLOORS.get(key)
+        if future is not None:
+            _FLOORS.move_to_end(key)
+            return future, False
+        future = _FLOORS[key] = Future()
+        finished = [k for k, f in _FLOORS.items() if f.done()]  # one under way is kept: others may wait on it
+        for k in finished[: max(0, len(_FLOORS) - FLOOR_CACHE)]:
+            del _FLOORS[k]
+        return future, True
+
+
+def _compute(key: tuple[str, str, int], future: Future) -> None:
+    """Compute floor `key` into `future` (its first asker's job). A failure is handed to those waiting and then
+    forgotten, so that a later request tries again."""
+    from core.dataspec import data_bandwidth, load_data
+
+    spec, metric, n = key
+    try:
+        future.set_result(noise_floor(load_data(spec), metric, n, data_bandwidth(spec)))
+    except BaseException as err:
+        with _LOCK:
+            if _FLOORS.get(key) is future:
+                del _FLOORS[key]
+        future.set_exception(err)
+
+
 def data_noise_floor(spec: str, metric: str, n: int) -> NoiseFloor:
     """The noise floor for a data spec (preset key or gmm: text, core/dataspec.py) and sample size: the shipped
     200-set floor of a preset at SHIPPED_COUNTS, otherwise computed over ON_DEMAND_REPEATS sets, once per
-    (spec, metric, size) and cached (the spec's canonical string is the key)."""
-    from core.dataspec import canonical, data_bandwidth, load_data
+    (spec, metric, size) and cached (the spec's canonical string is the key). A floor already under way (in the
+    background worker of `prefetch_floors`, or for another request) is waited for, not computed again; either way
+    it is `noise_floor` with the same seed, so the result does not depend on who computed it."""
+    from core.dataspec import canonical
 
-    spec = canonical(spec)
-    row = shipped_floors().get(spec, {}).get(metric, {}).get(str(int(n)))
-    if row is not None:
-        return NoiseFloor(row[0], row[1], FLOOR_REPEATS, row[2])
-    return noise_floor(load_data(spec), metric, n, data_bandwidth(spec))
+    spec, n = canonical(spec), int(n)
+    shipped = _shipped_floor(spec, metric, n)
+    if shipped is not None:
+        return shipped
+    future, first = _claim((spec, metric, n))
+    if first:
+        _compute((spec, metric, n), future)
+    return future.result()
+
+
+def clear_floors() -> None:
+    """Forget the computed floors (a benchmark's cold start; after writing the shipped ones). A computation under way
+    still answers whoever waits on it."""
+    with _LOCK:
+        _FLOORS.clear()
+
+
+data_noise_floor.cache_clear = clear_floors  # the name callers know from functools' caches
+
+
+def _prefetch_one(key: tuple[str, str, int]) -> None:
+    """The background worker's job: compute floor `key` unless someone already has or is doing so. Never raises
+    (a failure is logged and left for a request to meet); skipped once the interpreter is exiting."""
+    if not threading.main_thread().is_alive():
+        return
+    future, first = _claim(key)
+    if first:
+        _compute(key, future)
+        if future.exception() is not None:
+            _LOG.warning("noise floor %s failed in the background: %r", key[1:], future.exception())
+
+
+def prefetch_floors(spec: str) -> list[Future]:
+    """Start computing a user mixture's floors (every metric at SHIPPED_COUNTS, MMD² first) in the background
+    worker, so that a tab asking for one later finds it ready or under way. Returns the worker's jobs (none for a
+    preset, whose floors are shipped, for a spec whose floors are known or already queued, or for a spec that is not
+    valid: that is the request's to report). At most PREFETCH_SPECS specs wait at once: a new one drops the oldest
+    waiting spec's jobs that have not started (a user editing a mixture wants the newest)."""
+    from core.dataspec import DataSpecError, canonical
+
+    try:
+        spec = canonical(spec)
+    except DataSpecError:
+        return []
+    keys = [(spec, m, n) for m in METRICS for n in SHIPPED_COUNTS if _shipped_floor(spec, m, n) is None]
+    with _LOCK:
+        for done in [s for s, jobs in _QUEUED.items() if all(j.done() for j in jobs)]:
+            del _QUEUED[done]
+        keys = [k for k in keys if k not in _FLOORS]
+        if spec in _QUEUED or not keys:
+            return []
+        while len(_QUEUED) >= PREFETCH_SPECS:
+            for job in _QUEUED.popitem(last=False)[1]:
+                job.cancel()
+        jobs = _QUEUED[spec] = [_WORKER.submit(_prefetch_one, k) for k in keys]
+    return jobs
 
 
 def write_floors() -> dict:

@@ -1,10 +1,13 @@
 """The data control every tab shares: a dropdown of presets that also takes a user mixture (`gmm:…`),
-and the check that turns what a user or a URL sends into the canonical data spec (core/dataspec.py)."""
+and the check that turns what a user or a URL sends into the canonical data spec (core/dataspec.py). The check is
+where every tab first accepts a user's mixture, so it starts computing the mixture's noise floors in the background
+(core.metrics.prefetch_floors): by the time a tab scores samples against them they are ready or under way."""
 
 from __future__ import annotations
 
 from core.datasets import PRESETS
 from core.dataspec import DataSpecError, canonical, data_title, is_preset
+from core.metrics import prefetch_floors
 
 CUSTOM_HELP = "a preset, or your own mixture from the “Your data” tab (gmm:…)"
 
@@ -20,6 +23,8 @@ def data_spec(value, allowed=None) -> str:
         raise ValueError(str(err)) from None
     if allowed is not None and is_preset(spec) and spec not in allowed:
         raise ValueError(f"Data {spec!r} cannot be used here. Choose one of: {', '.join(allowed)}.")
+    if not is_preset(spec):
+        prefetch_floors(spec)
     return spec
 
 

@@ -32,6 +32,7 @@ from core.dataspec import (
     load_data,
     mixture_from_rows,
 )
+from core.metrics import prefetch_floors
 from core.points_to_mixture import (
     MAX_CSV_CHARS,
     MAX_POINTS,
@@ -388,6 +389,7 @@ def build() -> kit.UI:
         return f"⚠ {text} The preview and the spec keep the last valid mixture ({data_title(keep)})."
 
     def show(spec: str, with_table: bool = True):
+        prefetch_floors(spec)  # a mixture made here: its noise floors are computed while the user looks at it
         return (spec, preview_figure(spec), table_rows(spec) if with_table else skip(), summary(spec), spec)
 
     def on_spec(text, current):
