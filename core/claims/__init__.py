@@ -156,6 +156,26 @@ def seed_verdicts(verdict: Callable[[dict[str, float]], str], values: dict[str, 
     return f"Verdict seed by seed (seeds {', '.join(map(str, seeds))}): {listed}."
 
 
+FLOOR_SE = "floor_relative_se"
+
+
+def floor_uncertainty(*floors: tuple[str, int]) -> dict[str, float]:
+    """For a claim whose verdict compares values in MMD² noise-floor units with a fixed line (a number of units:
+    core.metrics.EXACT_LIKE_UNITS, a margin, a "far" line): {FLOOR_SE: the relative standard error of the floor unit
+    itself (core.metrics.NoiseFloor.relative_se), the largest over the floors, (data spec, sample size), that its
+    values are measured in}, to merge into its measured values. A line of L units then stands for L ± L × FLOOR_SE
+    in MMD²; `floor_caveat` says so in the claim's summary. (A ratio or a sign of two values in the same unit does
+    not depend on the floor.)"""
+    from core.metrics import data_noise_floor
+
+    return {FLOOR_SE: max(data_noise_floor(spec, "mmd2", n).relative_se for spec, n in floors)}
+
+
+def floor_caveat(values: dict[str, float]) -> str:
+    """The floor's own uncertainty as a phrase for a claim's summary (from `floor_uncertainty`'s value)."""
+    return f"the floor unit itself is uncertain by ± {values[FLOOR_SE]:.0%}"
+
+
 QUOTED: set[str] = set()
 """Every number `quote` has written, as written (what a test of the notes accepts as read, not typed)."""
 
