@@ -204,6 +204,10 @@ def main() -> None:
         head=navigation.head(),  # the navigation's CSS, unscoped (Gradio scopes `css` to the page's content)
         js=PAGE_JS,
         footer_links=["api"],
+        # Gradio 6.31 records every call's inputs and outputs (our figures: 0.1-0.5 MB each) in the browser's
+        # localStorage, rereading and rewriting up to 100 of them at every stage of every event: 0.3-0.4 s per
+        # slider move once a page has run a few dozen events (issue 27). The app has no use for it.
+        run_history=False,
         allowed_paths=[],
         show_error=False,  # our gr.Error messages still show; Gradio's own exception texts do not
         max_file_size="1mb",  # the app has no upload; this caps Gradio's generic upload route

@@ -62,3 +62,19 @@ def test_the_page_keeps_no_loading_status_for_an_events_inputs(browser, app_url)
     assert store["found"], "no loading-status class in the page's statustracker module"
     assert store["patched"], "demos/live.py's DROP_INPUT_STATUSES_JS did not patch the page's loading-status class"
     assert store["kept"] == ["2"], f"statuses kept after one event: {store['kept']} (only its output's expected)"
+
+
+def test_the_page_keeps_no_run_history(browser, app_url):
+    """Gradio 6.31's run history stores every call's inputs and outputs in localStorage and rewrites up to 100 of
+    them at every stage of every event (issue 27: a slider took 0.5-1.2 s after a few dozen events instead of
+    0.1-0.2 s); the app launches with `run_history=False`. After a measured move, the page holds no run."""
+    page = open_page(browser, app_url, DESKTOP)
+    try:
+        for tab in ("forward", "learned"):
+            select_tab(page, tab)
+            wait_ready(page)
+            measure(page, tab, CONTROLS[tab][0], reps=2, warmup=1)
+        keys = page.page.evaluate("() => Object.keys(window.localStorage)")
+    finally:
+        page.close()
+    assert not [k for k in keys if k.startswith("gradio:run-history:v2:")], f"runs recorded in the browser: {keys}"
