@@ -12,8 +12,9 @@ x ≈ D(E(x)) — and *generative modelling* of the latents z = E(x) by a diffus
   by `python -m core.latent --write`) loads without torch. Training is capped by CPU time (`MAX_SECONDS`);
 * **the baseline**: PCA to 2D (no training), through the same interface;
 * **the latent**: E(x) centred and divided by one scalar, the training latents' standard deviation, so that it
-  has unit variance, as Stable Diffusion multiplies its VAE latents by 0.18215 (LDM rescales its
-  KL-regularised latents to about unit variance, Sec. 4.3.2). The tab's scale control multiplies this unit
+  has unit variance, as Stable Diffusion multiplies its VAE latents by 0.18215 (LDM, App. G:
+  KL-regularised latents divided by their standard deviation before diffusion; Sec. 4.3.2 and App. D.1 compare
+  runs with and without that rescaling). The tab's scale control multiplies this unit
   latent before diffusion;
 * **the prior**: a Gaussian mixture fitted by EM (scikit-learn, seeded) to each class's unit latents, the
   classes becoming the mixture's classes, written as a data spec (`gmm:` text, core/dataspec.py). It *is* a

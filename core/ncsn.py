@@ -1,6 +1,6 @@
 """NCSN (Song & Ermon 2019) and NCSNv2 (Song & Ermon 2020) on exact scores.
 
-* Noise levels: a geometric sequence σ_1 > σ_2 > … > σ_L with ratio γ = σ_{i-1}/σ_i (NCSN Sec. 4.2;
+* Noise levels: a geometric sequence σ_1 > σ_2 > … > σ_L with ratio γ = σ_{i-1}/σ_i (NCSN Sec. 4.1;
   NCSNv2 Technique 2).
 * Annealed Langevin dynamics, NCSN Algorithm 1, in NCSN's own convention:
 
@@ -46,7 +46,7 @@ INITS = ("box", "prior")
 
 # ---------------------------------------------------------------------------- schedules
 def geometric_sigmas(sigma_1: float, gamma: float, n_levels: int) -> np.ndarray:
-    """σ_i = σ_1 γ^{-(i-1)}, i = 1..L (NCSN Sec. 4.2; NCSNv2 Technique 2)."""
+    """σ_i = σ_1 γ^{-(i-1)}, i = 1..L (NCSN Sec. 4.1; NCSNv2 Technique 2)."""
     if not (sigma_1 > 0 and gamma >= 1 and n_levels >= 1):
         raise ValueError("need σ_1 > 0, γ ≥ 1 and at least one level")
     return sigma_1 * float(gamma) ** -np.arange(int(n_levels), dtype=np.float64)

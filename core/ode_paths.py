@@ -2,11 +2,11 @@
 
 Every process x_t = α x₀ + σ ε has, in the scaled frame x̃ = x/α with σ̃ = σ/α = e^{-λ}, the same PF-ODE
 
-    dx̃/dσ̃ = (x̃ - D(x̃; σ̃))/σ̃ = -σ̃ ∇log p(x̃; σ̃)          (Karras et al. 2022, EDM, eq. 3 and Sec. 4),
+    dx̃/dσ̃ = (x̃ - D(x̃; σ̃))/σ̃ = -σ̃ ∇log p(x̃; σ̃)          (Karras et al. 2022, EDM, Sec. 2, eqs. 3-4),
 
 so a schedule only decides how fast the clock t runs along it (Kingma et al. 2021, VDM, Sec. 5: the
 continuous-time loss is invariant to the schedule except at its end points λ_min, λ_max). DDIM with η = 0 is
-Euler's method on this ODE in σ̃ (Song et al. 2021a, Sec. 4.3; EDM, eq. 6), so two processes given the same σ̃
+Euler's method on this ODE in σ̃ (Song et al. 2021a, Sec. 4.3; EDM, Sec. 3), so two processes given the same σ̃
 nodes produce the same samples (`same_nodes`), whatever their α(t) and σ(t). What changes results is where
 the nodes sit in λ (`ode_error` of different grids).
 

@@ -242,7 +242,7 @@ TOPICS: list[Topic] = [
         ("ncsn",),
         "NCSN's Figure 3 on its own 2D toy: plain Langevin gets the mode weights wrong, annealed Langevin over "
         "a ladder of noise levels recovers them, level by level, with the mass per mode; and a learned score "
-        "that is wrong where the data are rare (Sec. 3.1).",
+        "that is wrong where the data are rare (Sec. 3.2.1).",
         "",
         (
             _s("Score & Langevin: NCSN Fig. 3, plain vs annealed", "tab=langevin&preset=ncsn_fig3"),

@@ -110,7 +110,7 @@ $1/(1+\mathrm{SNR}(t))$; EDM (Karras et al. 2022) draws $\ln\tilde\sigma \sim \m
 preconditions the network, $D = c_\text{skip}\tilde x + c_\text{out} F(c_\text{in}\tilde x, \tfrac14\ln\tilde\sigma)$,
 which then fixes what $F$ predicts. Because the true score is known here, the learned one's error can be **measured**,
 not guessed: the heatmap is $\lVert\hat\varepsilon_\theta(x_t) - \varepsilon^*(x_t)\rVert$ at the chosen $t$, with the
-density's 90 % (solid) and 99 % (dashed) regions. NCSN's motivation (Song & Ermon 2019, Sec. 3.1) is visible: where
+density's 90 % (solid) and 99 % (dashed) regions. NCSN's motivation (Song & Ermon 2019, Sec. 3.2.1) is visible: where
 data are rare the loss never looks, and the score there is poor.
 
 **The error budget.** The same sampler, grid and initial noise run on the exact model and on the learned one. The

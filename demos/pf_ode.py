@@ -197,8 +197,8 @@ frame $x/\sqrt{\alpha^2+\sigma^2}$ (VP's own $x$), so VE and EDM fit on the page
 
 **One ODE, every schedule.** In the scaled frame $\tilde x = x/\alpha$,
 $\tilde\sigma = \sigma/\alpha = e^{-\lambda}$, $\lambda = \log(\alpha/\sigma)$, every process has the same ODE
-$d\tilde x/d\tilde\sigma = (\tilde x - D(\tilde x;\tilde\sigma))/\tilde\sigma$ (Karras et al. 2022, eq. 3 and Sec.
-4; Kingma et al. 2021, Sec. 5: the schedule matters only through $\lambda_{\min}, \lambda_{\max}$). DDIM with
+$d\tilde x/d\tilde\sigma = (\tilde x - D(\tilde x;\tilde\sigma))/\tilde\sigma$ (Karras et al. 2022, Sec. 2,
+eqs. 3-4; Kingma et al. 2021, Sec. 5: the schedule matters only through $\lambda_{\min}, \lambda_{\max}$). DDIM with
 $\eta = 0$ is Euler's method on it (Song et al. 2021a, Sec. 4.3), so two processes given the same $\tilde\sigma$
 nodes produce the same samples: their clocks run differently (the $\lambda(t)$ curves), the path does not. DDPM's
 and IDDPM's chains have integer timesteps only: the nearest ones move the nodes. What changes the result is **where
