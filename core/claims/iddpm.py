@@ -1,4 +1,4 @@
-"""Claims about the reverse variance (IDDPM, Analytic-DPM) and about learned scores (NCSN Sec. 3.1).
+"""Claims about the reverse variance (IDDPM, Analytic-DPM) and about learned scores (NCSN Sec. 3.2.1).
 
 The optimal Gaussian step (core/samplers/optimal.py) samples each step from N(E[x_s|x_t], Cov[x_s|x_t]) with the
 exact per-point covariance: the full-covariance generalisation of what IDDPM learns (a diagonal Σ interpolated
@@ -204,7 +204,7 @@ def _summary_few(v: dict[str, float]) -> str:
     )
 
 
-# ------------------------------------------------------------ NCSN Sec. 3.1: learned scores where data are rare
+# ------------------------------------------------------------ NCSN Sec. 3.2.1: learned scores where data are rare
 RARE_PRESETS = ("ring8", "ncsn_fig3", "grid25")
 RARE_T = 20  # DDPM timestep: a low noise level, where the data's support is thin
 RARE_FACTOR = 2.0  # "poor" = the mean ε error far from the data at least twice the error near it
@@ -309,7 +309,7 @@ CLAIMS = [
     ),
     Claim(
         key="ncsn_learned_score_rare",
-        paper="Song & Ermon 2019 (NCSN), Sec. 3.1",
+        paper="Song & Ermon 2019 (NCSN), Sec. 3.2.1",
         claim=(
             "A score learned by score matching is inaccurate in low-density regions, where there are few data "
             "to learn from."

@@ -314,7 +314,7 @@ CLAIMS = [
     ),
     Claim(
         key="one_ode_every_schedule",
-        paper="Kingma et al. 2021 (VDM), Sec. 5; Karras et al. 2022 (EDM), Sec. 3-4; Song et al. 2021a (DDIM), "
+        paper="Kingma et al. 2021 (VDM), Sec. 5; Karras et al. 2022 (EDM), Sec. 2-3; Song et al. 2021a (DDIM), "
         "Sec. 4.3",
         claim="The noise schedule only changes how time is spent along one ODE: VDM shows the continuous-time "
         "loss depends on the schedule only through its end points, EDM writes the ODE for any σ(t) and scale "
