@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.claims import DEPENDS, FAILS, HOLDS, Claim, over_seeds, seed_spread, seed_verdicts
+from core.claims import DEPENDS, FAILS, HOLDS, Claim, one_seed, over_seeds, seed_spread, seed_verdicts
 from core.claims._pooled import lowest_to_highest, per_seed, se_of_mean, worst
 from core.datasets import load_preset
 from core.likelihood import gaussian_log_prob, process_log_likelihood
@@ -260,8 +260,15 @@ def verdict_flow(v: dict[str, float]) -> str:
 
 
 def summary_flow(v: dict[str, float]) -> str:
-    def side(p, name):
-        return {-1: "flow straighter", 1: "VP straighter", 0: "tied"}[_straighter(v, p, name)]
+    words = {-1: "flow straighter", 1: "VP straighter", 0: "tied"}
+
+    def side(p, name):  # on the means, and the seeds alone where they do not all agree with it
+        on_means = _straighter(v, p, name)
+        each = [_straighter(one_seed(v, s), p, name) for s in SEEDS]
+        if set(each) == {on_means}:
+            return words[on_means]
+        alone = ", ".join(f"{words[k]} on {each.count(k)}" for k in dict.fromkeys(each))
+        return f"{words[on_means]} on the means; seeds alone: {alone}"
 
     def se(p, name):
         return se_of_mean(v, f"{p}_{name}_diff_se", SEEDS)

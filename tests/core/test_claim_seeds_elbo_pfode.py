@@ -100,3 +100,15 @@ def test_variance_orders_read_the_range_over_seeds():
     values["gain_T1000"] = sum([values["gain_T1000_seed0"], *gains[1:]]) / len(gains)
     assert claim.verdict(one_seed(values, 0)) == claim.expected
     assert claim.verdict(values) != claim.expected
+
+
+def test_flow_summary_names_the_comparisons_the_seeds_split():
+    """flow_straighter_paths: a comparison (preset, measure) whose seeds alone do not all side with the means is
+    named with its per-seed counts; the others are not."""
+    values, summary = shipped()["flow_straighter_paths"]["values"], shipped()["flow_straighter_paths"]["summary"]
+    split = 0
+    for p in pf_ode.STRAIGHT_PRESETS:
+        for name in ("S", "ratio"):
+            each = {pf_ode._straighter(one_seed(values, s), p, name) for s in pf_ode.SEEDS}
+            split += each != {pf_ode._straighter(values, p, name)}
+    assert summary.count("seeds alone:") == split
