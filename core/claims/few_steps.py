@@ -7,7 +7,18 @@ from functools import cache
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from core.claims import DEPENDS, FAILS, HOLDS, Claim, one_seed, over_seeds, seed_spread, seed_verdicts
+from core.claims import (
+    DEPENDS,
+    FAILS,
+    HOLDS,
+    Claim,
+    floor_caveat,
+    floor_uncertainty,
+    one_seed,
+    over_seeds,
+    seed_spread,
+    seed_verdicts,
+)
 
 K_STEPS = (1, 2, 4, 8, 16, 50)
 SEEDS = tuple(range(8))  # every claim here is judged on each seed alone too (tests/core/test_claim_seeds.py)
@@ -37,7 +48,7 @@ def _kernel_run(seed: int) -> dict[str, float]:
 
 
 def measure_kernel() -> dict[str, float]:
-    return over_seeds(_kernel_run, SEEDS)
+    return {**over_seeds(_kernel_run, SEEDS), **floor_uncertainty(("ring8", N))}
 
 
 def verdict_kernel(v: dict[str, float]) -> str:
@@ -68,7 +79,8 @@ def summary_kernel(v: dict[str, float]) -> str:
         f"(no seed's run above {worst_exact:+.1f}); best Gaussian {row('moment')}; DDPM's β̃ {row('ddpm')}. Mean, min "
         f"to max over seeds: best Gaussian at K = 1 {spread('K1_moment', '+.0f')}, K = 4 "
         f"{spread('K4_moment', '+.0f')}, K = 50 {spread('K50_moment')}; DDPM's β̃ at K = 4 "
-        f"{spread('K4_ddpm', '+.0f')}. Σ KL(q ‖ best Gaussian) {kl} "
+        f"{spread('K4_ddpm', '+.0f')}. At the floor = at most {FLOOR_3:g} units, far = above {FAR:g} "
+        f"({floor_caveat(v)}). Σ KL(q ‖ best Gaussian) {kl} "
         "nats. The exact kernel shows what a perfect multimodal generator could reach, not that a GAN learns it. "
         f"{seed_verdicts(verdict_kernel, v, SEEDS)}"
     )
@@ -96,7 +108,7 @@ def _straight_run(seed: int) -> dict[str, float]:
 
 
 def measure_straight() -> dict[str, float]:
-    return over_seeds(_straight_run, SEEDS)
+    return {**over_seeds(_straight_run, SEEDS), **floor_uncertainty(("ring8", N))}
 
 
 def verdict_straight(v: dict[str, float]) -> str:
@@ -118,7 +130,8 @@ def summary_straight(v: dict[str, float]) -> str:
         f"ring8, 2,000 fresh noise draws per seed, mean (min to max) over seeds {SEEDS[0]}-{SEEDS[-1]}: straightness "
         f"{spread('S1')} → {spread('S2')}; one Euler step +{spread('euler1_1', '.0f')} → {spread('euler1_2', '+.1f')} "
         f"floor units, 2 steps +{spread('euler2_1', '.0f')} → {spread('euler2_2', '+.1f')}, 4 steps "
-        f"+{spread('euler4_1', '.0f')} → {spread('euler4_2', '+.1f')}. The paths straighten as the paper says, but one "
+        f"+{spread('euler4_1', '.0f')} → {spread('euler4_2', '+.1f')} (at the floor = at most {FLOOR_3:g} units; "
+        f"{floor_caveat(v)}). The paths straighten as the paper says, but one "
         f"step of the learned flow stays above the floor: its accurate solve is at {spread('fine_2', '+.1f')}, the "
         f"rest is the curvature the small network leaves. {seed_verdicts(verdict_straight, v, SEEDS)}"
     )

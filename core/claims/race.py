@@ -9,7 +9,17 @@ import math
 import numpy as np
 
 from core import race as R
-from core.claims import DEPENDS, FAILS, HOLDS, Claim, over_seeds, seed_spread, seed_verdicts
+from core.claims import (
+    DEPENDS,
+    FAILS,
+    HOLDS,
+    Claim,
+    floor_caveat,
+    floor_uncertainty,
+    over_seeds,
+    seed_spread,
+    seed_verdicts,
+)
 from core.datasets import load_preset
 from core.grids import make_grid
 from core.models import ExactDenoiser
@@ -156,6 +166,7 @@ def measure_grid() -> dict[str, float]:
                 v[f"{key}_ddim"] = float(units["ddim"].mean())
                 v[f"{key}_diff"] = float(diff.mean())
                 v[f"{key}_diff_se"] = float(diff.std(ddof=1) / math.sqrt(len(diff)))
+    v.update(floor_uncertainty(*((p, 2000) for p in RANK_PRESETS)))
     return v
 
 
@@ -192,7 +203,7 @@ def summary_grid(v: dict[str, float]) -> str:
     return (
         f"DPM-Solver++(2M) minus DDIM η = 0, MMD² floor units, mean ± standard error over seeds 0-{RANK_SEEDS[-1]}: "
         + " · ".join(_case(v, p, n) for p in RANK_PRESETS for n in RANK_NFES)
-        + "."
+        + f". A difference counts beyond {RANK_MARGIN:g} units and {RANK_SE:g} standard errors ({floor_caveat(v)})."
     )
 
 

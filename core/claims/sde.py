@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.claims import DEPENDS, FAILS, HOLDS, Claim, over_seeds, seed_verdicts
+from core.claims import DEPENDS, FAILS, HOLDS, Claim, floor_caveat, floor_uncertainty, over_seeds, seed_verdicts
 from core.claims._seeded import MARGIN, Z, beats, mean_se
 from core.evaluate import mmd_units
 from core.grids import Grid, make_grid
@@ -34,8 +34,8 @@ def _one(seed: int) -> dict[str, float]:
 
 
 def measure() -> dict[str, float]:
-    """_one over SEEDS: each value per seed and its mean (core.claims.over_seeds)."""
-    return over_seeds(_one, SEEDS)
+    """_one over SEEDS: each value per seed and its mean (core.claims.over_seeds), and the floor's own uncertainty."""
+    return {**over_seeds(_one, SEEDS), **floor_uncertainty(("ring8", 2000))}
 
 
 def verdict(v: dict[str, float]) -> str:
@@ -61,7 +61,7 @@ def summary(v: dict[str, float]) -> str:
         f"VP, uniform t: {pair('uniform', 20)} at 20, {pair('uniform', 50)} at 50. "
         f"Leading grid without its t = 0 stop (σ = 0.01): {pair('leading_no_t0', 20)} at 20. "
         "The leading grid's last stochastic step to σ = 0.01 leaves noise the final step cannot remove. A gap "
-        f"counts on the means when it clears {Z:g} standard errors and {MARGIN:g} units. "
+        f"counts on the means when it clears {Z:g} standard errors and {MARGIN:g} units ({floor_caveat(v)}). "
         + seed_verdicts(verdict, v, SEEDS)
     )
 

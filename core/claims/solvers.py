@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.claims import DEPENDS, FAILS, HOLDS, Claim
+from core.claims import DEPENDS, FAILS, HOLDS, Claim, floor_caveat, floor_uncertainty
 from core.evaluate import mmd_units
-from core.metrics import data_noise_floor
 
 SEEDS = tuple(range(8))
 GOOD = 3.0  # floor units: "good samples" = a seed mean within this of exact sampling's 0
@@ -49,7 +48,7 @@ def measure_dpm() -> dict[str, float]:
         _cell(v, f"sharp_{nfe}_diffusers", "diffusers:DPMSolverMultistep", "ring8", "ddpm", "leading", nfe)
         _cell(v, f"logsnr_{nfe}_dpm", "dpmpp_2m", "ring8", "ddpm", "logsnr", nfe)
         _cell(v, f"logsnr_{nfe}_ddim", "ddim", "ring8", "ddpm", "logsnr", nfe)
-    v["floor_relative_se"] = data_noise_floor("ring8", "mmd2", 2000).relative_se
+    v.update(floor_uncertainty(("ring8", 2000), ("ring8_wide", 2000)))
     return v
 
 
@@ -87,9 +86,8 @@ def summary_dpm(v: dict[str, float]) -> str:
         f"{_u(v, 'sharp_20_dpm')} (diffusers {_u(v, 'sharp_10_diffusers')} / {_u(v, 'sharp_20_diffusers')}) vs "
         f"DDIM {_u(v, 'sharp_10_ddim')} / {_u(v, 'sharp_20_ddim')}. Log-SNR grid: 2M {_u(v, 'logsnr_10_dpm')} / "
         f"{_u(v, 'logsnr_20_dpm')} vs DDIM {_u(v, 'logsnr_10_ddim')} / {_u(v, 'logsnr_20_ddim')} (2M at 20 NFE "
-        f"within {GOOD:g} units of exact: {_good(v, 'logsnr_20_dpm')} at 3 standard errors; the floor unit itself "
-        f"is uncertain by ± {v['floor_relative_se']:.0%}). The leading grid's last "
-        "jump to t = 0 makes 2M's extrapolation overshoot."
+        f"within {GOOD:g} units of exact: {_good(v, 'logsnr_20_dpm')} at 3 standard errors; {floor_caveat(v)}). "
+        "The leading grid's last jump to t = 0 makes 2M's extrapolation overshoot."
     )
 
 
@@ -116,6 +114,7 @@ def measure_edm() -> dict[str, float]:
         for edm_steps, ddim_steps in ((5, 10), (10, 20)):
             _cell(v, f"{preset}_edm_{2 * edm_steps - 1}", "edm_heun", preset, "edm", "karras", edm_steps)
             _cell(v, f"{preset}_ddim_{ddim_steps}", "ddim", preset, "ddpm", "leading", ddim_steps)
+    v.update(floor_uncertainty(*((p, 2000) for p in EDM_PRESETS)))
     return v
 
 
@@ -146,7 +145,8 @@ def summary_edm(v: dict[str, float]) -> str:
     return (
         f"MMD² floor units, mean ± standard error over seeds {SEEDS[0]}-{SEEDS[-1]}. "
         + "; ".join(parts)
-        + ". σ_max = 80 spends the first steps at noise levels 40× the data's scale."
+        + f". Tied = within {TIE:g} units or 3 standard errors ({floor_caveat(v)}). σ_max = 80 spends the first "
+        "steps at noise levels 40× the data's scale."
     )
 
 
