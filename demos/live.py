@@ -125,7 +125,12 @@ def draw_js(elem_id: str, show_label: bool) -> str:
     layout settings Gradio's own plot applies (autosize, responsive, room for a title under a label). If plotly
     or the plot is not on the page yet (the first figure arrives while plotly's script loads), it retries for
     a few seconds. A figure identical to the one it last drew there is not drawn again (a view returns every
-    plot it owns; most events change one): the plot remembers the JSON it drew, forgotten when Play restyles it."""
+    plot it owns; most events change one): the plot remembers the JSON it drew, forgotten when Play restyles it.
+
+    The plot's div gets the figure's height as its own CSS height: plotly's resize (on a window resize, and on
+    every tab show, `sharing.RESIZE_JS`) deletes a layout height that comes without a width and then sizes the
+    plot to 100 % of its div; a div without a height of its own collapsed to 0 px once the window was resized
+    while its tab was hidden (a phone turned, a projector window widened)."""
     return (
         "(v) => { if (!v || !v.plot) return undefined; const id = " + json.dumps(elem_id) + ";"
         " const label = " + ("true" if show_label else "false") + ";"
@@ -141,6 +146,7 @@ def draw_js(elem_id: str, show_label: bool) -> str:
         "  const r = document.getElementById(id);"
         "  const gd = r && r.querySelector('[data-testid=plotly]');"
         "  if (!gd || !window.Plotly) { if (tries > 0) setTimeout(() => draw(tries - 1), 100); return; }"
+        "  gd.style.height = f.layout.height ? f.layout.height + 'px' : '';"
         "  window.Plotly.react(gd, f.data, f.layout, config); gd.__rrLast = v.plot;"
         "  if (!gd.__rrWatch && gd.on) { gd.__rrWatch = true; gd.on('plotly_restyle', () => { gd.__rrLast = null; }); }"
         " };"

@@ -3,6 +3,8 @@
 One page on the app; every tab of demos/tabs.py in turn, at its default view, first at 390 px (a phone), then the same
 page at 1920 px (a projector). For every visible plot, from the boxes the browser draws:
 
+* its box has not collapsed: the page first shows every tab at 390 px and is then widened, which resizes the
+  window while the tabs are hidden (plotly's resize then dropped the figure's height and the box fell to 0 px);
 * its title (plotly's `.gtitle`) and every annotation text (subplot and panel titles) lie inside the plot: not cut
   at the left, the right or the top (Reverse's title ended "…leading spac", the race's first line was cut at the top,
   the SDEdit and grid titles ran 512 px wide in a 324 px plot);
@@ -31,10 +33,12 @@ pytestmark = pytest.mark.browser
 
 PROJECTOR = (1920, 1080)
 MIN_FONT = 11  # px: the smallest text a plot may draw
+MIN_HEIGHT = 100  # px: a plot box lower than this has collapsed (the window was resized while its tab was hidden)
 SLACK = 1.0  # px a box may pass an edge by (subpixel rounding)
 PLOTLESS_S = 5  # a tab that shows no plot this long after it is selected has none (the syllabus)
 
-# (screen width, plot id, check) → why it still fails. Checks: "outside", "toolbar", "ticks", "legend", "font".
+# (screen width, plot id, check) → why it still fails. Checks: "collapsed", "outside", "toolbar", "ticks", "legend",
+# "font".
 NOT_YET: dict[tuple[int, str, str], str] = {}
 
 # Boxes relative to each visible plot's own box: its title, annotations, the buttons over it, tick labels, axis
@@ -52,7 +56,7 @@ BOXES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
       if (t.textContent.trim()) (ticks[axis] = ticks[axis] || []).push(box(t)); });
     const sizes = [...e.querySelectorAll('text')].filter(t => t.textContent.trim())
       .map(t => parseFloat(getComputedStyle(t).fontSize) || 99);
-    return {id: holder ? holder.id : '', width: r.width,
+    return {id: holder ? holder.id : '', width: r.width, height: r.height,
       titles: [...e.querySelectorAll('.gtitle')].map(box).filter(b => b.text),
       annotations: [...e.querySelectorAll('.annotation-text')].map(box).filter(b => b.text),
       buttons: block ? [...block.querySelectorAll('button')]
@@ -76,6 +80,8 @@ def plot_problems(plot: dict) -> dict[str, str]:
     """{check: what is wrong} for one plot's boxes (empty: it passes)."""
     out = {}
     width = plot["width"]
+    if plot["height"] < MIN_HEIGHT:  # drawn, but its box collapsed: nothing of it is on screen
+        out["collapsed"] = f"the plot's box is {plot['height']:.0f} px high"
     cut = [
         f"{b['text'][:50]!r} spans {b['left']:.0f}…{b['right']:.0f} px, top {b['top']:.0f}, in {width:.0f} px"
         for b in plot["titles"] + plot["annotations"]
