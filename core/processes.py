@@ -3,7 +3,8 @@
 For any such process the SDE dx = f(t) x dt + g(t) dw has f = α'/α and g² = (σ²)' - 2fσ²
 (Kingma et al. 2021, "Variational Diffusion Models", eq. 33; Song et al. 2021, Score SDE, eqs. 5, 34).
 log-SNR λ(t) = log(α/σ). The "scaled frame" x̃ = x/α, σ̃ = σ/α = e^{-λ} is where every process looks
-the same (Karras et al. 2022, EDM, Sec. 2: the scaling s(t) of eq. 4), so samplers that only need σ̃ work for all of them.
+the same (Karras et al. 2022, EDM, Sec. 2: the scaling s(t) of eq. 4), so samplers that only need σ̃ work
+for all of them.
 """
 
 from __future__ import annotations

@@ -14,11 +14,11 @@ component's Gaussian gives the exact kernel
 
 a Gaussian mixture for every jump t → s, however large. Xiao et al. 2022 (Denoising Diffusion GANs, Sec. 3.1
 and Fig. 2) argue that the true denoising distribution is multimodal for large steps, so that a Gaussian kernel
-(DDPM's) is accurate only for small steps, and model it with a conditional GAN to sample in few steps. Here the
-kernel is exact, so what a perfect few-step generator could reach is measured, not learned: ancestral sampling
-with it (the registry's sampler `exact_kernel`, core/samplers/few_step.py) draws exact samples of p₀ at any number
-of steps. Among Gaussians the one with
-the kernel's own mean and covariance (`moments`) minimises KL(q ‖ N); `gaussian_kl` measures that gap.
+(DDPM's) is accurate only for small steps (or Gaussian data), and model it with a conditional GAN to sample
+in few steps. Here the kernel is exact, so what a perfect few-step generator could reach is measured, not
+learned: ancestral sampling with it (the registry's sampler `exact_kernel`, core/samplers/few_step.py) draws
+exact samples of p₀ at any number of steps. Among Gaussians the one with the kernel's own mean and covariance
+(`moments`) minimises KL(q ‖ N); `gaussian_kl` measures that gap.
 """
 
 from __future__ import annotations

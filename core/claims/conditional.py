@@ -236,7 +236,7 @@ CLAIMS = [
     ),
     Claim(
         key="classifier_guidance_is_cfg",
-        paper="Ho & Salimans 2022 (CFG), Sec. 3.2; Dhariwal & Nichol 2021 (ADM), Sec. 4",
+        paper="Ho & Salimans 2022 (CFG), Sec. 3.1-3.2; Dhariwal & Nichol 2021 (ADM), Sec. 4",
         claim="Classifier-free guidance with weight w follows the implicit classifier p(c|x) ∝ p(x|c)/p(x): "
         "it is classifier guidance with scale γ = 1 + w when the models are exact.",
         method=f"{CG_PRESET}, class 0, exact noisy classifier p_t(c|x) of the diffused mixture; DDIM η = 0, "

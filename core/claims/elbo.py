@@ -268,11 +268,11 @@ CLAIMS = [
     ),
     Claim(
         key="iddpm_learned_variance_bound",
-        paper="Nichol & Dhariwal 2021 (IDDPM), Sec. 3.1 and Sec. 4",
+        paper="Nichol & Dhariwal 2021 (IDDPM), Sec. 3.1, Sec. 3.4 and Sec. 4",
         claim="β_t and β̃_t differ mostly near t = 0, yet the first diffusion steps contribute the most to the "
         "variational lower bound, so a better choice of Σ_θ could improve log-likelihood; IDDPM learns a diagonal Σ_θ "
-        "as an interpolation between β_t and β̃_t and reports better log-likelihoods, and sampling with fewer steps "
-        "(Sec. 4).",
+        "as an interpolation between β_t and β̃_t and reports better log-likelihoods (Sec. 3.4), and sampling with "
+        "fewer steps (Sec. 4).",
         method=f"{PRESET}, {N_VARIANCE} points x₀ ~ p per seed, {SEED_LIST}; DDPM's bound L_T + Σ "
         "L_(t−1) + L_0 on T of its 1000 timesteps (spread evenly, both ends kept) with the exact mean and the "
         "variance β̃, β or the optimal per-point covariance (full 2×2: the full-covariance generalisation of what "

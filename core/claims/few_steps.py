@@ -181,9 +181,9 @@ CLAIMS = [
     Claim(
         key="ddgan_gaussian_small_steps",
         paper="Xiao et al. 2022 (DD-GAN), Sec. 3.1",
-        claim="The Gaussian form of the denoising distribution q(x_{t−1} | x_t) is accurate only for small "
-        "denoising steps; for large steps the true denoising distribution is multimodal, and modelling it with a "
-        "multimodal (GAN) kernel allows sampling in few steps.",
+        claim="The Gaussian form of the denoising distribution q(x_{t−1} | x_t) is accurate for small denoising "
+        "steps (or Gaussian data); for large steps on non-Gaussian data the true denoising distribution is "
+        "multimodal, and modelling it with a multimodal (GAN) kernel allows sampling in few steps.",
         method="ring8, DDPM linear β, trailing timesteps K = 1, 2, 4, 8, 16, 50; ancestral sampling with the exact "
         "mixture kernel, the moment-matched Gaussian and DDPM's β̃ Gaussian (exact mean), same noise; 2,000 "
         "samples, MMD² in noise-floor units, seeds 0-7 (each seed's noise for every kernel), judged on the mean and "

@@ -113,8 +113,10 @@ METHOD = f"DDIM η = 0 on exact models, DDPM linear β, {STEPS} leading steps, {
 CLAIMS = [
     Claim(
         key="cfg_mode_collapse",
-        paper="Ho & Salimans 2022 (CFG), Fig. 2 and Sec. 4.1",
-        claim="Guidance moves each class's mass away from the other classes, trading diversity for fidelity.",
+        paper="Ho & Salimans 2022 (CFG), Sec. 3.1 and Fig. 2; Sec. 3.2",
+        claim="As the guidance strength grows, each class's conditional places its mass farther away from the other "
+        "classes (Fig. 2, shown for classifier guidance on a mixture of three Gaussians; with exact models "
+        "classifier-free guidance is the same, Sec. 3.2), trading diversity for fidelity.",
         method=f"guidance_collapse, class A (modes at (−2, 0) and (1, 0)); {METHOD}, "
         f"seeds {COLLAPSE_SEEDS[0]}-{COLLAPSE_SEEDS[-1]} (verdict on the means, and on each seed alone); mode "
         "share by the most likely component.",

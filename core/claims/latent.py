@@ -157,11 +157,12 @@ def _split_summary(v: dict[str, float]) -> str:
 CLAIMS = [
     Claim(
         key="ldm_latent_scale",
-        paper="Rombach et al. 2022 (LDM), Sec. 4.3.2 and App. D.1",
+        paper="Rombach et al. 2022 (LDM), Sec. 4.3.2, App. D.1 and App. G",
         claim="The signal-to-noise ratio induced by the variance of the latent space, Var(z)/σ_t², significantly "
-        "affects the results (the paper observes it for convolutional sampling beyond the training resolution); "
-        "the KL-regularised latent is therefore rescaled by the component-wise standard deviation of its latents "
-        "(for Stable Diffusion's autoencoder the factor 0.18215, diffusers' scaling_factor).",
+        "affects the results (the paper observes it for convolutional sampling beyond the training resolution, "
+        "comparing KL-regularised latents with and without rescaling); App. G trains on KL-regularised latents "
+        "divided by their standard deviation, z/σ̂ (for Stable Diffusion's autoencoder, not in the paper: "
+        "multiplied by 0.18215 ≈ 1/σ̂, diffusers' scaling_factor).",
         method=f"Digits' 2D latent, exact prior ({COMPONENTS} EM components per class); the unit-variance latent "
         f"× {' / '.join(f'{f:g}' for f in SCALES)}; DDIM η = 0 {FEW[1]} leading steps ({FEW[2]:,} samples) and "
         f"DDPM {MANY[1]} steps ({MANY[2]} samples), seeds {SEEDS[0]}-{SEEDS[-1]}; latent MMD² in noise-floor units "

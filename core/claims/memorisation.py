@@ -250,7 +250,8 @@ CLAIMS += [
     Claim(
         key="memorisation_mlp_transition",
         paper="Carlini et al. 2023 (Extracting training data from diffusion models); Kadkhodaie et al. 2024 "
-        "(Generalization in diffusion models arises from geometry-adaptive harmonic representations), Sec. 2",
+        "(Generalization in diffusion models arises from geometry-adaptive harmonic representations), Sec. 2 and "
+        "Discussion",
         claim="Diffusion models can memorise training examples and regenerate them (Carlini et al.); denoisers "
         "trained on few examples memorise them and, as the training set grows, move from memorisation to "
         "generalisation, with a transition whose N depends on the data's complexity and the network's capacity "

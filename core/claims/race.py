@@ -258,7 +258,7 @@ CLAIMS = [
         key="grid_vs_solver",
         paper="Karras et al. 2022 (EDM), Sec. 3 and Table 1 (the time steps); the comparison is this app's own",
         claim="EDM lists the time steps t_i as a design choice of their own, separate from the ODE solver, and "
-        "places them densely at low noise (ρ = 7) because errors near σ_min matter most. EDM makes no claim "
+        "places them densely at low noise (ρ = 7) because errors near σ_min have a large impact. EDM makes no claim "
         "about which factor matters more; the app's own observation: at 10-20 NFE the grid alone can decide "
         "whether the second-order DPM-Solver++(2M) beats first-order DDIM η = 0.",
         method="ring8 (std 0.15) and ring8_wide (std 1.0) at 10 and 20 NFE; DPM-Solver++(2M) and DDIM η = 0 on the "

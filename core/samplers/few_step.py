@@ -3,11 +3,11 @@ students (issue 28), so that the Reverse tab, the Race and the benchmarks run th
 
 * `exact_kernel`: ancestral sampling with the true reverse kernel q(x_s | x_t), a Gaussian mixture for every
   jump t → s when the data are a mixture (core/reverse_kernel.py). Xiao et al. 2022 (DD-GAN, Sec. 3.1) argue that
-  for large steps this kernel is multimodal, so that DDPM's Gaussian is accurate only for small steps, and
-  learn it with a conditional GAN; this row is the ideal such a generator approximates, exact at any number of
-  steps. It needs the exact mixture (its components' posteriors), so, like the optimal Gaussian step (its
-  moment-matched Gaussian), it is an oracle and does not race. Its one model call per step is x̂₀ (recorded for
-  the path), whose responsibilities the kernel's component weights are.
+  for large steps this kernel is multimodal, so that DDPM's Gaussian is accurate only for small steps (or
+  Gaussian data), and learn it with a conditional GAN; this row is the ideal such a generator approximates,
+  exact at any number of steps. It needs the exact mixture (its components' posteriors), so, like the optimal
+  Gaussian step (its moment-matched Gaussian), it is an oracle and does not race. Its one model call per step
+  is x̂₀ (recorded for the path), whose responsibilities the kernel's component weights are.
 * `distilled`: the shipped students of progressive distillation (Salimans & Ho 2022, Algorithm 2; trained by
   core/distill.py from the exact DDIM-64 teacher), each a v-prediction MLP sampled by DDIM (η = 0) on its own
   N steps t_i = i/N of the continuous cosine schedule α_t = cos(πt/2), σ_t = sin(πt/2), from its own prior
