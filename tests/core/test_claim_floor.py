@@ -26,6 +26,8 @@ FLOOR_LINE_CLAIMS = {
     "ncsnv2_eps_rule": "lower by 2 units",
     "ldm_latent_scale": "worse by 2 units",
     "ldm_error_split": "the sampler's latent error below 2 units",
+    "iddpm_optimal_step": "within NOISE = 2 units of exact sampling; β̃ worse by 2 units",
+    "iddpm_optimal_few_steps": "lower than β̃ by NOISE = 2 units",
 }
 
 
