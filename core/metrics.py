@@ -34,7 +34,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -161,6 +161,10 @@ _FLOORS: OrderedDict[tuple[str, str, int], Future] = OrderedDict()  # computed o
 _QUEUED: OrderedDict[str, list[Future]] = OrderedDict()  # spec → the worker's jobs for it, oldest spec first
 _LOCK = threading.Lock()
 _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="noise-floor")
+# At interpreter exit the executor's own hook joins its worker after every queued job; this hook, registered later,
+# runs first and cancels the jobs not yet started (Ctrl-C, a server's stop, a test process's end wait for one floor
+# at most, not for every queued mixture). The hook list is threading's own, the one concurrent.futures uses.
+threading._register_atexit(partial(_WORKER.shutdown, wait=False, cancel_futures=True))
 _LOG = logging.getLogger(__name__)
 
 
@@ -223,14 +227,9 @@ def clear_floors() -> None:
         _FLOORS.clear()
 
 
-data_noise_floor.cache_clear = clear_floors  # the name callers know from functools' caches
-
-
 def _prefetch_one(key: tuple[str, str, int]) -> None:
     """The background worker's job: compute floor `key` unless someone already has or is doing so. Never raises
-    (a failure is logged and left for a request to meet); skipped once the interpreter is exiting."""
-    if not threading.main_thread().is_alive():
-        return
+    (a failure is logged and left for a request to meet)."""
     future, first = _claim(key)
     if first:
         _compute(key, future)
@@ -255,7 +254,10 @@ def prefetch_floors(spec: str) -> list[Future]:
         for done in [s for s, jobs in _QUEUED.items() if all(j.done() for j in jobs)]:
             del _QUEUED[done]
         keys = [k for k in keys if k not in _FLOORS]
-        if spec in _QUEUED or not keys:
+        if spec in _QUEUED:  # asked again: the last to be dropped
+            _QUEUED.move_to_end(spec)
+            return []
+        if not keys:
             return []
         while len(_QUEUED) >= PREFETCH_SPECS:
             for job in _QUEUED.popitem(last=False)[1]:
@@ -283,7 +285,7 @@ def write_floors() -> dict:
     data = {"repeats": FLOOR_REPEATS, "seed": FLOOR_SEED, "floors": floors}
     SHIPPED_FLOORS.write_text(json.dumps(data, indent=1) + "\n")
     shipped_floors.cache_clear()
-    data_noise_floor.cache_clear()
+    clear_floors()
     return data
 
 

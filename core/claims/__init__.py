@@ -132,6 +132,14 @@ def sample(claim: Claim) -> dict[str, float]:
     return {k: float(v) for k, v in values.items() if k not in averaged}
 
 
+def per_seed(values: dict[str, float], key: str, seeds: tuple[int, ...]) -> list[float] | None:
+    """The seeds' values of `key` in an `over_seeds` measurement, or None when `values` hold one seed alone
+    (`one_seed`)."""
+    if f"{key}_seed{seeds[0]}" not in values:
+        return None
+    return [values[f"{key}_seed{s}"] for s in seeds]
+
+
 def one_seed(values: dict[str, float], seed: int) -> dict[str, float]:
     """The values of one seed of an `over_seeds` measurement, under their plain keys."""
     tail = f"_seed{seed}"

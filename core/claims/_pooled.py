@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import math
 
-
-def per_seed(v: dict[str, float], key: str, seeds: tuple[int, ...]) -> list[float] | None:
-    """The seeds' values of `key`, or None when `v` holds one seed alone."""
-    if f"{key}_seed{seeds[0]}" not in v:
-        return None
-    return [v[f"{key}_seed{s}"] for s in seeds]
+from core.claims import per_seed
 
 
 def worst(v: dict[str, float], key: str, seeds: tuple[int, ...]) -> float:

@@ -13,15 +13,10 @@ from __future__ import annotations
 
 import math
 
+from core.claims import per_seed
+
 Z = 3.0  # standard errors a verdict's line sits from what it rules out
 MARGIN = 2.0  # floor units: two exact sample sets differ by up to about this much, so a smaller gap does not matter
-
-
-def _per_seed(v: dict[str, float], key: str, seeds: tuple[int, ...]) -> list[float] | None:
-    """The seeds' values of `key`, or None when `v` holds one seed alone."""
-    if f"{key}_seed{seeds[0]}" not in v:
-        return None
-    return [v[f"{key}_seed{s}"] for s in seeds]
 
 
 def _se(values: list[float]) -> float:
@@ -33,7 +28,7 @@ def beats(v: dict[str, float], low: str, high: str, seeds: tuple[int, ...]) -> b
     """`low` is below `high` by more than the noise: on the means over `seeds`, by max(MARGIN, Z × the standard
     error of the seeds' paired differences); on one seed alone, at all."""
     gap = v[high] - v[low]
-    lows, highs = _per_seed(v, low, seeds), _per_seed(v, high, seeds)
+    lows, highs = per_seed(v, low, seeds), per_seed(v, high, seeds)
     if lows is None or highs is None:
         return gap > 0
     return gap > max(MARGIN, Z * _se([h - lo for h, lo in zip(highs, lows)]))
@@ -41,11 +36,11 @@ def beats(v: dict[str, float], low: str, high: str, seeds: tuple[int, ...]) -> b
 
 def near_exact(v: dict[str, float], key: str, seeds: tuple[int, ...]) -> bool:
     """Within Z standard errors of exact sampling (0 units): Z / √n units for the mean of n seeds, Z for one."""
-    n = len(seeds) if _per_seed(v, key, seeds) is not None else 1
+    n = len(seeds) if per_seed(v, key, seeds) is not None else 1
     return v[key] <= Z / math.sqrt(n)
 
 
 def mean_se(v: dict[str, float], key: str, seeds: tuple[int, ...], fmt: str = ".1f") -> str:
     """ "mean ± SE (lowest to highest seed)" of one value of an over_seeds measurement."""
-    vals = _per_seed(v, key, seeds)
+    vals = per_seed(v, key, seeds)
     return f"{format(v[key], fmt)} ± {format(_se(vals), fmt)} ({format(min(vals), fmt)} to {format(max(vals), fmt)})"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.claims import DEPENDS, FAILS, HOLDS, Claim, one_seed, over_seeds, seed_spread, seed_verdicts
-from core.claims._pooled import lowest_to_highest, per_seed, se_of_mean, worst
+from core.claims import DEPENDS, FAILS, HOLDS, Claim, one_seed, over_seeds, per_seed, seed_spread, seed_verdicts
+from core.claims._pooled import lowest_to_highest, se_of_mean, worst
 from core.datasets import load_preset
 from core.likelihood import gaussian_log_prob, process_log_likelihood
 from core.ode_paths import (

@@ -61,7 +61,7 @@ def clear_caches() -> None:
     reverse.run.cache_clear()
     ddim_table._TABLES.clear()
     guidance.curves.cache_clear()
-    metrics.data_noise_floor.cache_clear()
+    metrics.clear_floors()
 
 
 def output_bytes(out) -> bytes:

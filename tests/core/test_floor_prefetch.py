@@ -183,3 +183,36 @@ def test_every_tab_accepting_a_user_mixture_prefetches_its_floors(monkeypatch):
     assert data_input.data_spec("ring8") == "ring8"
     spec = data_input.data_spec(_spec(-2.5))
     assert asked == [spec]
+
+
+EXIT_SCRIPT = """
+import sys, threading
+from core import metrics
+started = threading.Event()
+def slow(*args, **kwargs):
+    print("started", flush=True)
+    started.set()
+    threading.Event().wait(0.5)
+    raise RuntimeError("not needed")
+metrics.noise_floor = slow
+metrics.SHIPPED_COUNTS = (200, 300, 400)
+jobs = metrics.prefetch_floors("gmm:1,-3.7,0,0.3;0.5,2,1,0.4")
+print("queued", len(jobs), flush=True)
+started.wait(30)
+sys.exit(0)
+"""
+
+
+def test_exit_does_not_wait_for_the_queued_floors():
+    """A process ending (Ctrl-C, a server's stop, a test worker's end) with floors queued runs the one under way
+    and cancels the rest; the executor's own exit hook would have run every queued job first. Counted, not timed."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", EXIT_SCRIPT], cwd=root, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    queued = int(next(line for line in out.stdout.splitlines() if line.startswith("queued")).split()[1])
+    started = out.stdout.count("started")
+    assert queued == len(METRICS) * 3 and 1 <= started < queued, out.stdout
