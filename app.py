@@ -208,6 +208,9 @@ def main() -> None:
         # localStorage, rereading and rewriting up to 100 of them at every stage of every event: 0.3-0.4 s per
         # slider move once a page has run a few dozen events (issue 27). The app has no use for it.
         run_history=False,
+        # The page as measured (benchmarks.browser) and tested: Gradio's client-rendered build, whose module names
+        # demos/live.py's page script finds. A Space would otherwise serve the server-side-rendered build.
+        ssr_mode=False,
         allowed_paths=[],
         show_error=False,  # our gr.Error messages still show; Gradio's own exception texts do not
         max_file_size="1mb",  # the app has no upload; this caps Gradio's generic upload route

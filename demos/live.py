@@ -162,9 +162,11 @@ def draw_js(elem_id: str, show_label: bool) -> str:
 # component's props, per status). After a visit to every tab that was 148 statuses and ~15 pushes of each per
 # slider move: 0.5-1 s of the page's main thread per event, growing as the page is used (issue 27). The app has
 # no streaming event, so an input's status shows nothing; this drops those entries after each update of the
-# store. It finds the store's class in Gradio's own statustracker module (the same module instance: imported by
-# the URL the page loaded it from) and patches its prototype once; with another Gradio build, where the module
-# or the method is not found, it does nothing.
+# store, except a component that is also the event's own progress target (an input and an output at once: Gradio
+# labels it "input" too, and dropping it would leave its last "pending" spinner on screen). It finds the store's
+# class in Gradio's own statustracker module (the same module instance: imported by the URL the page loaded it
+# from) and patches its prototype once; with another Gradio build, where the module or the method is not found,
+# it does nothing (app.py launches the client-rendered build, whose module names these are).
 DROP_INPUT_STATUSES_JS = """
 (() => {
   const patch = async () => {
@@ -182,7 +184,8 @@ DROP_INPUT_STATUSES_JS = """
         proto.update = function (args) {
           update.call(this, args);
           for (const [id, status] of Object.entries(this.current)) {
-            if (status && status.type === 'input') delete this.current[id];
+            const own = (this.fn_outputs[status && status.fn_index] || []).includes(Number(id));
+            if (status && status.type === 'input' && !own) delete this.current[id];
           }
         };
         proto.__rr_inputs_dropped = true;

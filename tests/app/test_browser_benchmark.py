@@ -30,7 +30,8 @@ def test_the_benchmark_measures_a_control(browser, app_url):
 
 
 # In the page: Gradio's loading-status class, as demos/live.py's patch finds it, and what one completed event
-# leaves in a fresh store of it (component 2 the event's output, component 1 its input).
+# leaves in a fresh store of it (component 2 the event's output, component 1 its input), and what an event whose
+# input 4 is also its output leaves (4 kept, and complete: its spinner ends; its other input 3 dropped).
 STATUS_STORE_JS = """async () => {
   const entry = performance.getEntriesByType('resource')
     .find((e) => /\\/statustracker-[^/]*\\.js(\\?|$)/.test(e.name));
@@ -43,7 +44,12 @@ STATUS_STORE_JS = """async () => {
   store.register(0, [2], [1], 'full');
   store.update({fn_index: 0, status: 'pending', stream_state: null});
   store.update({fn_index: 0, status: 'complete', stream_state: 'closed'});
-  return {found: true, patched: !!classes[0].prototype.__rr_inputs_dropped, kept: Object.keys(store.current)};
+  const kept = Object.keys(store.current);
+  store.register(1, [4], [4, 3], 'full');  // component 4 both an input and the progress target of event 1
+  store.update({fn_index: 1, status: 'pending', stream_state: null});
+  store.update({fn_index: 1, status: 'complete', stream_state: 'closed'});
+  return {found: true, patched: !!classes[0].prototype.__rr_inputs_dropped, kept,
+          own: store.current[4] ? store.current[4].status : null, input: 3 in store.current};
 }"""
 
 
@@ -62,6 +68,8 @@ def test_the_page_keeps_no_loading_status_for_an_events_inputs(browser, app_url)
     assert store["found"], "no loading-status class in the page's statustracker module"
     assert store["patched"], "demos/live.py's DROP_INPUT_STATUSES_JS did not patch the page's loading-status class"
     assert store["kept"] == ["2"], f"statuses kept after one event: {store['kept']} (only its output's expected)"
+    assert store["own"] == "complete", f"an input that is also the event's output: status {store['own']!r}"
+    assert not store["input"], "an event's other input kept a status"
 
 
 def test_the_page_keeps_no_run_history(browser, app_url):
