@@ -81,7 +81,7 @@ def build_cases(worst: bool) -> list[Case]:
         Row("reverse · step / particle slider", budget, rev),
         Row("reverse · new run: steps, seed, sampler... (cache miss)", budget, rev, reset=reverse.run.cache_clear),
         Row("reverse · new particle count (run + noise floors miss)", budget, rev,
-            reset=clear(reverse.run, metrics.data_noise_floor)),
+            reset=clear(reverse.run, metrics.clear_floors)),
         Row("reverse · page load / scene (load)", budget, LOAD),
     ])  # fmt: skip
     cases += rows_cases(ddim_table, [

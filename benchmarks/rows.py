@@ -36,11 +36,17 @@ def values(tab, **kw) -> dict:
 
 
 def clear(*caches) -> Callable[[], None]:
-    """A row's reset that empties these caches in order: a functools cache (`cache_clear`) or a dict or list."""
+    """A row's reset that empties these caches in order: a functools cache (`cache_clear`), a dict or list
+    (`clear`), or a module's own emptying function (e.g. `core.metrics.clear_floors`)."""
 
     def reset():
         for cache in caches:
-            (cache.cache_clear if hasattr(cache, "cache_clear") else cache.clear)()
+            if hasattr(cache, "cache_clear"):
+                cache.cache_clear()
+            elif hasattr(cache, "clear"):
+                cache.clear()
+            else:
+                cache()
 
     return reset
 

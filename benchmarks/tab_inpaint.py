@@ -18,7 +18,7 @@ def cases(worst: bool) -> list:
     from demos import inpainting as tab
 
     clear_inpaint = clear(tab._inpaint_outputs, tab._run, tab._reference, tab.u_curve, tab._floor)
-    clear_sdedit = clear(tab._sdedit_outputs, tab.sd_run, tab.sd_curves, metrics.data_noise_floor)
+    clear_sdedit = clear(tab._sdedit_outputs, tab.sd_run, tab.sd_curves, metrics.clear_floors)
 
     inpaint, sdedit = tab.inpaint_view, tab.sdedit_view  # the tab's outputs: inpainting's three, SDEdit's three
     rows = [

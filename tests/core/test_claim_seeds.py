@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.claims import all_claims, one_seed, over_seeds, seed_verdicts, shipped
+from core.claims import all_claims, ddim, elbo, iddpm, one_seed, over_seeds, pf_ode, sde, seed_verdicts, shipped
 from core.claims.conditional import SEEDS as CONDITIONAL_SEEDS
 from core.claims.distill import SEEDS as DISTILL_SEEDS
 from core.claims.few_steps import SEEDS as FEW_STEPS_SEEDS
@@ -23,6 +23,16 @@ SEEDED = {
     "ddgan_gaussian_small_steps": FEW_STEPS_SEEDS,
     "reflow_straightens": FEW_STEPS_SEEDS,
     "reflow_transport_cost": FEW_STEPS_SEEDS,
+    "em_vs_ddim_grid": sde.SEEDS,
+    "ddim_table1_shape": ddim.SEEDS,
+    "vdm_schedule_invariance": elbo.SEEDS,
+    "vdm_estimator_variance": elbo.SEEDS,
+    "elbo_tight_exact_score": elbo.SEEDS,
+    "iddpm_learned_variance_bound": elbo.SEEDS,
+    "pf_ode_exact_likelihood": pf_ode.SEEDS,
+    "one_ode_every_schedule": pf_ode.SEEDS,
+    "flow_straighter_paths": pf_ode.SEEDS,
+    "ncsn_learned_score_rare": iddpm.RARE_SEEDS,
 }
 
 
