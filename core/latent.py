@@ -431,14 +431,28 @@ def image_mmd2(a: np.ndarray, b: np.ndarray, bandwidth: float | None = None) -> 
 
 
 @lru_cache(maxsize=8)
-def image_floor(n: int = IMAGE_N) -> float:
-    """The image MMD²'s noise floor: its RMS over IMAGE_FLOOR_SETS sets of n real training digits against the
-    held-out digits (real against real: the value a perfect generator scatters around)."""
+@lru_cache(maxsize=8)
+def _image_floor_values(n: int) -> np.ndarray:
+    """Image MMD² of IMAGE_FLOOR_SETS sets of n real training digits against the held-out digits (seeded)."""
     train_x, _ = digits().train
     test, _ = digits().test
     rng = np.random.default_rng(0)
     values = [image_mmd2(train_x[rng.choice(len(train_x), n, replace=False)], test) for _ in range(IMAGE_FLOOR_SETS)]
-    return float(np.sqrt(np.mean(np.square(values))))
+    return np.array(values)
+
+
+def image_floor(n: int = IMAGE_N) -> float:
+    """The image MMD²'s noise floor: its RMS over IMAGE_FLOOR_SETS sets of n real training digits against the
+    held-out digits (real against real: the value a perfect generator scatters around)."""
+    return float(np.sqrt(np.mean(np.square(_image_floor_values(n)))))
+
+
+def image_floor_relative_se(n: int = IMAGE_N) -> float:
+    """How uncertain the image floor itself is: the standard error of its RMS over the IMAGE_FLOOR_SETS sets (the
+    delta method on the squares, as `core.metrics.noise_floor`'s sd_se), relative to the floor."""
+    squares = np.square(_image_floor_values(n))
+    rms = np.sqrt(squares.mean())
+    return float(squares.std(ddof=1) / (2 * rms * np.sqrt(len(squares))) / rms)
 
 
 def image_units(images: np.ndarray) -> float:

@@ -123,6 +123,7 @@ def _split() -> dict[str, float]:
     for k, vals in rows.items():
         out[k] = float(np.mean(vals))
         out[f"{k}_se"] = float(np.std(vals, ddof=1) / np.sqrt(len(vals)))
+    out["image_floor_relative_se"] = L.image_floor_relative_se(L.IMAGE_N)
     return {**out, **floor_uncertainty((spec, SPLIT_SAMPLES))}
 
 
@@ -141,6 +142,8 @@ def _split_verdict(v: dict[str, float]) -> str:
 
 
 def _split_summary(v: dict[str, float]) -> str:
+    from core.latent import IMAGE_FLOOR_SETS
+
     def pm(k):
         return f"{v[k]:.1f} ± {v[k + '_se']:.1f}"
 
@@ -149,8 +152,9 @@ def _split_summary(v: dict[str, float]) -> str:
         f"{SEEDS[0]}-{SEEDS[-1]}): real digits {pm('real')}; exact samples of the latent prior, decoded "
         f"{pm('exact')}; real digits through the autoencoder {pm('recon')}; DDIM 200 steps, decoded "
         f"{pm('sampler')} (its latent error {v['sampler_latent']:.1f} floor units, within the latent floor below "
-        f"{EXACT_LIKE_UNITS:g}; {floor_caveat(v)}). With an exact latent model "
-        "the remaining error is the 2D autoencoder's."
+        f"{EXACT_LIKE_UNITS:g}; {floor_caveat(v)}). The image floor unit, the real-vs-real RMS over "
+        f"{IMAGE_FLOOR_SETS} sets, is itself uncertain by ± {v['image_floor_relative_se']:.0%}, and the ceiling's "
+        "line is 5 of its units. With an exact latent model the remaining error is the 2D autoencoder's."
     )
 
 

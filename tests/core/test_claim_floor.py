@@ -48,3 +48,12 @@ def test_the_largest_of_the_floors_is_stated():
     got = floor_uncertainty(("ring8", 2000), ("ring8_wide", 2000), ("grid25", 2000))
     assert got == {FLOOR_SE: max(ses)}
     assert floor_caveat({FLOOR_SE: 0.054}) == "the floor unit itself is uncertain by ± 5%"
+
+
+def test_the_image_ceiling_line_states_its_floors_uncertainty():
+    """ldm_error_split's ceiling is 5 units of the image floor (a real-vs-real RMS over core.latent.IMAGE_FLOOR_SETS
+    sets, not core.metrics' floors): the summary states that unit's own standard error too."""
+    result = shipped()["ldm_error_split"]
+    se = result["values"]["image_floor_relative_se"]
+    assert 0 < se < 0.5
+    assert f"uncertain by ± {se:.0%}, and the ceiling's line is 5 of its units" in result["summary"]
