@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.claims import DEPENDS, FAILS, HOLDS, Claim, over_seeds, seed_spread, seed_verdicts
+from core.claims import DEPENDS, FAILS, HOLDS, Claim, over_seeds, per_seed, seed_spread, seed_verdicts
+from core.claims._seeded import _se
 
 W_VALUES = (0.0, 0.5, 1.0, 3.0, 7.0)
 N, STEPS, SEED = 3000, 100, 0
@@ -62,49 +63,55 @@ OVERSHOOT_SEEDS = tuple(range(8))
 PAPER_W = 3.0  # the largest of our w inside the range of the paper's Table 1 (w ≤ 4)
 
 
-def _overshoot() -> dict[str, float]:
-    """Per w: seed means of the share in class and of the rms spread around the nearest mode, and the standard
-    errors of their change from w = 0 (paired by seed: the same start noise)."""
-    per_seed = [_rows("ring8_soft", 0, seed) for seed in OVERSHOOT_SEEDS]
+def _overshoot_one(seed: int) -> dict[str, float]:
+    """Per w, for one seed: the share in class and the rms spread around the nearest mode."""
+    rows = _rows("ring8_soft", 0, seed)
     out = {}
-    for i, w in enumerate(W_VALUES):
-        for name, field in (("in_class", "in_class"), ("spread", "spread")):
-            vals = np.array([rows[i][field] for rows in per_seed])
-            base = np.array([rows[0][field] for rows in per_seed])
-            out[f"{name}_w{w:g}"] = float(vals.mean())
-            if i:
-                out[f"{name}_w{w:g}_se"] = float((vals - base).std(ddof=1) / np.sqrt(len(vals)))
+    for w, r in zip(W_VALUES, rows):
+        out[f"in_class_w{w:g}"], out[f"spread_w{w:g}"] = float(r["in_class"]), float(r["spread"])
     return out
 
 
+def _overshoot() -> dict[str, float]:
+    """_overshoot_one over OVERSHOOT_SEEDS: each value per seed and its mean (core.claims.over_seeds)."""
+    return over_seeds(_overshoot_one, OVERSHOOT_SEEDS)
+
+
 def _changed(v: dict[str, float], name: str, w: float) -> float:
-    """The change of `name` from w = 0 to w, in standard errors of the paired difference."""
-    return (v[f"{name}_w{w:g}"] - v[f"{name}_w0"]) / v[f"{name}_w{w:g}_se"]
+    """The change of `name` from w = 0 to w, in standard errors of the paired difference (the same start noise);
+    on a seed alone (core.claims.one_seed), which has no standard error, the change itself."""
+    change = v[f"{name}_w{w:g}"] - v[f"{name}_w0"]
+    at_w, at_0 = per_seed(v, f"{name}_w{w:g}", OVERSHOOT_SEEDS), per_seed(v, f"{name}_w0", OVERSHOOT_SEEDS)
+    return change if at_w is None else change / _se([a - b for a, b in zip(at_w, at_0)])
 
 
 def _overshoot_verdict(v: dict[str, float]) -> str:
     """Ho & Salimans 2022: over the range of their Table 1 (w ≤ 4), fidelity rises and diversity falls with w.
     Holds if from w = 0 to w = 3 the share in class rises and the spread shrinks, each by more than 3 standard
     errors; depends if only fidelity rises; fails otherwise. The overshoot at w = 7 is this app's observation and
-    not part of the verdict."""
-    fidelity_up = _changed(v, "in_class", PAPER_W) > 3
-    diversity_down = _changed(v, "spread", PAPER_W) < -3
+    not part of the verdict. A seed alone (core.claims.one_seed) has no standard error: there each change is
+    judged by its sign."""
+    n_se = 3 if per_seed(v, "in_class_w0", OVERSHOOT_SEEDS) is not None else 0
+    fidelity_up = _changed(v, "in_class", PAPER_W) > n_se
+    diversity_down = _changed(v, "spread", PAPER_W) < -n_se
     if fidelity_up and diversity_down:
         return HOLDS
     return DEPENDS if fidelity_up else FAILS
 
 
 def _overshoot_summary(v: dict[str, float]) -> str:
-    fid = " / ".join(f"{v[f'in_class_w{w:g}']:.3f}" for w in W_VALUES)
-    spr = " / ".join(f"{v[f'spread_w{w:g}']:.3f}" for w in W_VALUES)
+    fid = " / ".join(seed_spread(v, f"in_class_w{w:g}", OVERSHOOT_SEEDS, ".3f") for w in W_VALUES)
+    spr = " / ".join(seed_spread(v, f"spread_w{w:g}", OVERSHOOT_SEEDS, ".3f") for w in W_VALUES)
     top = W_VALUES[-1]
     return (
-        f"Ring of 8 (std 0.5), class = even modes, w = {' / '.join(f'{w:g}' for w in W_VALUES)}, mean of seeds "
-        f"{OVERSHOOT_SEEDS[0]}-{OVERSHOOT_SEEDS[-1]}: share in class {fid} (w = 0 → {PAPER_W:g}: "
+        f"Ring of 8 (std 0.5), class = even modes, w = {' / '.join(f'{w:g}' for w in W_VALUES)}, mean (lowest to "
+        f"highest seed) of seeds {OVERSHOOT_SEEDS[0]}-{OVERSHOOT_SEEDS[-1]}: share in class {fid} "
+        f"(w = 0 → {PAPER_W:g}: "
         f"{_changed(v, 'in_class', PAPER_W):+.0f} standard errors); rms spread around the nearest mode {spr} "
         f"(w = 0 → {PAPER_W:g}: {_changed(v, 'spread', PAPER_W):+.0f} standard errors). Beyond the paper's range "
         f"(the app's own observation) the spread grows again at w = {top:g}, "
-        f"{(v[f'spread_w{top:g}'] - v[f'spread_w{PAPER_W:g}']):+.3f}, as samples are pushed past the modes."
+        f"{(v[f'spread_w{top:g}'] - v[f'spread_w{PAPER_W:g}']):+.3f}, as samples are pushed past the modes. "
+        + seed_verdicts(_overshoot_verdict, v, OVERSHOOT_SEEDS)
     )
 
 
@@ -136,7 +143,8 @@ CLAIMS = [
         method=f"ring8_soft, class 0 (even modes); DDIM η = 0 on exact models, DDPM linear β, {STEPS} leading "
         f"steps, {N:,} samples, seeds {OVERSHOOT_SEEDS[0]}-{OVERSHOOT_SEEDS[-1]}; fidelity = share whose most "
         "likely component is in the class; diversity = rms distance to the nearest mode; the verdict compares "
-        f"w = 0 with w = {PAPER_W:g} (inside the paper's range), each change beyond 3 standard errors.",
+        f"w = 0 with w = {PAPER_W:g} (inside the paper's range), each change beyond 3 standard errors; verdict on the "
+        "means, and on each seed alone (the sign of each change).",
         measure=_overshoot,
         verdict=_overshoot_verdict,
         summary=_overshoot_summary,

@@ -6,16 +6,28 @@ from __future__ import annotations
 
 import pytest
 
-from core.claims import all_claims, ddim, elbo, iddpm, one_seed, over_seeds, pf_ode, sde, seed_verdicts, shipped
+from core.claims import (
+    all_claims,
+    ddim,
+    elbo,
+    iddpm,
+    one_seed,
+    over_seeds,
+    pf_ode,
+    sde,
+    seed_verdicts,
+    shipped,
+)
 from core.claims.conditional import SEEDS as CONDITIONAL_SEEDS
 from core.claims.distill import SEEDS as DISTILL_SEEDS
 from core.claims.few_steps import SEEDS as FEW_STEPS_SEEDS
-from core.claims.guidance import COLLAPSE_SEEDS
+from core.claims.guidance import COLLAPSE_SEEDS, OVERSHOOT_SEEDS
 from core.claims.race import FLOW_SEEDS
 
 SEEDED = {
     "flow_euler_is_ddim": FLOW_SEEDS,
     "cfg_mode_collapse": COLLAPSE_SEEDS,
+    "cfg_fidelity_overshoot": OVERSHOOT_SEEDS,
     "repaint_harmonises": CONDITIONAL_SEEDS,
     "sdedit_tradeoff": CONDITIONAL_SEEDS,
     "sdedit_t0_range": CONDITIONAL_SEEDS,
