@@ -4,8 +4,6 @@ deterministic samplers as measured per trajectory, and whether the time grid dec
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from core import race as R
@@ -17,9 +15,11 @@ from core.claims import (
     floor_caveat,
     floor_uncertainty,
     over_seeds,
+    per_seed,
     seed_spread,
     seed_verdicts,
 )
+from core.claims._seeded import _se, mean_se
 from core.datasets import load_preset
 from core.grids import make_grid
 from core.models import ExactDenoiser
@@ -84,29 +84,30 @@ ORDER_SEEDS = tuple(range(8))  # each seed: 200 other paths; the seed-to-seed sp
 ORDER_TOL = 0.35  # a 3-point fit near the asymptotic regime: ±0.35 of the method's order
 
 
-def measure_orders() -> dict[str, float]:
-    """Fitted pathwise order p per preset and sampler: mean, standard error, min and max over ORDER_SEEDS (a
-    seed whose paths still switch modes at the fitted budgets gives no p and counts as p = 0)."""
+def _orders_one(seed: int) -> dict[str, float]:
+    """Fitted pathwise order p per preset and sampler for one seed's paths (a seed whose paths still switch modes
+    at the fitted budgets gives no p and counts as p = 0)."""
     v = {}
     for preset in ORDER_PRESETS:
         for rid in ORDER_RACERS:
-            ps = []
-            for seed in ORDER_SEEDS:
-                out = R.path_order(R.RACERS[rid], preset, seed)
-                ps.append(out["order"] if out["order"] is not None else 0.0)
-            ps = np.array(ps)
-            key = f"{preset}_{rid}"
-            v[key], v[f"{key}_se"] = float(ps.mean()), float(ps.std(ddof=1) / math.sqrt(len(ps)))
-            v[f"{key}_min"], v[f"{key}_max"] = float(ps.min()), float(ps.max())
+            order = R.path_order(R.RACERS[rid], preset, seed)["order"]
+            v[f"{preset}_{rid}"] = order if order is not None else 0.0
     return v
+
+
+def measure_orders() -> dict[str, float]:
+    """_orders_one over ORDER_SEEDS: each p per seed and its mean (core.claims.over_seeds)."""
+    return over_seeds(_orders_one, ORDER_SEEDS)
 
 
 def _status(v: dict[str, float], preset: str, rid: str) -> str:
     """ "ok" if the seed mean of p is within ±0.35 of the order by more than 3 standard errors, "off" if it is
-    outside by more than 3 standard errors, "edge" otherwise (the seeds do not decide)."""
+    outside by more than 3 standard errors, "edge" otherwise (the seeds do not decide). A seed alone
+    (core.claims.one_seed) has no standard error: its p is judged by the ±0.35 line alone, "ok" or "off"."""
     k = f"{preset}_{rid}"
     excess = abs(v[k] - R.RACERS[rid].order) - ORDER_TOL
-    if abs(excess) <= 3 * v[f"{k}_se"]:
+    ps = per_seed(v, k, ORDER_SEEDS)
+    if ps is not None and abs(excess) <= 3 * _se(ps):
         return "edge"
     return "off" if excess > 0 else "ok"
 
@@ -114,7 +115,8 @@ def _status(v: dict[str, float], preset: str, rid: str) -> str:
 def verdict_orders(v: dict[str, float]) -> str:
     """Holds if every sampler's seed-mean p is within ±0.35 of its order on both rings (by 3 standard errors);
     fails if a sampler is off on both; depends otherwise (on the sharp ring the budgets we can fit are
-    pre-asymptotic, and DDIM's leading grid starts at T - T/n, an O(1/n) error of its own)."""
+    pre-asymptotic, and DDIM's leading grid starts at T - T/n, an O(1/n) error of its own). On a seed alone, the
+    same rule with each p against the ±0.35 line alone (`_status`)."""
     status = {(p, r): _status(v, p, r) for p in ORDER_PRESETS for r in ORDER_RACERS}
     if all(s == "ok" for s in status.values()):
         return HOLDS
@@ -124,11 +126,10 @@ def verdict_orders(v: dict[str, float]) -> str:
 
 def summary_orders(v: dict[str, float]) -> str:
     def cell(p, r):
-        k = f"{p}_{r}"
-        return f"{R.RACERS[r].label} {v[k]:.2f} ± {v[f'{k}_se']:.2f} ({v[f'{k}_min']:.2f}-{v[f'{k}_max']:.2f})"
+        return f"{R.RACERS[r].label} {mean_se(v, f'{p}_{r}', ORDER_SEEDS, '.2f')}"
 
     rows = " · ".join(f"{p}: " + ", ".join(cell(p, r) for r in ORDER_RACERS) for p in ORDER_PRESETS)
-    text = f"Fitted p, mean ± standard error (range) over seeds 0-{ORDER_SEEDS[-1]}: {rows}."
+    text = f"Fitted p, mean ± standard error (lowest to highest seed) over seeds 0-{ORDER_SEEDS[-1]}: {rows}."
     for status, label in (("off", "Off by more than 0.35"), ("edge", "At the ±0.35 edge, within 3 standard errors")):
         cells = [
             f"{R.RACERS[r].label} on {p} (theory {R.RACERS[r].order})"
@@ -138,7 +139,7 @@ def summary_orders(v: dict[str, float]) -> str:
         ]
         if cells:
             text += f" {label}: " + "; ".join(cells) + "."
-    return text
+    return text + " " + seed_verdicts(verdict_orders, v, ORDER_SEEDS)
 
 
 # ------------------------------------------------------------------------------------------ the grid decides
@@ -147,33 +148,37 @@ RANK_NFES = (10, 20)
 RANK_SEEDS = tuple(range(8))  # paired runs (same start noise); the difference's SE is 0.1-2.5 floor units
 RANK_MARGIN = 2.0  # floor units: a difference smaller than this is within exact sampling's scatter
 RANK_SE = 3.0  # ... and it must also exceed 3 standard errors of the seed mean
+SOLVERS = ("dpmpp_2m", "ddim")
 
 
-def measure_grid() -> dict[str, float]:
-    """Per preset, NFE and grid: the seed mean and standard error of DPM-Solver++(2M)'s MMD² minus DDIM η = 0's
-    (floor units, paired by seed), and each solver's mean."""
+def _grid_one(seed: int) -> dict[str, float]:
+    """Per preset, NFE and grid, for one seed: DPM-Solver++(2M)'s and DDIM η = 0's MMD² (floor units) from the
+    same start noise, and the first minus the second."""
     v = {}
     for preset in RANK_PRESETS:
         for nfe in RANK_NFES:
             for g in R.GRID_NAMES:
-                units = {
-                    s: np.array([R.run_racer(R.grid_racer(s, g), preset, nfe, seed, 2000).units for seed in RANK_SEEDS])
-                    for s in ("dpmpp_2m", "ddim")
-                }
-                diff = units["dpmpp_2m"] - units["ddim"]
+                units = {s: R.run_racer(R.grid_racer(s, g), preset, nfe, seed, 2000).units for s in SOLVERS}
                 key = f"{preset}_{nfe}_{g}"
-                v[f"{key}_dpmpp"] = float(units["dpmpp_2m"].mean())
-                v[f"{key}_ddim"] = float(units["ddim"].mean())
-                v[f"{key}_diff"] = float(diff.mean())
-                v[f"{key}_diff_se"] = float(diff.std(ddof=1) / math.sqrt(len(diff)))
-    v.update(floor_uncertainty(*((p, 2000) for p in RANK_PRESETS)))
+                v[f"{key}_dpmpp"], v[f"{key}_ddim"] = units["dpmpp_2m"], units["ddim"]
+                v[f"{key}_diff"] = units["dpmpp_2m"] - units["ddim"]
     return v
 
 
+def measure_grid() -> dict[str, float]:
+    """_grid_one over RANK_SEEDS: each value per seed and its mean (core.claims.over_seeds; the differences are
+    paired by seed), and the floor's own uncertainty."""
+    return {**over_seeds(_grid_one, RANK_SEEDS), **floor_uncertainty(*((p, 2000) for p in RANK_PRESETS))}
+
+
 def _sign(v: dict[str, float], key: str) -> int:
-    """+1 if DPM-Solver++(2M) is worse than DDIM on this cell beyond noise, -1 if better, 0 if undecided."""
-    d, se = v[f"{key}_diff"], v[f"{key}_diff_se"]
-    return int(np.sign(d)) if abs(d) > max(RANK_MARGIN, RANK_SE * se) else 0
+    """+1 if DPM-Solver++(2M) is worse than DDIM on this cell beyond noise, -1 if better, 0 if undecided: on the
+    seed mean, beyond RANK_MARGIN units and RANK_SE standard errors of the paired differences; a seed alone
+    (core.claims.one_seed) has no standard error and is judged by the RANK_MARGIN line alone."""
+    d = v[f"{key}_diff"]
+    diffs = per_seed(v, f"{key}_diff", RANK_SEEDS)
+    line = RANK_MARGIN if diffs is None else max(RANK_MARGIN, RANK_SE * _se(diffs))
+    return int(np.sign(d)) if abs(d) > line else 0
 
 
 def _grid_decides(v: dict[str, float], preset: str, nfe: int) -> bool:
@@ -183,15 +188,19 @@ def _grid_decides(v: dict[str, float], preset: str, nfe: int) -> bool:
 
 def verdict_grid(v: dict[str, float]) -> str:
     """Holds if in every case (preset, NFE) DPM-Solver++(2M) beats DDIM η = 0 on one grid and loses to it on
-    another (each by more than 2 floor units and 3 standard errors); fails if in none; depends otherwise."""
+    another (each by more than 2 floor units and 3 standard errors); fails if in none; depends otherwise. On a
+    seed alone, the same rule with each difference against the 2-unit line alone (`_sign`)."""
     cases = [_grid_decides(v, p, n) for p in RANK_PRESETS for n in RANK_NFES]
     return HOLDS if all(cases) else (FAILS if not any(cases) else DEPENDS)
 
 
 def _case(v: dict[str, float], preset: str, nfe: int) -> str:
-    cells = ", ".join(
-        f"{g} {v[f'{preset}_{nfe}_{g}_diff']:+.1f} ± {v[f'{preset}_{nfe}_{g}_diff_se']:.1f}" for g in R.GRID_NAMES
-    )
+    def cell(g):
+        key = f"{preset}_{nfe}_{g}_diff"
+        diffs = per_seed(v, key, RANK_SEEDS)
+        return f"{g} {v[key]:+.1f} ± {_se(diffs):.1f} ({min(diffs):+.1f} to {max(diffs):+.1f})"
+
+    cells = ", ".join(cell(g) for g in R.GRID_NAMES)
     by = {s: [g for g in R.GRID_NAMES if _sign(v, f"{preset}_{nfe}_{g}") == s] for s in (-1, 1, 0)}
     wins = [f"2M wins on {', '.join(by[-1])}" if by[-1] else "", f"DDIM on {', '.join(by[1])}" if by[1] else ""]
     wins.append(f"tie on {', '.join(by[0])}" if by[0] else "")
@@ -201,9 +210,11 @@ def _case(v: dict[str, float], preset: str, nfe: int) -> str:
 
 def summary_grid(v: dict[str, float]) -> str:
     return (
-        f"DPM-Solver++(2M) minus DDIM η = 0, MMD² floor units, mean ± standard error over seeds 0-{RANK_SEEDS[-1]}: "
+        f"DPM-Solver++(2M) minus DDIM η = 0, MMD² floor units, mean ± standard error (lowest to highest seed) over "
+        f"seeds 0-{RANK_SEEDS[-1]}: "
         + " · ".join(_case(v, p, n) for p in RANK_PRESETS for n in RANK_NFES)
-        + f". A difference counts beyond {RANK_MARGIN:g} units and {RANK_SE:g} standard errors ({floor_caveat(v)})."
+        + f". A difference counts beyond {RANK_MARGIN:g} units and {RANK_SE:g} standard errors ({floor_caveat(v)}). "
+        + seed_verdicts(verdict_grid, v, RANK_SEEDS)
     )
 
 
@@ -246,7 +257,8 @@ CLAIMS = [
         method="ring8 and ring8_wide; 200 paths per sampler and seed, seeds 0-7; RMS distance of each endpoint at "
         "NFE 4-200 to the same sampler's endpoint at ~2,000 NFE (1,000 steps on DDPM's timestep grids) from the "
         "same start; p fitted on the last 3 budgets ≤ a quarter of the reference's NFE, allowing for its own "
-        "error, where no path ends in another mode; tolerance ±0.35 on the mean over seeds.",
+        "error, where no path ends in another mode; tolerance ±0.35 on the mean over seeds (beyond 3 standard errors), "
+        "and on each seed alone.",
         measure=measure_orders,
         verdict=verdict_orders,
         summary=summary_orders,
@@ -264,7 +276,8 @@ CLAIMS = [
         method="ring8 (std 0.15) and ring8_wide (std 1.0) at 10 and 20 NFE; DPM-Solver++(2M) and DDIM η = 0 on the "
         "DDPM process's leading, trailing, linspace, Karras and log-SNR grids; 2,000 samples, seeds 0-7 paired "
         "(same start noise); MMD² in floor units. A solver wins a cell if the seed-mean difference exceeds "
-        "2 floor units and 3 standard errors; the grid decides a case if 2M wins on one grid and DDIM on another.",
+        "2 floor units and 3 standard errors (on a seed alone, 2 units); the grid decides a case if 2M wins on one "
+        "grid and DDIM on another; verdict on the means, and on each seed alone.",
         measure=measure_grid,
         verdict=verdict_grid,
         summary=summary_grid,

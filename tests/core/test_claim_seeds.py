@@ -22,7 +22,7 @@ from core.claims.conditional import SEEDS as CONDITIONAL_SEEDS
 from core.claims.distill import SEEDS as DISTILL_SEEDS
 from core.claims.few_steps import SEEDS as FEW_STEPS_SEEDS
 from core.claims.guidance import COLLAPSE_SEEDS, OVERSHOOT_SEEDS
-from core.claims.race import FLOW_SEEDS
+from core.claims.race import FLOW_SEEDS, ORDER_SEEDS, RANK_SEEDS
 
 SEEDED = {
     "flow_euler_is_ddim": FLOW_SEEDS,
@@ -45,6 +45,8 @@ SEEDED = {
     "one_ode_every_schedule": pf_ode.SEEDS,
     "flow_straighter_paths": pf_ode.SEEDS,
     "ncsn_learned_score_rare": iddpm.RARE_SEEDS,
+    "race_orders": ORDER_SEEDS,
+    "grid_vs_solver": RANK_SEEDS,
 }
 
 
