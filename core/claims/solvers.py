@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.claims import DEPENDS, FAILS, HOLDS, Claim, floor_caveat, floor_uncertainty
+from core.claims import (
+    DEPENDS,
+    FAILS,
+    HOLDS,
+    Claim,
+    floor_caveat,
+    floor_uncertainty,
+    over_seeds,
+    per_seed,
+    seed_verdicts,
+)
+from core.claims._seeded import _se, mean_se
 from core.evaluate import mmd_units
 
 SEEDS = tuple(range(8))
@@ -13,47 +24,68 @@ TIE = 2.0  # floor units: a difference smaller than this is within exact samplin
 N_SE = 3.0  # a comparison counts only beyond this many standard errors of the seed mean
 
 
-def _cell(v: dict, name: str, key: str, data: str, process: str, grid: str, steps: int) -> None:
-    """v[name], v[name_se]: the mean and standard error over SEEDS of MMD² in floor units."""
-    units = np.array([mmd_units(key, data, process, grid, steps, None, seed)[0] for seed in SEEDS])
-    v[name], v[f"{name}_se"] = float(units.mean()), float(units.std(ddof=1) / np.sqrt(len(units)))
+def _units(cells: dict[str, tuple], seed: int) -> dict[str, float]:
+    """MMD² in floor units of each cell, name → (sampler, data, process, grid, steps), for one seed."""
+    return {
+        name: mmd_units(key, data, process, grid, steps, None, seed)[0]
+        for name, (key, data, process, grid, steps) in cells.items()
+    }
+
+
+def _seed_se(v: dict[str, float], name: str) -> float:
+    """The standard error of the seeds' mean of `name`; 0 for a seed alone (core.claims.one_seed): one seed has
+    none, so its value is judged by the fixed line alone (GOOD, a factor, TIE) or, where there is none, by the
+    sign of the difference."""
+    vals = per_seed(v, name, SEEDS)
+    return 0.0 if vals is None else _se(vals)
 
 
 def _below(v: dict, name: str, bound: float) -> bool:
     """The seed mean is below `bound` by more than N_SE standard errors."""
-    return v[name] + N_SE * v[f"{name}_se"] < bound
+    return v[name] + N_SE * _seed_se(v, name) < bound
 
 
 def _above(v: dict, name: str, bound: float) -> bool:
     """The seed mean is above `bound` by more than N_SE standard errors."""
-    return v[name] - N_SE * v[f"{name}_se"] > bound
+    return v[name] - N_SE * _seed_se(v, name) > bound
 
 
 def _lower(v: dict, a: str, b: str, factor: float = 1.0, margin: float = 0.0) -> bool:
     """v[a] < factor · v[b] - margin, by more than N_SE standard errors of the difference (SEs combined as if
     independent; the runs share their seeds, so this overstates the noise)."""
-    se = float(np.hypot(v[f"{a}_se"], factor * v[f"{b}_se"]))
+    se = float(np.hypot(_seed_se(v, a), factor * _seed_se(v, b)))
     return factor * v[b] - margin - v[a] > N_SE * se
 
 
 # ------------------------------------------------------------------------------------------ DPM-Solver
-def measure_dpm() -> dict[str, float]:
-    v: dict[str, float] = {}
-    _cell(v, "wide_10_dpm", "dpmpp_2m", "ring8_wide", "ddpm", "leading", 10)
-    _cell(v, "wide_10_ddim", "ddim", "ring8_wide", "ddpm", "leading", 10)
-    _cell(v, "wide_10_diffusers", "diffusers:DPMSolverMultistep", "ring8_wide", "ddpm", "leading", 10)
+def _dpm_cells() -> dict[str, tuple]:
+    """name → (sampler, data, process, grid, steps) of the DPM-Solver claim's cells."""
+    cells = {
+        "wide_10_dpm": ("dpmpp_2m", "ring8_wide", "ddpm", "leading", 10),
+        "wide_10_ddim": ("ddim", "ring8_wide", "ddpm", "leading", 10),
+        "wide_10_diffusers": ("diffusers:DPMSolverMultistep", "ring8_wide", "ddpm", "leading", 10),
+    }
     for nfe in (10, 20):
-        _cell(v, f"sharp_{nfe}_dpm", "dpmpp_2m", "ring8", "ddpm", "leading", nfe)
-        _cell(v, f"sharp_{nfe}_ddim", "ddim", "ring8", "ddpm", "leading", nfe)
-        _cell(v, f"sharp_{nfe}_diffusers", "diffusers:DPMSolverMultistep", "ring8", "ddpm", "leading", nfe)
-        _cell(v, f"logsnr_{nfe}_dpm", "dpmpp_2m", "ring8", "ddpm", "logsnr", nfe)
-        _cell(v, f"logsnr_{nfe}_ddim", "ddim", "ring8", "ddpm", "logsnr", nfe)
-    v.update(floor_uncertainty(("ring8", 2000), ("ring8_wide", 2000)))
-    return v
+        cells[f"sharp_{nfe}_dpm"] = ("dpmpp_2m", "ring8", "ddpm", "leading", nfe)
+        cells[f"sharp_{nfe}_ddim"] = ("ddim", "ring8", "ddpm", "leading", nfe)
+        cells[f"sharp_{nfe}_diffusers"] = ("diffusers:DPMSolverMultistep", "ring8", "ddpm", "leading", nfe)
+        cells[f"logsnr_{nfe}_dpm"] = ("dpmpp_2m", "ring8", "ddpm", "logsnr", nfe)
+        cells[f"logsnr_{nfe}_ddim"] = ("ddim", "ring8", "ddpm", "logsnr", nfe)
+    return cells
+
+
+def measure_dpm() -> dict[str, float]:
+    """Every cell of _dpm_cells over SEEDS: each seed's value and the mean (core.claims.over_seeds), and the
+    floor's own uncertainty."""
+    return {
+        **over_seeds(lambda seed: _units(_dpm_cells(), seed), SEEDS),
+        **floor_uncertainty(("ring8", 2000), ("ring8_wide", 2000)),
+    }
 
 
 def _good(v: dict[str, float], name: str) -> str:
-    """ "yes" if the seed mean is below GOOD by 3 standard errors, "no" if above it by 3, "undecided" otherwise."""
+    """ "yes" if the seed mean is below GOOD by 3 standard errors, "no" if above it by 3, "undecided" otherwise;
+    a seed alone, "yes" below GOOD and "no" above it."""
     return "yes" if _below(v, name, GOOD) else ("no" if _above(v, name, GOOD) else "undecided")
 
 
@@ -63,7 +95,8 @@ def verdict_dpm(v: dict[str, float]) -> str:
     every comparison beyond 3 standard errors. Holds if 2M is good and far better than DDIM on DDPM's grid on
     both rings; fails if not on the smooth ring, or if on the sharp ring no grid makes it far better and not
     clearly bad; depends otherwise: on the sharp ring only the log-SNR grid at 20 NFE does, and its error there
-    may sit within 3 standard errors of GOOD (the summary says which)."""
+    may sit within 3 standard errors of GOOD (the summary says which). A seed alone (core.claims.one_seed) has
+    no standard error: the same rule with each value against its line alone (GOOD, 2 × GOOD, ¾ or ¼ of DDIM's)."""
     wins_smooth = _good(v, "wide_10_dpm") == "yes" and _above(v, "wide_10_ddim", 2 * GOOD)
     wins_sharp_leading = all(_lower(v, f"sharp_{n}_dpm", f"sharp_{n}_ddim", 0.75) for n in (10, 20))
     wins_sharp_logsnr = _good(v, "logsnr_20_dpm") != "no" and _lower(v, "logsnr_20_dpm", "logsnr_20_ddim", 0.25)
@@ -75,19 +108,21 @@ def verdict_dpm(v: dict[str, float]) -> str:
 
 
 def _u(v: dict[str, float], name: str) -> str:
-    return f"{v[name]:.1f} ± {v[f'{name}_se']:.1f}"
+    return mean_se(v, name, SEEDS)
 
 
 def summary_dpm(v: dict[str, float]) -> str:
     return (
-        f"MMD² floor units, mean ± standard error over seeds {SEEDS[0]}-{SEEDS[-1]}. Wide ring, 10 NFE: "
+        f"MMD² floor units, mean ± standard error (lowest to highest seed) over seeds {SEEDS[0]}-{SEEDS[-1]}. "
+        "Wide ring, 10 NFE: "
         f"DPM-Solver++(2M) {_u(v, 'wide_10_dpm')} (diffusers {_u(v, 'wide_10_diffusers')}) vs DDIM "
         f"{_u(v, 'wide_10_ddim')}. Sharp ring, leading grid, 10 / 20 NFE: 2M {_u(v, 'sharp_10_dpm')} / "
         f"{_u(v, 'sharp_20_dpm')} (diffusers {_u(v, 'sharp_10_diffusers')} / {_u(v, 'sharp_20_diffusers')}) vs "
         f"DDIM {_u(v, 'sharp_10_ddim')} / {_u(v, 'sharp_20_ddim')}. Log-SNR grid: 2M {_u(v, 'logsnr_10_dpm')} / "
         f"{_u(v, 'logsnr_20_dpm')} vs DDIM {_u(v, 'logsnr_10_ddim')} / {_u(v, 'logsnr_20_ddim')} (2M at 20 NFE "
         f"within {GOOD:g} units of exact: {_good(v, 'logsnr_20_dpm')} at 3 standard errors; {floor_caveat(v)}). "
-        "The leading grid's last jump to t = 0 makes 2M's extrapolation overshoot."
+        "The leading grid's last jump to t = 0 makes 2M's extrapolation overshoot. "
+        + seed_verdicts(verdict_dpm, v, SEEDS)
     )
 
 
@@ -105,23 +140,32 @@ AT_50_NFE = {  # deterministic samplers at about 50 NFE, each on the grid it is 
 EDM_PRESETS = ("ring8", "grid25")
 
 
-def measure_edm() -> dict[str, float]:
-    v: dict[str, float] = {}
-    for preset in EDM_PRESETS:
-        _cell(v, f"{preset}_edm_49", "edm_heun", preset, "edm", "karras", 25)
-        for name, (key, process, grid, steps) in AT_50_NFE.items():
-            _cell(v, f"{preset}_{name}_50", key, preset, process, grid, steps)
+def _edm_cells() -> dict[str, tuple]:
+    """name → (sampler, data, process, grid, steps) of the EDM claim's cells."""
+    cells = {}
+    for p in EDM_PRESETS:
+        cells[f"{p}_edm_49"] = ("edm_heun", p, "edm", "karras", 25)
+        cells.update({f"{p}_{name}_50": (key, p, *rest) for name, (key, *rest) in AT_50_NFE.items()})
         for edm_steps, ddim_steps in ((5, 10), (10, 20)):
-            _cell(v, f"{preset}_edm_{2 * edm_steps - 1}", "edm_heun", preset, "edm", "karras", edm_steps)
-            _cell(v, f"{preset}_ddim_{ddim_steps}", "ddim", preset, "ddpm", "leading", ddim_steps)
-    v.update(floor_uncertainty(*((p, 2000) for p in EDM_PRESETS)))
-    return v
+            cells[f"{p}_edm_{2 * edm_steps - 1}"] = ("edm_heun", p, "edm", "karras", edm_steps)
+            cells[f"{p}_ddim_{ddim_steps}"] = ("ddim", p, "ddpm", "leading", ddim_steps)
+    return cells
+
+
+def measure_edm() -> dict[str, float]:
+    """Every cell of _edm_cells over SEEDS: each seed's value and the mean (core.claims.over_seeds), and the
+    floor's own uncertainty."""
+    return {
+        **over_seeds(lambda seed: _units(_edm_cells(), seed), SEEDS),
+        **floor_uncertainty(*((p, 2000) for p in EDM_PRESETS)),
+    }
 
 
 def verdict_edm(v: dict[str, float]) -> str:
     """Holds if EDM Heun is tied for best at ~50 NFE and no worse than DDIM at 10-20 NFE; depends if it is
     tied for best at ~50 NFE but far worse (> 2×) than DDIM at 10-20. "Tied for best": no sampler at ~50 NFE is
-    lower than EDM's 49 NFE by more than TIE and 3 standard errors."""
+    lower than EDM's 49 NFE by more than TIE and 3 standard errors. A seed alone (core.claims.one_seed) has no
+    standard error: the same rule with the TIE line and the factor 2 alone."""
     best_at_50 = not any(
         _lower(v, f"{p}_{name}_50", f"{p}_edm_49", margin=TIE) for p in EDM_PRESETS for name in AT_50_NFE
     )
@@ -143,10 +187,10 @@ def summary_edm(v: dict[str, float]) -> str:
             f"{_u(v, f'{p}_ddim_10')} / {_u(v, f'{p}_ddim_20')} at 10 / 20"
         )
     return (
-        f"MMD² floor units, mean ± standard error over seeds {SEEDS[0]}-{SEEDS[-1]}. "
+        f"MMD² floor units, mean ± standard error (lowest to highest seed) over seeds {SEEDS[0]}-{SEEDS[-1]}. "
         + "; ".join(parts)
         + f". Tied = within {TIE:g} units or 3 standard errors ({floor_caveat(v)}). σ_max = 80 spends the first "
-        "steps at noise levels 40× the data's scale."
+        "steps at noise levels 40× the data's scale. " + seed_verdicts(verdict_edm, v, SEEDS)
     )
 
 
@@ -157,7 +201,8 @@ CLAIMS = [
         claim="DPM-Solver++(2M) gives good samples in 10-20 NFE, far better than DDIM at the same NFE.",
         method="ring8_wide (std 1.0) and ring8 (std 0.15), 10 and 20 NFE, DDPM 'leading' grid and a grid uniform "
         "in log-SNR, ours and diffusers' DPMSolverMultistepScheduler; 2,000 samples; MMD² floor units, "
-        "mean of seeds 0-7; good = below 3 units, each comparison beyond 3 standard errors.",
+        "mean of seeds 0-7; good = below 3 units, each comparison beyond 3 standard errors; verdict on the means, "
+        "and on each seed alone (its values against the lines alone).",
         measure=measure_dpm,
         verdict=verdict_dpm,
         summary=summary_dpm,
@@ -173,7 +218,7 @@ CLAIMS = [
         "retrained models included, CIFAR-10 needs 35 NFE (Table 2).",
         method="ring8 and grid25; EDM Heun with σ ∈ [0.002, 80] at 9, 19 and 49 NFE against 8 deterministic samplers "
         "at ~50 NFE and DDIM η = 0 at 10 / 20 NFE; 2,000 samples; MMD² floor units, mean of seeds 0-7; tied = "
-        "within 2 units or 3 standard errors.",
+        "within 2 units or 3 standard errors; verdict on the means, and on each seed alone (within 2 units).",
         measure=measure_edm,
         verdict=verdict_edm,
         summary=summary_edm,

@@ -17,6 +17,7 @@ from core.claims import (
     sde,
     seed_verdicts,
     shipped,
+    solvers,
 )
 from core.claims.conditional import SEEDS as CONDITIONAL_SEEDS
 from core.claims.distill import SEEDS as DISTILL_SEEDS
@@ -47,6 +48,7 @@ SEEDED = {
     "ncsn_learned_score_rare": iddpm.RARE_SEEDS,
     "race_orders": ORDER_SEEDS,
     "grid_vs_solver": RANK_SEEDS,
+    "edm_nfe": solvers.SEEDS,
 }
 
 
