@@ -5,16 +5,29 @@ about training a network and have nothing to measure with exact scores.
 
 Common settings: particles start uniform over the data's 3-sd square (NCSN Fig. 3's U[-8, 8]² on ncsn_fig3),
 σ_L = 0.01, ε = 2e-5 and T = 100 steps per level (NCSN's), L = 10 levels, 2,000 particles, seeds 0-7
-(numbers are means over the seeds, with standard errors). Mode TV = ½ Σ_k |share of samples whose likeliest
-component is k − π_k|; with 2,000 particles one run scatters by about 0.01, so a difference counts if it exceeds
-MARGIN = 0.02 and 3 standard errors.
+(numbers are means over the seeds, with standard errors; every seed's numbers are shipped, and the verdicts of
+Techniques 1 and 4 are also taken on each seed alone). Mode TV = ½ Σ_k |share of samples whose likeliest component
+is k − π_k|; with 2,000 particles one run scatters by about 0.01, so a difference counts if it exceeds MARGIN = 0.02
+and 3 standard errors (on a seed alone, MARGIN).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from core.claims import DEPENDS, FAILS, HOLDS, NOT_APPLICABLE, Claim, floor_caveat, floor_uncertainty
+from core.claims import (
+    DEPENDS,
+    FAILS,
+    HOLDS,
+    NOT_APPLICABLE,
+    Claim,
+    floor_caveat,
+    floor_uncertainty,
+    over_seeds,
+    per_seed,
+    seed_verdicts,
+)
+from core.claims._seeded import _se, mean_se
 
 N, SEEDS = 2000, tuple(range(8))
 SIGMA_L, EPS, T, LEVELS = 0.01, 2e-5, 100, 10
@@ -24,59 +37,65 @@ SIGMA1_PRESETS = ("ncsn_fig3", "four_corners", "guidance_collapse")
 PRESETS = ("ncsn_fig3", "four_corners")
 
 
-def annealed(key: str, sigma_1: float, n_levels: int = LEVELS, eps: float = EPS, steps: int = T, seeds=SEEDS) -> dict:
-    """Mode TV and MMD² (floor units) of annealed Langevin (NCSN Algorithm 1), σ from sigma_1 down to SIGMA_L:
-    means over seeds, and the TV's standard error, min and max."""
+def annealed(key: str, sigma_1: float, seed: int, n_levels: int = LEVELS, eps: float = EPS, steps: int = T) -> dict:
+    """Mode TV and MMD² (floor units) of annealed Langevin (NCSN Algorithm 1), σ from sigma_1 down to SIGMA_L, on
+    one seed (the start and the chain's noise)."""
     from core import ncsn
     from core.dataspec import data_bandwidth, load_data
     from core.metrics import data_noise_floor, mmd2
 
     mixture = load_data(key)
     sigmas = ncsn.geometric_sigmas(sigma_1, ncsn.gamma_for(sigma_1, SIGMA_L, n_levels), n_levels)
-    floor = data_noise_floor(key, "mmd2", N)
-    tvs, units = [], []
-    for seed in seeds:
-        x0 = ncsn.init_particles(mixture, N, np.random.default_rng(seed), "box", sigma_1)
-        x = ncsn.annealed_langevin(mixture, x0, sigmas, eps, steps, np.random.default_rng([seed, 2])).frames[-1]
-        tvs.append(ncsn.tv(ncsn.mode_shares(x, mixture), mixture.weights))
-        units.append(floor.in_units(mmd2(x, mixture, data_bandwidth(key))))
-    tvs, units = np.array(tvs), np.array(units)
+    x0 = ncsn.init_particles(mixture, N, np.random.default_rng(seed), "box", sigma_1)
+    x = ncsn.annealed_langevin(mixture, x0, sigmas, eps, steps, np.random.default_rng([seed, 2])).frames[-1]
     return {
-        "tv": float(tvs.mean()),
-        "tv_se": float(tvs.std(ddof=1) / np.sqrt(len(tvs))),
-        "tv_min": float(tvs.min()),
-        "tv_max": float(tvs.max()),
-        "mmd2_units": float(units.mean()),
-        "mmd2_units_se": float(units.std(ddof=1) / np.sqrt(len(units))),
+        "tv": float(ncsn.tv(ncsn.mode_shares(x, mixture), mixture.weights)),
+        "mmd2_units": float(data_noise_floor(key, "mmd2", N).in_units(mmd2(x, mixture, data_bandwidth(key)))),
     }
+
+
+def _seed_se(v: dict[str, float], name: str) -> float:
+    """The standard error of the seeds' mean of `name`; 0 for a seed alone (core.claims.one_seed), which has none:
+    a comparison is then with its fixed line alone (MARGIN, UNITS_MARGIN)."""
+    vals = per_seed(v, name, SEEDS)
+    return 0.0 if vals is None else _se(vals)
 
 
 def _exceeds(v: dict[str, float], a: str, b: str, stat: str = "tv", margin: float = MARGIN) -> bool:
     """v[a.stat] - v[b.stat] > max(margin, 3 standard errors of the difference) (the SEs combined as if
-    independent: the runs share their seeds, so this overstates the noise)."""
-    se = float(np.hypot(v[f"{a}.{stat}_se"], v[f"{b}.{stat}_se"]))
+    independent: the runs share their seeds, so this overstates the noise); on a seed alone, > margin."""
+    se = float(np.hypot(_seed_se(v, f"{a}.{stat}"), _seed_se(v, f"{b}.{stat}")))
     return v[f"{a}.{stat}"] - v[f"{b}.{stat}"] > max(margin, 3 * se)
+
+
+def _tv(v: dict[str, float], name: str) -> str:
+    return mean_se(v, f"{name}.tv", SEEDS, ".3f")
 
 
 # ---------------------------------------------------------------------------- Technique 1
 def measure_sigma1() -> dict[str, float]:
+    """The rule's σ_1 per preset, and the mode TV with σ_1 = the rule's, a quarter and a tenth of it over SEEDS:
+    each seed's and the mean (core.claims.over_seeds)."""
     from core import ncsn
     from core.dataspec import load_data
 
-    out = {}
-    for key in SIGMA1_PRESETS:
-        rule = ncsn.sigma1_rule(load_data(key))
-        out[f"{key}.rule_sigma1"] = rule
-        for name, factor in (("rule", 1.0), ("quarter", 0.25), ("tenth", 0.1)):
-            res = annealed(key, factor * rule)
-            out[f"{key}.{name}.tv"], out[f"{key}.{name}.tv_se"] = res["tv"], res["tv_se"]
-    return out
+    rules = {key: ncsn.sigma1_rule(load_data(key)) for key in SIGMA1_PRESETS}
+
+    def one(seed: int) -> dict[str, float]:
+        return {
+            f"{key}.{name}.tv": annealed(key, factor * rule, seed)["tv"]
+            for key, rule in rules.items()
+            for name, factor in (("rule", 1.0), ("quarter", 0.25), ("tenth", 0.1))
+        }
+
+    return {**{f"{key}.rule_sigma1": rule for key, rule in rules.items()}, **over_seeds(one, SEEDS)}
 
 
 def verdict_sigma1(v: dict[str, float]) -> str:
     """HOLDS: both σ_1 = rule/4 and rule/10 leave the mode weights worse than the rule's σ_1 on every preset;
     DEPENDS: rule/10 is worse everywhere, rule/4 is not (the rule is safe but larger than needed);
-    FAILS: even rule/10 is as good as the rule somewhere."""
+    FAILS: even rule/10 is as good as the rule somewhere. "Worse" is `_exceeds`: by MARGIN and 3 standard errors
+    on the means; on a seed alone (core.claims.one_seed), which has no standard error, by MARGIN alone."""
     worse = {
         name: all(_exceeds(v, f"{k}.{name}", f"{k}.rule") for k in SIGMA1_PRESETS) for name in ("quarter", "tenth")
     }
@@ -86,17 +105,14 @@ def verdict_sigma1(v: dict[str, float]) -> str:
 
 
 def summary_sigma1(v: dict[str, float]) -> str:
-    def tv(k, name):
-        return f"{v[f'{k}.{name}.tv']:.3f} ± {v[f'{k}.{name}.tv_se']:.3f}"
-
     parts = [
-        f"{k}: σ_1 = {v[f'{k}.rule_sigma1']:.2f} → TV {tv(k, 'rule')}; ÷4 → {tv(k, 'quarter')}; ÷10 → {tv(k, 'tenth')}"
+        f"{k}: σ_1 = {v[f'{k}.rule_sigma1']:.2f} → TV {_tv(v, f'{k}.rule')}; ÷4 → {_tv(v, f'{k}.quarter')}; ÷10 → "
+        f"{_tv(v, f'{k}.tenth')}"
         for k in SIGMA1_PRESETS
     ]
     return (
-        f"Mode TV of annealed Langevin, mean ± standard error over seeds {SEEDS[0]}-{SEEDS[-1]}. "
-        + " · ".join(parts)
-        + "."
+        f"Mode TV of annealed Langevin, mean ± standard error (lowest to highest seed) over seeds "
+        f"{SEEDS[0]}-{SEEDS[-1]}. " + " · ".join(parts) + ". " + seed_verdicts(verdict_sigma1, v, SEEDS)
     )
 
 
@@ -139,16 +155,21 @@ def measure_gamma() -> dict[str, float]:
     out["first_dim_with_solution"] = float(next(d for d in range(1, 50) if criterion_minimum(d) < OVERLAP_TARGET))
     for dim in GAMMA_DIMS:
         out[f"gamma_D{dim}"] = criterion_gamma(dim)
-    for key in PRESETS:
-        rule = ncsn.sigma1_rule(load_data(key))
+    rules = {key: ncsn.sigma1_rule(load_data(key)) for key in PRESETS}
+    for key, rule in rules.items():
         for n_levels in GAMMA_LEVELS:
             gamma = ncsn.gamma_for(rule, SIGMA_L, n_levels)
-            res = annealed(key, rule, n_levels, steps=1000 // n_levels, seeds=SEEDS)
             out[f"{key}.L{n_levels}.gamma"] = gamma
             out[f"{key}.L{n_levels}.overlap"] = ncsn.shell_overlap(gamma, 2)
-            for stat in ("tv", "tv_se", "tv_min", "tv_max"):
-                out[f"{key}.L{n_levels}.{stat}"] = res[stat]
-    return out
+
+    def one(seed: int) -> dict[str, float]:
+        return {
+            f"{key}.L{n}.tv": annealed(key, rule, seed, n, steps=1000 // n)["tv"]
+            for key, rule in rules.items()
+            for n in GAMMA_LEVELS
+        }
+
+    return {**out, **over_seeds(one, SEEDS)}
 
 
 def _coarse_worse(v: dict[str, float], key: str) -> bool:
@@ -171,9 +192,7 @@ def summary_gamma(v: dict[str, float]) -> str:
     parts = []
     for key in PRESETS:
         cells = ", ".join(
-            f"L = {n} (γ = {v[f'{key}.L{n}.gamma']:.3g}): TV {v[f'{key}.L{n}.tv']:.3f} ± {v[f'{key}.L{n}.tv_se']:.3f} "
-            f"({v[f'{key}.L{n}.tv_min']:.3f}-{v[f'{key}.L{n}.tv_max']:.3f})"
-            for n in GAMMA_LEVELS
+            f"L = {n} (γ = {v[f'{key}.L{n}.gamma']:.3g}): TV {_tv(v, f'{key}.L{n}')}" for n in GAMMA_LEVELS
         )
         worse = "coarse worse" if _coarse_worse(v, key) else "coarse not worse"
         parts.append(f"{key}: {cells} ({worse})")
@@ -182,7 +201,7 @@ def summary_gamma(v: dict[str, float]) -> str:
         f"{v['min_overlap_D2']:.4f} for every γ, so it selects no γ (it has a solution from D = "
         f"{v['first_dim_with_solution']:.0f} on: γ = {v['gamma_D10']:.2f} at D = 10, {v['gamma_D3072']:.2f} at "
         f"D = 3072, CIFAR-10). Its premise, that neighbouring levels must overlap, measured with the same σ_1, "
-        f"σ_L = 0.01 and 1,000 steps in all (mode TV, mean ± SE (range) over seeds 0-{SEEDS[-1]}): "
+        f"σ_L = 0.01 and 1,000 steps in all (mode TV, mean ± SE (lowest to highest seed) over seeds 0-{SEEDS[-1]}): "
         + " · ".join(parts)
         + "."
     )
@@ -196,18 +215,27 @@ def measure_eps() -> dict[str, float]:
     from core import ncsn
     from core.dataspec import load_data
 
-    out = {}
-    for key in PRESETS:
-        rule = ncsn.sigma1_rule(load_data(key))
-        gamma = ncsn.gamma_for(rule, SIGMA_L, LEVELS)
-        for steps in EPS_STEPS:
-            eps_rule = ncsn.eps_rule(steps, gamma, SIGMA_L)
-            out[f"{key}.T{steps}.eps_rule"] = eps_rule
+    rules = {key: ncsn.sigma1_rule(load_data(key)) for key in PRESETS}
+    eps_rules = {
+        (key, steps): ncsn.eps_rule(steps, ncsn.gamma_for(rule, SIGMA_L, LEVELS), SIGMA_L)
+        for key, rule in rules.items()
+        for steps in EPS_STEPS
+    }
+
+    def one(seed: int) -> dict[str, float]:
+        out = {}
+        for (key, steps), eps_rule in eps_rules.items():
             for name, eps in (("paper", EPS), ("rule", eps_rule)):
-                res = annealed(key, rule, eps=eps, steps=steps)
-                for stat in ("tv", "tv_se", "mmd2_units", "mmd2_units_se"):
-                    out[f"{key}.T{steps}.{name}.{stat}"] = res[stat]
-    return {**out, **floor_uncertainty(*((key, N) for key in PRESETS))}
+                res = annealed(key, rules[key], seed, eps=eps, steps=steps)
+                out[f"{key}.T{steps}.{name}.tv"] = res["tv"]
+                out[f"{key}.T{steps}.{name}.mmd2_units"] = res["mmd2_units"]
+        return out
+
+    return {
+        **{f"{key}.T{steps}.eps_rule": eps_rule for (key, steps), eps_rule in eps_rules.items()},
+        **over_seeds(one, SEEDS),
+        **floor_uncertainty(*((key, N) for key in PRESETS)),
+    }
 
 
 def _rule_better(v, key, steps) -> bool:
@@ -218,7 +246,8 @@ def _rule_better(v, key, steps) -> bool:
 def verdict_eps(v: dict[str, float]) -> str:
     """HOLDS if the rule's ε beats the paper's fixed ε = 2e-5 (MMD² lower by more than 2 floor units and 3
     standard errors, mode TV not worse beyond MARGIN and 3 standard errors) at every T on every preset; FAILS if
-    it beats it nowhere; DEPENDS otherwise."""
+    it beats it nowhere; DEPENDS otherwise. On a seed alone (core.claims.one_seed), which has no standard error,
+    each comparison is with its fixed line alone (2 floor units, MARGIN)."""
     wins = [_rule_better(v, key, steps) for key in PRESETS for steps in EPS_STEPS]
     return HOLDS if all(wins) else (FAILS if not any(wins) else DEPENDS)
 
@@ -229,16 +258,15 @@ def summary_eps(v: dict[str, float]) -> str:
         for steps in EPS_STEPS:
             p, r = f"{key}.T{steps}.paper", f"{key}.T{steps}.rule"
             parts.append(
-                f"{key}, T = {steps}: ε = 2e-5 → TV {v[f'{p}.tv']:.3f} ± {v[f'{p}.tv_se']:.3f}, MMD² "
-                f"{v[f'{p}.mmd2_units']:+.0f} ± {v[f'{p}.mmd2_units_se']:.0f} u; rule ε = "
-                f"{v[f'{key}.T{steps}.eps_rule']:.2g} → TV {v[f'{r}.tv']:.3f} ± {v[f'{r}.tv_se']:.3f}, MMD² "
-                f"{v[f'{r}.mmd2_units']:+.0f} ± {v[f'{r}.mmd2_units_se']:.0f} u"
+                f"{key}, T = {steps}: ε = 2e-5 → TV {_tv(v, p)}, MMD² {mean_se(v, f'{p}.mmd2_units', SEEDS, '.0f')} u; "
+                f"rule ε = {v[f'{key}.T{steps}.eps_rule']:.2g} → TV {_tv(v, r)}, MMD² "
+                f"{mean_se(v, f'{r}.mmd2_units', SEEDS, '.0f')} u"
             )
     return (
-        f"Mean ± standard error over seeds {SEEDS[0]}-{SEEDS[-1]}: "
+        f"Mean ± standard error (lowest to highest seed) over seeds {SEEDS[0]}-{SEEDS[-1]}: "
         + " · ".join(parts)
         + f" (u = noise-floor units; the rule's ε wins if its MMD² is lower by {UNITS_MARGIN:g} u and 3 standard "
-        f"errors; {floor_caveat(v)})."
+        f"errors; {floor_caveat(v)}). " + seed_verdicts(verdict_eps, v, SEEDS)
     )
 
 
@@ -251,7 +279,8 @@ CLAIMS = [
         method="Annealed Langevin (NCSN Algorithm 1, exact scores), L = 10 geometric levels from σ_1 to 0.01, "
         "T = 100, ε = 2e-5, 2,000 particles uniform over the data's 3-sd square, seeds 0-7; σ_1 = the largest "
         "pairwise distance of 10,000 exact samples (the rule), a quarter and a tenth of it; presets "
-        "ncsn_fig3, four_corners, guidance_collapse; mode TV against the true weights.",
+        "ncsn_fig3, four_corners, guidance_collapse; mode TV against the true weights; verdict on the means, and "
+        "on each seed alone.",
         measure=measure_sigma1,
         verdict=verdict_sigma1,
         summary=summary_sigma1,
@@ -283,7 +312,8 @@ CLAIMS = [
         "s_T²/σ_i² after T steps, closest to 1.",
         method="Annealed Langevin, L = 10 levels from σ_1 = the rule's to 0.01, T = 5 and 100, ε = 2e-5 (NCSN's) "
         "vs ε from eq. (4) (NCSN's step convention: NCSNv2's ε is half of it), 2,000 particles, seeds 0-7, "
-        "presets ncsn_fig3 and four_corners; MMD² in noise-floor units and mode TV.",
+        "presets ncsn_fig3 and four_corners; MMD² in noise-floor units and mode TV; verdict on the means, and on "
+        "each seed alone.",
         measure=measure_eps,
         verdict=verdict_eps,
         summary=summary_eps,

@@ -11,6 +11,7 @@ from core.claims import (
     ddim,
     elbo,
     iddpm,
+    ncsnv2,
     one_seed,
     over_seeds,
     pf_ode,
@@ -49,6 +50,7 @@ SEEDED = {
     "race_orders": ORDER_SEEDS,
     "grid_vs_solver": RANK_SEEDS,
     "edm_nfe": solvers.SEEDS,
+    "ncsnv2_eps_rule": ncsnv2.SEEDS,
 }
 
 
