@@ -21,9 +21,11 @@ from core.claims import (
     floor_uncertainty,
     one_seed,
     over_seeds,
+    per_seed,
     seed_spread,
     seed_verdicts,
 )
+from core.claims._seeded import _se
 from core.dataspec import data_bandwidth, load_data
 from core.grids import timestep_grid
 from core.metrics import data_noise_floor, mmd2
@@ -55,23 +57,26 @@ def _units(preset: str, steps: int, row: str, seed: int) -> float:
     return floor.in_units(mmd2(res.samples, mixture, data_bandwidth(preset)))
 
 
-def _cells(out: dict, preset: str, steps: int) -> None:
-    """Seed means of every row, and the standard errors of each row's difference from the β̃ row (same seeds:
-    the same start noise)."""
-    units = {row: np.array([_units(preset, steps, row, seed) for seed in SEEDS]) for row in ROWS}
-    for row, u in units.items():
-        out[f"{row}_{preset}_S{steps}"] = float(u.mean())
-        if row != "beta_tilde":
-            d = u - units["beta_tilde"]
-            out[f"{row}_vs_bt_se_{preset}_S{steps}"] = float(d.std(ddof=1) / np.sqrt(len(d)))
+def _cells(preset: str, steps: int, seed: int) -> dict[str, float]:
+    """Every row's MMD² (floor units) at this preset and number of steps, for one seed (every row from the same
+    start noise)."""
+    return {f"{row}_{preset}_S{steps}": _units(preset, steps, row, seed) for row in ROWS}
+
+
+def _vs_bt_se(v: dict, row: str, cell: str) -> float | None:
+    """The standard error of the seeds' mean of `row` minus the β̃ row (paired by seed); None for a seed alone
+    (core.claims.one_seed), which has none."""
+    rows, bts = per_seed(v, f"{row}_{cell}", SEEDS), per_seed(v, f"beta_tilde_{cell}", SEEDS)
+    return None if rows is None else _se([r - b for r, b in zip(rows, bts)])
 
 
 def _vs_beta_tilde(v: dict, row: str, preset: str, steps: int) -> int:
     """-1 if `row` is lower than the β̃ row beyond noise (NOISE floor units and N_SE standard errors of the
-    paired difference), +1 if higher, 0 if tied."""
+    paired difference), +1 if higher, 0 if tied; on a seed alone, beyond the NOISE line alone."""
     cell = f"{preset}_S{steps}"
     d = v[f"{row}_{cell}"] - v[f"beta_tilde_{cell}"]
-    return int(np.sign(d)) if abs(d) > max(NOISE, N_SE * v[f"{row}_vs_bt_se_{cell}"]) else 0
+    se = _vs_bt_se(v, row, cell)
+    return int(np.sign(d)) if abs(d) > (NOISE if se is None else max(NOISE, N_SE * se)) else 0
 
 
 def _max_between_share(preset: str, steps: int) -> float:
@@ -132,21 +137,23 @@ UP_PRESET = "ring8"
 SHAPE_STEPS = (10, 20)
 
 
+def _optimal_up_one(seed: int) -> dict[str, float]:
+    return {k: val for steps in STEPS_UP for k, val in _cells(UP_PRESET, steps, seed).items()}
+
+
 def _measure_optimal_up() -> dict[str, float]:
-    out = {}
-    for steps in STEPS_UP:
-        _cells(out, UP_PRESET, steps)
-    for steps in SHAPE_STEPS:
-        for k, val in covariance_shape(UP_PRESET, steps).items():
-            out[f"{k}_S{steps}"] = val
-    return {**out, **floor_uncertainty((UP_PRESET, PARTICLES))}
+    """The rows over SEEDS (core.claims.over_seeds: each seed's value and the mean), the covariance's shape (fixed
+    points x_t) and the floor's own uncertainty."""
+    out = {f"{k}_S{steps}": val for steps in SHAPE_STEPS for k, val in covariance_shape(UP_PRESET, steps).items()}
+    return {**over_seeds(_optimal_up_one, SEEDS), **out, **floor_uncertainty((UP_PRESET, PARTICLES))}
 
 
 def _verdict_optimal_up(v: dict[str, float]) -> str:
     """IDDPM, Sec. 4: with the better covariance, 100 strided steps sample nearly as well as the full chain
     (here, stricter: the optimal step's seed mean within NOISE floor units of exact sampling at S = 50 and 100),
     while DDPM's fixed β̃ degrades more (the optimal step lower than β̃ beyond noise at S = 20 and 50). Holds if
-    both, fails if neither, depends otherwise."""
+    both, fails if neither, depends otherwise. On a seed alone (core.claims.one_seed), which has no standard
+    error: its optimal step within the NOISE line, and lower than β̃ by more than NOISE."""
     near_exact = all(v[f"optimal_{UP_PRESET}_S{s}"] <= NOISE for s in (50, 100))
     fixed_worse = all(_vs_beta_tilde(v, "optimal", UP_PRESET, s) == -1 for s in (20, 50))
     if near_exact and fixed_worse:
@@ -156,21 +163,24 @@ def _verdict_optimal_up(v: dict[str, float]) -> str:
 
 def _row_cells(v: dict[str, float], preset: str, steps: int) -> str:
     cell = f"{preset}_S{steps}"
-    return ", ".join(
-        f"{LABELS[r]} {v[f'{r}_{cell}']:+.1f}" + (f" (± {v[f'{r}_vs_bt_se_{cell}']:.1f})" if r != "beta_tilde" else "")
-        for r in ROWS
-    )
+
+    def one(r):
+        vals = per_seed(v, f"{r}_{cell}", SEEDS)
+        se = f"; ± {_vs_bt_se(v, r, cell):.1f}" if r != "beta_tilde" else ""
+        return f"{LABELS[r]} {v[f'{r}_{cell}']:+.1f} ({min(vals):+.1f} to {max(vals):+.1f}{se})"
+
+    return ", ".join(one(r) for r in ROWS)
 
 
 def _summary_optimal_up(v: dict[str, float]) -> str:
     cells = "; ".join(f"S = {s}: {_row_cells(v, UP_PRESET, s)}" for s in STEPS_UP)
     return (
-        f"MMD² in floor units, {UP_PRESET}, {PARTICLES} particles, mean of seeds {SEEDS[0]}-{SEEDS[-1]} (± the "
-        f"standard error of the difference from β̃; {floor_caveat(v)}) — {cells}. The exact covariance is outside "
-        "IDDPM's family: its "
+        f"MMD² in floor units, {UP_PRESET}, {PARTICLES} particles, mean of seeds {SEEDS[0]}-{SEEDS[-1]} (lowest to "
+        f"highest seed; ± the standard error of the difference from β̃; {floor_caveat(v)}) — {cells}. The exact "
+        "covariance is outside IDDPM's family: its "
         f"largest eigenvalue exceeds the jump's β at {v['above_beta_S10']:.0%} / {v['above_beta_S20']:.0%} of "
         f"points (S = 10 / 20), and |ρ| > 0.1 at up to {v['correlated_S10']:.0%} / {v['correlated_S20']:.0%} of "
-        "points in a step."
+        "points in a step. " + seed_verdicts(_verdict_optimal_up, v, SEEDS)
     )
 
 
@@ -179,20 +189,25 @@ FEW_STEPS = (10, 20)
 FEW_PRESETS = ("ring8", "grid25", "ring8_soft")
 
 
+def _few_one(seed: int) -> dict[str, float]:
+    return {k: val for preset in FEW_PRESETS for steps in FEW_STEPS for k, val in _cells(preset, steps, seed).items()}
+
+
 def _measure_few() -> dict[str, float]:
+    """The rows over SEEDS (core.claims.over_seeds: each seed's value and the mean), the kernels' shape (fixed
+    points x_t) and the floors' own uncertainty."""
     out = {}
     for preset in FEW_PRESETS:
-        for steps in FEW_STEPS:
-            _cells(out, preset, steps)
         out[f"between_{preset}"] = _max_between_share(preset, FEW_STEPS[0])
         out[f"excess_{preset}"] = analytic_excess(preset, FEW_STEPS[0])
     out["between_ring8_S20"] = _max_between_share("ring8", 20)
-    return {**out, **floor_uncertainty(*((p, PARTICLES) for p in FEW_PRESETS))}
+    return {**over_seeds(_few_one, SEEDS), **out, **floor_uncertainty(*((p, PARTICLES) for p in FEW_PRESETS))}
 
 
 def _verdict_few(v: dict[str, float]) -> str:
     """Bao et al. 2022: Analytic-DPM's variance improves on DDPM's fixed β̃, most with few steps. Holds if it is
-    lower than β̃ beyond noise in every cell (preset, S = 10 and 20), fails if in none, depends otherwise."""
+    lower than β̃ beyond noise in every cell (preset, S = 10 and 20), fails if in none, depends otherwise. On a
+    seed alone (core.claims.one_seed), which has no standard error, "beyond noise" is beyond the NOISE line alone."""
     better = [_vs_beta_tilde(v, "analytic", p, s) == -1 for p in FEW_PRESETS for s in FEW_STEPS]
     return HOLDS if all(better) else (FAILS if not any(better) else DEPENDS)
 
@@ -205,15 +220,15 @@ def _summary_few(v: dict[str, float]) -> str:
         f"{p}, S = {s}: {_row_cells(v, p, s)} → Analytic-DPM {word(p, s)}" for p in FEW_PRESETS for s in FEW_STEPS
     )
     return (
-        f"MMD² in floor units, mean of seeds {SEEDS[0]}-{SEEDS[-1]} (± the standard error of the difference from "
-        f"β̃; {floor_caveat(v)}), {PARTICLES} particles — {rows}. On sharp modes the true reverse kernel of a "
-        "100-timestep jump is "
+        f"MMD² in floor units, mean of seeds {SEEDS[0]}-{SEEDS[-1]} (lowest to highest seed; ± the standard error of "
+        f"the difference from β̃; {floor_caveat(v)}), {PARTICLES} particles — {rows}. On sharp modes the true "
+        "reverse kernel of a 100-timestep jump is "
         f"several separate lobes (between-lobe share of Cov[x_s|x_t] up to {v['between_ring8']:.2f} on ring8, "
         f"{v['between_grid25']:.2f} on grid25, {v['between_ring8_soft']:.2f} on ring8_soft; "
         f"{v['between_ring8_S20']:.2f} on ring8 at S = 20): no Gaussian represents it. Analytic-DPM's one variance "
         f"per step, the average over x_t, is at S = {FEW_STEPS[0]} up to {v['excess_ring8']:.1f}× / "
         f"{v['excess_grid25']:.1f}× / {v['excess_ring8_soft']:.1f}× the median point's own (ring8 / grid25 / "
-        "ring8_soft)."
+        "ring8_soft). " + seed_verdicts(_verdict_few, v, SEEDS)
     )
 
 
@@ -290,7 +305,8 @@ CLAIMS = [
             "per-point Cov[x_s|x_t], the full-covariance generalisation of IDDPM's target) stands in for the "
             f"learned Σ; 'close' = within {NOISE:g} units of exact sampling at S = 50 and 100; 'degrades more' = "
             f"β̃ (the η = 1 row) higher by more than {NOISE:g} units and {N_SE:g} standard errors at S = 20 and 50. "
-            "Analytic-DPM and DDIM η = 0 shown alongside."
+            "Analytic-DPM and DDIM η = 0 shown alongside. Verdict on the means, and on each seed alone (the "
+            f"{NOISE:g}-unit lines alone)."
         ),
         measure=_measure_optimal_up,
         verdict=_verdict_optimal_up,
@@ -312,7 +328,8 @@ CLAIMS = [
             f"quadrature) against β̃ (the η = 1 row); 'better' = lower by more than {NOISE:g} floor units and "
             f"{N_SE:g} standard errors. The optimal Gaussian step and DDIM η = 0 shown alongside. Between-lobe "
             "share: the part of tr Cov[x_s|x_t] between the kernel's per-component Gaussians (law of total "
-            "covariance), averaged over 1,000 x_t ~ p_t per step, largest over the steps."
+            "covariance), averaged over 1,000 x_t ~ p_t per step, largest over the steps. Verdict on the means, and "
+            f"on each seed alone (the {NOISE:g}-unit line alone)."
         ),
         measure=_measure_few,
         verdict=_verdict_few,

@@ -51,7 +51,11 @@ SEEDED = {
     "grid_vs_solver": RANK_SEEDS,
     "edm_nfe": solvers.SEEDS,
     "ncsnv2_eps_rule": ncsnv2.SEEDS,
+    "iddpm_optimal_step": iddpm.SEEDS,
+    "iddpm_optimal_few_steps": iddpm.SEEDS,
 }
+# dpm_solver_grid and ncsnv2_sigma1_rule ship their seeds too, but a seed alone gives another verdict on 2 of 8 (their
+# summaries say so): a finding, not listed here. ncsnv2_gamma_rule's verdict reads no seeded value.
 
 
 @pytest.mark.parametrize("key", list(SEEDED))
