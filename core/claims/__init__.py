@@ -140,6 +140,19 @@ def per_seed(values: dict[str, float], key: str, seeds: tuple[int, ...]) -> list
     return [values[f"{key}_seed{s}"] for s in seeds]
 
 
+def standard_error(values: list[float]) -> float:
+    """The standard error of the mean of these values (sample standard deviation / √n)."""
+    mean = sum(values) / len(values)
+    return math.sqrt(sum((x - mean) ** 2 for x in values) / (len(values) - 1) / len(values))
+
+
+def seed_se(values: dict[str, float], key: str, seeds: tuple[int, ...]) -> float:
+    """The standard error of the seeds' mean of `key`; 0 for a seed alone (`one_seed`), which has none: a verdict
+    then compares that seed's value with its fixed line alone."""
+    vals = per_seed(values, key, seeds)
+    return 0.0 if vals is None else standard_error(vals)
+
+
 def one_seed(values: dict[str, float], seed: int) -> dict[str, float]:
     """The values of one seed of an `over_seeds` measurement, under their plain keys."""
     tail = f"_seed{seed}"

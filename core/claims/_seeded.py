@@ -13,15 +13,10 @@ from __future__ import annotations
 
 import math
 
-from core.claims import per_seed
+from core.claims import per_seed, standard_error
 
 Z = 3.0  # standard errors a verdict's line sits from what it rules out
 MARGIN = 2.0  # floor units: two exact sample sets differ by up to about this much, so a smaller gap does not matter
-
-
-def _se(values: list[float]) -> float:
-    mean = sum(values) / len(values)
-    return math.sqrt(sum((x - mean) ** 2 for x in values) / (len(values) - 1) / len(values))
 
 
 def beats(v: dict[str, float], low: str, high: str, seeds: tuple[int, ...]) -> bool:
@@ -31,7 +26,7 @@ def beats(v: dict[str, float], low: str, high: str, seeds: tuple[int, ...]) -> b
     lows, highs = per_seed(v, low, seeds), per_seed(v, high, seeds)
     if lows is None or highs is None:
         return gap > 0
-    return gap > max(MARGIN, Z * _se([h - lo for h, lo in zip(highs, lows)]))
+    return gap > max(MARGIN, Z * standard_error([h - lo for h, lo in zip(highs, lows)]))
 
 
 def near_exact(v: dict[str, float], key: str, seeds: tuple[int, ...]) -> bool:
@@ -43,4 +38,5 @@ def near_exact(v: dict[str, float], key: str, seeds: tuple[int, ...]) -> bool:
 def mean_se(v: dict[str, float], key: str, seeds: tuple[int, ...], fmt: str = ".1f") -> str:
     """ "mean ± SE (lowest to highest seed)" of one value of an over_seeds measurement."""
     vals = per_seed(v, key, seeds)
-    return f"{format(v[key], fmt)} ± {format(_se(vals), fmt)} ({format(min(vals), fmt)} to {format(max(vals), fmt)})"
+    se = standard_error(vals)
+    return f"{format(v[key], fmt)} ± {format(se, fmt)} ({format(min(vals), fmt)} to {format(max(vals), fmt)})"

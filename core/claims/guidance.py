@@ -8,8 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.claims import DEPENDS, FAILS, HOLDS, Claim, over_seeds, per_seed, seed_spread, seed_verdicts
-from core.claims._seeded import _se
+from core.claims import (
+    DEPENDS,
+    FAILS,
+    HOLDS,
+    Claim,
+    over_seeds,
+    per_seed,
+    seed_spread,
+    seed_verdicts,
+    standard_error,
+)
 
 W_VALUES = (0.0, 0.5, 1.0, 3.0, 7.0)
 N, STEPS, SEED = 3000, 100, 0
@@ -82,7 +91,7 @@ def _changed(v: dict[str, float], name: str, w: float) -> float:
     on a seed alone (core.claims.one_seed), which has no standard error, the change itself."""
     change = v[f"{name}_w{w:g}"] - v[f"{name}_w0"]
     at_w, at_0 = per_seed(v, f"{name}_w{w:g}", OVERSHOOT_SEEDS), per_seed(v, f"{name}_w0", OVERSHOOT_SEEDS)
-    return change if at_w is None else change / _se([a - b for a, b in zip(at_w, at_0)])
+    return change if at_w is None else change / standard_error([a - b for a, b in zip(at_w, at_0)])
 
 
 def _overshoot_verdict(v: dict[str, float]) -> str:

@@ -24,8 +24,8 @@ from core.claims import (
     per_seed,
     seed_spread,
     seed_verdicts,
+    standard_error,
 )
-from core.claims._seeded import _se
 from core.dataspec import data_bandwidth, load_data
 from core.grids import timestep_grid
 from core.metrics import data_noise_floor, mmd2
@@ -67,7 +67,7 @@ def _vs_bt_se(v: dict, row: str, cell: str) -> float | None:
     """The standard error of the seeds' mean of `row` minus the β̃ row (paired by seed); None for a seed alone
     (core.claims.one_seed), which has none."""
     rows, bts = per_seed(v, f"{row}_{cell}", SEEDS), per_seed(v, f"beta_tilde_{cell}", SEEDS)
-    return None if rows is None else _se([r - b for r, b in zip(rows, bts)])
+    return None if rows is None else standard_error([r - b for r, b in zip(rows, bts)])
 
 
 def _vs_beta_tilde(v: dict, row: str, preset: str, steps: int) -> int:

@@ -24,10 +24,10 @@ from core.claims import (
     floor_caveat,
     floor_uncertainty,
     over_seeds,
-    per_seed,
+    seed_se,
     seed_verdicts,
 )
-from core.claims._seeded import _se, mean_se
+from core.claims._seeded import mean_se
 
 N, SEEDS = 2000, tuple(range(8))
 SIGMA_L, EPS, T, LEVELS = 0.01, 2e-5, 100, 10
@@ -54,17 +54,10 @@ def annealed(key: str, sigma_1: float, seed: int, n_levels: int = LEVELS, eps: f
     }
 
 
-def _seed_se(v: dict[str, float], name: str) -> float:
-    """The standard error of the seeds' mean of `name`; 0 for a seed alone (core.claims.one_seed), which has none:
-    a comparison is then with its fixed line alone (MARGIN, UNITS_MARGIN)."""
-    vals = per_seed(v, name, SEEDS)
-    return 0.0 if vals is None else _se(vals)
-
-
 def _exceeds(v: dict[str, float], a: str, b: str, stat: str = "tv", margin: float = MARGIN) -> bool:
     """v[a.stat] - v[b.stat] > max(margin, 3 standard errors of the difference) (the SEs combined as if
     independent: the runs share their seeds, so this overstates the noise); on a seed alone, > margin."""
-    se = float(np.hypot(_seed_se(v, f"{a}.{stat}"), _seed_se(v, f"{b}.{stat}")))
+    se = float(np.hypot(seed_se(v, f"{a}.{stat}", SEEDS), seed_se(v, f"{b}.{stat}", SEEDS)))
     return v[f"{a}.{stat}"] - v[f"{b}.{stat}"] > max(margin, 3 * se)
 
 

@@ -16,10 +16,12 @@ from core.claims import (
     floor_uncertainty,
     over_seeds,
     per_seed,
+    seed_se,
     seed_spread,
     seed_verdicts,
+    standard_error,
 )
-from core.claims._seeded import _se, mean_se
+from core.claims._seeded import mean_se
 from core.datasets import load_preset
 from core.grids import make_grid
 from core.models import ExactDenoiser
@@ -107,7 +109,7 @@ def _status(v: dict[str, float], preset: str, rid: str) -> str:
     k = f"{preset}_{rid}"
     excess = abs(v[k] - R.RACERS[rid].order) - ORDER_TOL
     ps = per_seed(v, k, ORDER_SEEDS)
-    if ps is not None and abs(excess) <= 3 * _se(ps):
+    if ps is not None and abs(excess) <= 3 * standard_error(ps):
         return "edge"
     return "off" if excess > 0 else "ok"
 
@@ -176,9 +178,7 @@ def _sign(v: dict[str, float], key: str) -> int:
     seed mean, beyond RANK_MARGIN units and RANK_SE standard errors of the paired differences; a seed alone
     (core.claims.one_seed) has no standard error and is judged by the RANK_MARGIN line alone."""
     d = v[f"{key}_diff"]
-    diffs = per_seed(v, f"{key}_diff", RANK_SEEDS)
-    line = RANK_MARGIN if diffs is None else max(RANK_MARGIN, RANK_SE * _se(diffs))
-    return int(np.sign(d)) if abs(d) > line else 0
+    return int(np.sign(d)) if abs(d) > max(RANK_MARGIN, RANK_SE * seed_se(v, f"{key}_diff", RANK_SEEDS)) else 0
 
 
 def _grid_decides(v: dict[str, float], preset: str, nfe: int) -> bool:
@@ -198,7 +198,7 @@ def _case(v: dict[str, float], preset: str, nfe: int) -> str:
     def cell(g):
         key = f"{preset}_{nfe}_{g}_diff"
         diffs = per_seed(v, key, RANK_SEEDS)
-        return f"{g} {v[key]:+.1f} ± {_se(diffs):.1f} ({min(diffs):+.1f} to {max(diffs):+.1f})"
+        return f"{g} {v[key]:+.1f} ± {standard_error(diffs):.1f} ({min(diffs):+.1f} to {max(diffs):+.1f})"
 
     cells = ", ".join(cell(g) for g in R.GRID_NAMES)
     by = {s: [g for g in R.GRID_NAMES if _sign(v, f"{preset}_{nfe}_{g}") == s] for s in (-1, 1, 0)}

@@ -12,10 +12,10 @@ from core.claims import (
     floor_caveat,
     floor_uncertainty,
     over_seeds,
-    per_seed,
+    seed_se,
     seed_verdicts,
 )
-from core.claims._seeded import _se, mean_se
+from core.claims._seeded import mean_se
 from core.evaluate import mmd_units
 
 SEEDS = tuple(range(8))
@@ -32,28 +32,20 @@ def _units(cells: dict[str, tuple], seed: int) -> dict[str, float]:
     }
 
 
-def _seed_se(v: dict[str, float], name: str) -> float:
-    """The standard error of the seeds' mean of `name`; 0 for a seed alone (core.claims.one_seed): one seed has
-    none, so its value is judged by the fixed line alone (GOOD, a factor, TIE) or, where there is none, by the
-    sign of the difference."""
-    vals = per_seed(v, name, SEEDS)
-    return 0.0 if vals is None else _se(vals)
-
-
 def _below(v: dict, name: str, bound: float) -> bool:
     """The seed mean is below `bound` by more than N_SE standard errors."""
-    return v[name] + N_SE * _seed_se(v, name) < bound
+    return v[name] + N_SE * seed_se(v, name, SEEDS) < bound
 
 
 def _above(v: dict, name: str, bound: float) -> bool:
     """The seed mean is above `bound` by more than N_SE standard errors."""
-    return v[name] - N_SE * _seed_se(v, name) > bound
+    return v[name] - N_SE * seed_se(v, name, SEEDS) > bound
 
 
 def _lower(v: dict, a: str, b: str, factor: float = 1.0, margin: float = 0.0) -> bool:
     """v[a] < factor · v[b] - margin, by more than N_SE standard errors of the difference (SEs combined as if
     independent; the runs share their seeds, so this overstates the noise)."""
-    se = float(np.hypot(_seed_se(v, a), factor * _seed_se(v, b)))
+    se = float(np.hypot(seed_se(v, a, SEEDS), factor * seed_se(v, b, SEEDS)))
     return factor * v[b] - margin - v[a] > N_SE * se
 
 
