@@ -132,12 +132,14 @@ def sample(claim: Claim) -> dict[str, float]:
     return {k: float(v) for k, v in values.items() if k not in averaged}
 
 
-def per_seed(values: dict[str, float], key: str, seeds: tuple[int, ...]) -> list[float] | None:
-    """The seeds' values of `key` in an `over_seeds` measurement, or None when `values` hold one seed alone
-    (`one_seed`)."""
-    if f"{key}_seed{seeds[0]}" not in values:
-        return None
-    return [values[f"{key}_seed{s}"] for s in seeds]
+def per_seed(values: dict[str, float], key: str, seeds: tuple[int, ...] | None = None) -> list[float] | None:
+    """The values of `key` of those of `seeds` (default: every seed) that an `over_seeds` measurement holds (all
+    of them, or the part `some_seeds` kept), or None when `values` hold one seed alone (`one_seed`)."""
+    if seeds is None:
+        head = f"{key}_seed"
+        seeds = sorted(int(k[len(head) :]) for k in values if k.startswith(head) and k[len(head) :].isdigit())
+    vals = [values[f"{key}_seed{s}"] for s in seeds if f"{key}_seed{s}" in values]
+    return vals or None
 
 
 def standard_error(values: list[float]) -> float:
@@ -146,7 +148,7 @@ def standard_error(values: list[float]) -> float:
     return math.sqrt(sum((x - mean) ** 2 for x in values) / (len(values) - 1) / len(values))
 
 
-def seed_se(values: dict[str, float], key: str, seeds: tuple[int, ...]) -> float:
+def seed_se(values: dict[str, float], key: str, seeds: tuple[int, ...] | None = None) -> float:
     """The standard error of the seeds' mean of `key`; 0 for a seed alone (`one_seed`), which has none: a verdict
     then compares that seed's value with its fixed line alone."""
     vals = per_seed(values, key, seeds)
@@ -159,22 +161,61 @@ def one_seed(values: dict[str, float], seed: int) -> dict[str, float]:
     return {k[: -len(tail)]: v for k, v in values.items() if k.endswith(tail)}
 
 
+def some_seeds(values: dict[str, float], seeds: tuple[int, ...]) -> dict[str, float]:
+    """An `over_seeds` measurement as if it had run on `seeds` only: their per-seed values, each mean taken over
+    them alone; values measured once (not per seed) unchanged. The claim's verdict on it is the verdict that
+    set of seeds gives (its standard errors, from fewer seeds, are wider)."""
+    out, runs = {}, {}
+    for k, v in values.items():
+        head, sep, tail = k.rpartition("_seed")
+        if sep and tail.isdigit():
+            runs.setdefault(head, {})[int(tail)] = v
+        else:
+            out[k] = v
+    for key, by_seed in runs.items():
+        kept = [by_seed[s] for s in seeds if s in by_seed]
+        out[key] = float(sum(kept) / len(kept))
+        out.update({f"{key}_seed{s}": by_seed[s] for s in seeds if s in by_seed})
+    return out
+
+
+def halves(seeds: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The first and the second half of a claim's seeds: two disjoint sets on which its verdict must agree."""
+    return seeds[: len(seeds) // 2], seeds[len(seeds) // 2 :]
+
+
 def seed_spread(values: dict[str, float], key: str, seeds: tuple[int, ...], fmt: str) -> str:
     """ "mean (min-max over the seeds)" of one value of an `over_seeds` measurement."""
     vals = [values[f"{key}_seed{s}"] for s in seeds]
     return f"{format(values[key], fmt)} ({format(min(vals), fmt)} to {format(max(vals), fmt)})"
 
 
+def _seed_list(seeds: tuple[int, ...]) -> str:
+    consecutive = len(seeds) > 2 and list(seeds) == list(range(seeds[0], seeds[-1] + 1))
+    return f"{seeds[0]}-{seeds[-1]}" if consecutive else ", ".join(map(str, seeds))
+
+
+HALVES_MIN = 8  # seeds a claim needs for the verdict on each half of them (≥ 4 seeds each) to mean anything
+
+
 def seed_verdicts(verdict: Callable[[dict[str, float]], str], values: dict[str, float], seeds: tuple[int, ...]) -> str:
     """The claim's verdict on each seed alone, as a line for its summary ("verdict seed by seed, seeds 0-7: holds
-    on all 8"): the verdict on the means is only shown if no seed alone contradicts it (tests/core/
-    test_claim_seeds.py)."""
+    on all 8"). Where a seed alone gives another verdict than the means (a single run's scatter spans one of
+    the claim's lines), the line says so and, from HALVES_MIN seeds on, adds the verdict on the means of each
+    half of the seeds, which must agree with the registered verdict (tests/core/test_claim_seeds.py)."""
     each = [verdict(one_seed(values, s)) for s in seeds]
     counts = {v: each.count(v) for v in dict.fromkeys(each)}
-    listed = ", ".join(f"{v} on {n}" for v, n in counts.items())
     if len(counts) == 1:
-        listed = f"{each[0]} on all {len(seeds)}"
-    return f"Verdict seed by seed (seeds {', '.join(map(str, seeds))}): {listed}."
+        return f"Verdict seed by seed (seeds {', '.join(map(str, seeds))}): {each[0]} on all {len(seeds)}."
+    listed = ", ".join(f"{v} on {n}" for v, n in counts.items())
+    line = f"Verdict seed by seed (seeds {_seed_list(seeds)}): {listed}: a single run's scatter spans a line of "
+    line += "the claim"
+    if len(seeds) < HALVES_MIN:
+        return line + "."
+    first, second = halves(seeds)
+    on_halves = [verdict(some_seeds(values, half)) for half in (first, second)]
+    both = f"{on_halves[0]} on both" if on_halves[0] == on_halves[1] else " and ".join(on_halves)
+    return f"{line}; on the means of each half of the seeds ({_seed_list(first)}; {_seed_list(second)}): {both}."
 
 
 FLOOR_SE = "floor_relative_se"

@@ -31,8 +31,8 @@ def beats(v: dict[str, float], low: str, high: str, seeds: tuple[int, ...]) -> b
 
 def near_exact(v: dict[str, float], key: str, seeds: tuple[int, ...]) -> bool:
     """Within Z standard errors of exact sampling (0 units): Z / √n units for the mean of n seeds, Z for one."""
-    n = len(seeds) if per_seed(v, key, seeds) is not None else 1
-    return v[key] <= Z / math.sqrt(n)
+    vals = per_seed(v, key, seeds)
+    return v[key] <= Z / math.sqrt(1 if vals is None else len(vals))
 
 
 def mean_se(v: dict[str, float], key: str, seeds: tuple[int, ...], fmt: str = ".1f") -> str:

@@ -149,7 +149,12 @@ def _seeds(v: dict[str, float], n: int, line: str) -> list[int]:
         "near": lambda s: v[f"ratio_mlp_N{n}_seed{s}"] < NEAR,
         "far": lambda s: v[f"ratio_mlp_N{n}_seed{s}"] > FAR,
     }
-    return [s for s in M.MLP_SEEDS if tests[line](s)]
+    return [s for s in _present(v, n) if tests[line](s)]
+
+
+def _present(v: dict[str, float], n: int) -> list[int]:
+    """The seeds whose N = n numbers the values hold (all of MLP_SEEDS, or those core.claims.some_seeds kept)."""
+    return [s for s in M.MLP_SEEDS if f"ratio_mlp_N{n}_seed{s}" in v]
 
 
 def _copies_on(v: dict[str, float], n: int) -> list[int]:
@@ -161,8 +166,8 @@ def _copies_on(v: dict[str, float], n: int) -> list[int]:
 def verdict_mlp(v: dict[str, float]) -> str:
     """Holds if the MLP copies at the smallest N and not at the largest, each on every seed; depends if only one
     of the two holds on every seed; does not hold if neither."""
-    every = len(M.MLP_SEEDS)
-    small, large = len(_copies_on(v, SMALL)) == every, len(_seeds(v, LARGE, "far")) == every
+    small = _copies_on(v, SMALL) == _present(v, SMALL)
+    large = _seeds(v, LARGE, "far") == _present(v, LARGE)
     if small and large:
         return HOLDS
     return DEPENDS if small or large else FAILS

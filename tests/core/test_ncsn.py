@@ -12,7 +12,7 @@ import pytest
 from scipy.stats import chi
 
 from core import ncsn
-from core.claims import all_claims, shipped
+from core.claims import all_claims, halves, shipped
 from core.claims.ncsn import SEEDS, N
 from core.datasets import load_preset
 from core.metrics import mode_tv
@@ -206,16 +206,17 @@ def test_mode_shares_and_tv_agree_with_the_metric():
 @pytest.mark.slow
 def test_fig3_claim_reproduced_by_this_modules_samplers():
     """The claim `ncsn_fig3_annealing` (core/claims/ncsn.py, run through the sampler registry) measured again
-    with core/ncsn.py's own loops at its settings: its verdict logic holds on our numbers too, and each
-    method's share of the 0.2 mode agrees with the shipped one within 0.03 (binomial sd at 2,000 particles:
-    0.009-0.011 per seed; different noise streams, so not identical)."""
+    with core/ncsn.py's own loops at its settings, on the first half of its seeds (each half decides the verdict,
+    tests/core/test_claim_seeds.py): its verdict logic holds on our numbers too, and each method's share of the
+    0.2 mode agrees with the shipped one within 0.03 (binomial sd at 2,000 particles: 0.009-0.011 per seed;
+    different noise streams, so not identical)."""
     claim = all_claims()["ncsn_fig3_annealing"]
     mixture = load_preset("ncsn_fig3")
     s1 = sigma_max_for(mixture.means, mixture.covs)  # the VE grid's σ_max, as the claim's log-SNR grid
     alg1 = ncsn.geometric_sigmas(s1, ncsn.gamma_for(s1, 0.01, 10), 10)
     toy = ncsn.geometric_sigmas(20.0, ncsn.gamma_for(20.0, 1.0, 10), 10)
-    values = {}
-    for seed in SEEDS:
+    values, seeds = {}, halves(SEEDS)[0]
+    for seed in seeds:
         x_init = np.random.default_rng(100 + seed).uniform(-8, 8, (N, 2))
         rng = np.random.default_rng([seed, 7])
         plain = ncsn.plain_langevin(mixture, x_init, 0.1, 10, 100, rng).frames[-1]
@@ -229,6 +230,6 @@ def test_fig3_claim_reproduced_by_this_modules_samplers():
     if ours is None:
         pytest.skip("assets/claims.json has no ncsn_fig3_annealing yet")
     for method in ("plain", "toy", "alg1"):
-        mine = np.mean([values[f"{method}_seed{s}"] for s in SEEDS])
-        theirs = np.mean([ours[f"{method}_seed{s}"] for s in SEEDS])
+        mine = np.mean([values[f"{method}_seed{s}"] for s in seeds])
+        theirs = np.mean([ours[f"{method}_seed{s}"] for s in seeds])
         assert abs(mine - theirs) < 0.03, (method, mine, theirs)
