@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from demos import plotting
+
 MAX_GIF_FRAMES = 60
 GIF_SIZE = 640  # pixels of the square plot area (a title band is added above)
 GIF_SECONDS = 6.0
@@ -141,18 +143,6 @@ def image_file(pixels: np.ndarray, name: str) -> str:
     return str(path)
 
 
-def _colour_map(z: np.ndarray) -> np.ndarray:
-    """The density scale of demos/plotting.py (white → light blue → dark blue) as RGB uint8."""
-    from demos.plotting import DENSITY_SCALE
-
-    stops = np.array([s for s, _ in DENSITY_SCALE])
-    rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for _, c in DENSITY_SCALE], dtype=np.float64)
-    top = float(z.max()) if z.size and z.max() > 0 else 1.0
-    u = np.clip(z / top, 0, 1)
-    out = np.stack([np.interp(u, stops, rgb[:, k]) for k in range(3)], -1)
-    return out.astype(np.uint8)
-
-
 def _rgba(colour: str) -> tuple[int, int, int, int]:
     """'#rrggbb' or 'rgba(r, g, b, a)' → a Pillow RGBA tuple."""
     colour = colour.strip()
@@ -204,7 +194,7 @@ def render_frame(frame: dict, styles: list[dict], size: int = GIF_SIZE, view=Non
     if frame.get("z") is not None:
         fx0, fx1, fy0, fy1 = frame["range"]
         (left, top), (right, bottom) = np.round(pixels(np.array([[fx0, fy1], [fx1, fy0]]))).astype(int)
-        heat = Image.fromarray(_colour_map(np.asarray(frame["z"], dtype=np.float64))[::-1])
+        heat = Image.fromarray(plotting.density_rgb(np.asarray(frame["z"], dtype=np.float64))[::-1])
         img.paste(heat.resize((max(1, right - left), max(1, bottom - top)), Image.BILINEAR), (left, top))
     layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)

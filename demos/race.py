@@ -135,7 +135,7 @@ nearest budget below and its title says the NFE it spent. The diffusers rows run
 (linear β) process they were built for, with each scheduler's **own default timestep spacing**, named in the table.
 The **distilled student** is not a solver on the exact model but a small network distilled from exact DDIM-64 by
 progressive distillation (Salimans & Ho 2022; the Few steps tab): its NFE are its own network's calls on its own
-cosine schedule, students exist for N = 1, 2, 4, 8, 16, 32 steps, and they are shipped for ring8 and moons only.
+cosine schedule, students exist for N = 1, 2, 4, 8, 16, 32 steps, and they are shipped for every preset.
 
 **Orders of convergence.** For each deterministic sampler the endpoints of {R.N_PATHS} paths are compared with the
 same sampler's endpoints at a high NFE from the same start; the order $p$ (error ∝ NFE$^{{-p}}$) is fitted on the
@@ -299,9 +299,7 @@ def race_figure(spec: str, budget: int, seed_value: int, particles: int) -> go.F
     its rank, its error in floor units and the NFE it spent; the DDPM 1000-step run first, for scale."""
     mixture = load_data(spec)
     box = plotting.plot_box(mixture)
-    xs, ys, logp = plotting.density_grid(mixture, box, HEAT_N)
-    dens = np.exp(logp - logp.max()).astype(np.float32)
-    xs, ys = xs.astype(np.float32), ys.astype(np.float32)
+    density = plotting.density_image(mixture, box, HEAT_N)
     ref = reference(spec, seed_value, particles)
     ran = [(r, run) for r, run in race_runs(spec, budget, seed_value, particles) if run is not None]
     panels = [(f"DDPM 1000<br>steps (ref.)<br>{_fmt_units(ref.units)}", ref)]
@@ -315,7 +313,7 @@ def race_figure(spec: str, budget: int, seed_value: int, particles: int) -> go.F
     gap_x, gap_y = 0.012, TITLE_PX / plot_px
     width = (1 - gap_x * (cols - 1)) / cols
     height = (1 - gap_y * (rows - 1)) / rows
-    traces, layout, notes = [], {}, []
+    traces, layout, notes, images = [], {}, [], []
     for i, (title, run) in enumerate(panels):
         row, col = divmod(i, cols)
         ax = "" if i == 0 else str(i + 1)
@@ -330,16 +328,11 @@ def race_figure(spec: str, budget: int, seed_value: int, particles: int) -> go.F
             anchor=f"x{ax}",
             scaleanchor=f"x{ax}",
         )
-        traces.append(
-            go.Heatmap(
-                x=xs, y=ys, z=dens, xaxis=f"x{ax}", yaxis=f"y{ax}", colorscale=plotting.DENSITY_SCALE,
-                showscale=False, hoverinfo="skip", zsmooth="best",
-            )
-        )  # fmt: skip
+        images.append(dict(density, xref=f"x{ax}", yref=f"y{ax}"))
         pts = run.samples[:PANEL_POINTS]
         pts = pts[np.all(np.isfinite(pts), axis=1)]
         traces.append(
-            go.Scatter(
+            go.Scattergl(
                 x=pts[:, 0].astype(np.float32), y=pts[:, 1].astype(np.float32), xaxis=f"x{ax}", yaxis=f"y{ax}",
                 mode="markers", marker=dict(size=2.5, color="#dc2626" if i == 0 else plotting.SAMPLE_COLOR),
                 hoverinfo="skip", showlegend=False,
@@ -359,8 +352,9 @@ def race_figure(spec: str, budget: int, seed_value: int, particles: int) -> go.F
     plotting.base_layout(fig, title, height=100, square=False)  # the title at the top, below the plot's toolbar
     top = fig.layout.margin.t + TITLE_PX  # the margin under the title holds the first row's panel titles
     fig.update_layout(
-        **layout, annotations=notes, showlegend=False, height=plot_px + top + 10, margin=dict(l=8, r=8, b=10, t=top)
-    )
+        **layout, annotations=notes, images=images, showlegend=False, height=plot_px + top + 10,
+        margin=dict(l=8, r=8, b=10, t=top),
+    )  # fmt: skip
     return frozen(fig)
 
 
