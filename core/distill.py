@@ -7,13 +7,16 @@ Time and schedule are the paper's: continuous t ∈ [0, 1] and the variance-pres
 * **Teacher.** DDIM (η = 0) on the exact denoiser x̂(z_t) = E[x | z_t] (core/mixture.py, Tweedie), the update
   z_s = α_s x̂ + (σ_s/σ_t)(z_t − α_t x̂) (Salimans & Ho 2022, Sec. 2, the DDIM update they distil).
 * **Student.** A small MLP (core/mlp.py) in the v-parameterisation v = α_t ε − σ_t x, so x̂ = α_t z_t − σ_t v̂
-  (Salimans & Ho 2022, Sec. 4). Algorithm 2 ("progressive distillation"): sample x from the data, t = i/N, z_t;
-  two DDIM steps of the teacher t → t − 0.5/N → t − 1/N give z_t''; the target
-  x̃ = (z_t'' − (σ_t''/σ_t) z_t) / (α_t'' − (σ_t''/σ_t) α_t) is the x̂ for which one student DDIM step
+  (Salimans & Ho 2022, Sec. 4; the default and the shipped students). Algorithm 2 ("progressive distillation"):
+  sample x from the data, t = i/N, z_t; two DDIM steps of the teacher t → t − 0.5/N → t − 1/N give z_t''; the
+  target x̃ = (z_t'' − (σ_t''/σ_t) z_t) / (α_t'' − (σ_t''/σ_t) α_t) is the x̂ for which one student DDIM step
   t → t − 1/N lands on z_t''. The loss ‖ṽ − v̂‖² with ṽ = (α_t z_t − x̃)/σ_t equals (1 + α_t²/σ_t²)‖x̃ − x̂‖²:
   the paper's "SNR+1" weighting (Sec. 4). The student is initialised from its teacher (Algorithm 2), N halves,
   and the student becomes the next teacher. Here the first teacher is exact (64 DDIM steps, no network), so the
   first student starts from the seeded default initialisation; the data are exact samples of the mixture.
+* **x-prediction.** The other parameterisation here (`DistillSettings.parameterisation = "x"`): the network
+  predicts x directly (Sec. 4's first option), with the paper's "truncated SNR" weighting
+  max(‖x − x̂‖², ‖ε − ε̂‖²) = max(α_t²/σ_t², 1)‖x − x̂‖² (Sec. 4), on the same target x̃, otherwise trained alike.
 * **The ideal student.** The map every round aims at, z ↦ x₀ of the probability-flow ODE, solved accurately.
   The PF-ODE map from pure noise does not depend on the schedule (in x/α and σ/α it is one ODE: the claim
   one_ode_every_schedule), so it is the exact 1-rectified flow's map of core/reflow.py (`couplings`), which the
@@ -32,11 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.datasets import PRESETS
 from core.dataspec import canonical, load_data
 from core.mlp import MLP, fit
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "few_steps"
-SHIPPED_PRESETS = ("ring8", "moons")  # seven small networks each (~230 kB); other data train live
+SHIPPED_PRESETS = tuple(PRESETS)  # every preset: seven small networks each, float16 (`save`); other data train live
 START = 64  # the exact teacher's DDIM steps in the first round; the students take 32, 16, 8, 4, 2, 1
 ROUNDS = tuple(START // 2**k for k in range(1, 7))  # (32, 16, 8, 4, 2, 1)
 FIRST_ROUND = 3  # the first student starts from scratch (no teacher weights): it gets 3 rounds' Adam steps
@@ -47,6 +51,10 @@ WIDTHS, DEPTH = (32, 64, 96, 128), 3
 MIN_STEPS, MAX_STEPS = 100, 3000
 MAX_TRAIN_WORK = 60_000_000  # parameters × Adam steps over all rounds and the control (about 20 s CPU here)
 N_IN = 5  # z (2), t, cos(πt), sin(πt)
+PARAMETERISATIONS = {  # what the network predicts, and the loss weighting of ‖x̃ − x̂‖² (Salimans & Ho 2022, Sec. 4)
+    "v": "v-prediction, SNR+1 weighting",
+    "x": "x-prediction, truncated-SNR weighting",
+}
 
 
 def alpha(t):
@@ -97,21 +105,36 @@ def distill_target(teacher, z: np.ndarray, t: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def regression(parameterisation: str, z: np.ndarray, t: np.ndarray, x_tilde: np.ndarray):
+    """What the network regresses on to give x̂ = x̃ at (z_t, t), one t per row: (its target, per-example weights
+    of the squared error or None). "v": ṽ = (α_t z_t − x̃)/σ_t unweighted, so ‖ṽ − v̂‖² = (1 + α_t²/σ_t²)‖x̃ − x̂‖²
+    ("SNR+1"); "x": x̃ itself weighted max(α_t²/σ_t², 1), which is max(‖x̃ − x̂‖², ‖ε̃ − ε̂‖²) with
+    ε̂ = (z_t − α_t x̂)/σ_t ("truncated SNR"; Salimans & Ho 2022, Sec. 4)."""
+    a, s = alpha(t), sigma(t)
+    if parameterisation == "x":
+        return x_tilde, np.maximum(a**2 / s**2, 1.0)
+    return (a[:, None] * z - x_tilde) / s[:, None], None
+
+
 def _features(z: np.ndarray, t) -> np.ndarray:
     t = np.broadcast_to(np.asarray(t, dtype=np.float64).reshape(-1, 1), (len(z), 1))
     return np.concatenate([z, t, np.cos(np.pi * t), np.sin(np.pi * t)], 1)
 
 
 class Student:
-    """A v-prediction network sampled by DDIM on its own n steps (Salimans & Ho 2022, Sec. 4)."""
+    """A network sampled by DDIM on its own n steps, in one of Salimans & Ho 2022's parameterisations (Sec. 4):
+    "v" (the network predicts v = α_t ε − σ_t x) or "x" (it predicts x directly)."""
 
-    def __init__(self, net: MLP, n: int):
-        self.net, self.n = net, n
+    def __init__(self, net: MLP, n: int, parameterisation: str = "v"):
+        self.net, self.n, self.parameterisation = net, n, parameterisation
 
     def denoise(self, z, t):
-        """x̂ = α_t z_t − σ_t v̂(z_t, t)."""
+        """x̂ = α_t z_t − σ_t v̂(z_t, t) (v-prediction), or the network's output (x-prediction)."""
         z = np.asarray(z, dtype=np.float64)
-        return float(alpha(t)) * z - float(sigma(t)) * self.net(_features(z, t))
+        out = self.net(_features(z, t))
+        if self.parameterisation == "x":
+            return out
+        return float(alpha(t)) * z - float(sigma(t)) * out
 
     def sample(self, z: np.ndarray) -> np.ndarray:
         return ddim(self.denoise, z, self.n)
@@ -136,9 +159,15 @@ class DistillSettings:
     width: int = 64
     steps: int = 600  # Adam steps per round (the first: FIRST_ROUND × steps; the direct control: all of them)
     seed: int = 0
+    parameterisation: str = "v"  # a key of PARAMETERISATIONS; the shipped students are "v"
 
     def validated(self) -> DistillSettings:
         """Canonical settings, or ValueError with a sentence a user can act on."""
+        if self.parameterisation not in PARAMETERISATIONS:
+            raise ValueError(
+                f"The students' parameterisation must be one of {', '.join(map(repr, PARAMETERISATIONS))}; "
+                f"got {self.parameterisation!r}."
+            )
         if self.width not in WIDTHS:
             raise ValueError(f"Student width must be one of {WIDTHS}; got {self.width!r}.")
         if not isinstance(self.steps, int) or not MIN_STEPS <= self.steps <= MAX_STEPS:
@@ -213,7 +242,9 @@ def _report(progress, done: int, total: int, what: str):
 
 
 def train_progressive(settings: DistillSettings, progress=None) -> tuple[list[Student], list[dict]]:
-    """Salimans & Ho 2022, Algorithm 2 from the exact DDIM-64 teacher down to one step."""
+    """Salimans & Ho 2022, Algorithm 2 from the exact DDIM-64 teacher down to one step. The loss is ‖ṽ − v̂‖²
+    = (1 + α_t²/σ_t²)‖x̃ − x̂‖² in the v-parameterisation, max(α_t²/σ_t², 1)‖x̃ − x̂‖² in the x-parameterisation
+    (Sec. 4's "SNR+1" and "truncated SNR" weightings)."""
     settings = settings.validated()
     mixture, exact = load_data(settings.spec), exact_denoiser(settings.spec)
     sizes = [N_IN, *[settings.width] * DEPTH, 2]
@@ -227,13 +258,13 @@ def train_progressive(settings: DistillSettings, progress=None) -> tuple[list[St
             x = mixture.sample(size, rng)
             t = rng.integers(1, n + 1, size) / n
             z = alpha(t)[:, None] * x + sigma(t)[:, None] * rng.standard_normal((size, 2))
-            x_tilde = distill_target(teacher, z, t, n)
-            v = (alpha(t)[:, None] * z - x_tilde) / sigma(t)[:, None]
-            return _features(z, t).reshape(m, BATCH, N_IN), v.reshape(m, BATCH, 2)
+            target, weight = regression(settings.parameterisation, z, t, distill_target(teacher, z, t, n))
+            features, target = _features(z, t).reshape(m, BATCH, N_IN), target.reshape(m, BATCH, 2)
+            return (features, target) if weight is None else (features, target, weight.reshape(m, BATCH))
 
         report = _report(progress, sum(per_round[:k]), total, f"round {k + 1}/{len(ROUNDS)} (N = {n})")
         net, log = fit(batches, sizes, per_round[k], LEARNING_RATE, settings.seed + k, report, init=init)
-        student = Student(net, n)
+        student = Student(net, n, settings.parameterisation)
         students.append(student)
         logs.append(dict(n=n, seconds=round(log.seconds, 2), loss=float(np.mean(log.losses[-100:])),
                          stopped=log.stopped))  # fmt: skip
@@ -276,12 +307,17 @@ def shipped_path(spec: str) -> Path:
     return ASSETS / f"distill_{canonical(spec)}.npz"
 
 
+SAVED_DTYPE = np.float16  # the shipped weights; float32 and float16 students agree within the samples' noise
+
+
 def save(d: Distilled, path: Path) -> None:
+    """Every network's weights in float16 (half the size of float32; the students' errors on the same noise stay
+    within the scatter of a fresh set of draws: the commit that made them says by how much) and the meta."""
     arrays = {}
     nets = [(f"n{s.n}", s.net) for s in d.students] + [("direct", d.direct.net)]
     for name, net in nets:
         for i, (w, b) in enumerate(net.layers):
-            arrays[f"{name}_w{i}"], arrays[f"{name}_b{i}"] = w.astype(np.float32), b.astype(np.float32)
+            arrays[f"{name}_w{i}"], arrays[f"{name}_b{i}"] = w.astype(SAVED_DTYPE), b.astype(SAVED_DTYPE)
     meta = dict(settings=asdict(d.settings), **d.meta)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
@@ -298,9 +334,9 @@ def load(path: Path) -> Distilled:
                 i += 1
             return MLP(layers)
 
-        students = [Student(net(f"n{n}"), n) for n in ROUNDS]
+        settings = DistillSettings(**meta.pop("settings"))
+        students = [Student(net(f"n{n}"), n, settings.parameterisation) for n in ROUNDS]
         direct = DirectStudent(net("direct"))
-    settings = DistillSettings(**meta.pop("settings"))
     return Distilled(settings, students, direct, meta, shipped=True)
 
 
@@ -332,6 +368,15 @@ def get(settings: DistillSettings, progress=None, offline: bool = False) -> Dist
 NFES = (1, 2, 4, 8)
 
 
+def student_samples(students: list[Student], spec: str, n: int, seed: int) -> dict[int, np.ndarray]:
+    """Each student's samples from the n noise draws of `seed` that `evaluate` uses (the exact couplings' z of
+    seed + 10,000, fresh beside the direct control's training pairs), by its number of steps."""
+    from core.reflow import couplings
+
+    z = couplings(spec, n, seed + 10_000).z
+    return {s.n: s.sample(z) for s in students}
+
+
 @lru_cache(maxsize=16)
 def evaluate(settings: DistillSettings, n: int, seed: int) -> dict:
     """Errors (MMD² in noise-floor units) on n fresh noise draws of `seed` (those of core.reflow.compare): each
@@ -343,7 +388,7 @@ def evaluate(settings: DistillSettings, n: int, seed: int) -> dict:
     d = get(settings)
     one = couplings(settings.spec, n, seed + 10_000)
     z, exact = one.z, exact_denoiser(settings.spec)
-    student = {s.n: s.sample(z) for s in d.students}
+    student = student_samples(d.students, settings.spec, n, seed)
     ddim_n = {m: ddim(exact, z, m) for m in (*ROUNDS, START)}
     direct = d.direct.sample(z)
     return dict(
@@ -357,6 +402,36 @@ def evaluate(settings: DistillSettings, n: int, seed: int) -> dict:
         gap={m: float(np.sqrt(np.mean(((x - one.x0) ** 2).sum(1)))) for m, x in student.items()},
         gap_direct=float(np.sqrt(np.mean(((direct - one.x0) ** 2).sum(1)))),
     )
+
+
+SMALL_T = 0.1  # "small t": the first students' times t = i/N up to here (N = 32: t = 1/32, 2/32, 3/32)
+
+
+def denoiser_error(denoise, spec: str, t: float, n: int, seed: int) -> float:
+    """RMS ‖x̂(z_t, t) − E[x | z_t]‖ over n draws z_t = α_t x + σ_t ε (x from the data, ε ~ N(0, I)): how far a
+    denoiser is from the exact one at time t (Tweedie's E[x | z_t], which exact DDIM, the first teacher, uses)."""
+    rng = np.random.default_rng(seed)
+    x = load_data(spec).sample(n, rng)
+    z = float(alpha(t)) * x + float(sigma(t)) * rng.standard_normal((n, 2))
+    return float(np.sqrt(np.mean(((denoise(z, t) - exact_denoiser(spec)(z, t)) ** 2).sum(1))))
+
+
+def small_t_fit(students: list[Student], spec: str, n: int, seed: int) -> dict[str, float]:
+    """At each time t = i/N ≤ SMALL_T of the first student (N = ROUNDS[0]), `denoiser_error` of: that student's x̂
+    (`student_<i>`); its training target, the x̃ of two exact DDIM half steps (`target_<i>`: what a student that
+    fits the first teacher perfectly would give); and z_t/α_t, no denoising at all (`identity_<i>`), the scale of
+    what there is to fit. The same n draws of `seed` for all three."""
+    first, exact, out = students[0], exact_denoiser(spec), {}
+    for i in range(1, int(SMALL_T * first.n) + 1):
+        t = i / first.n
+
+        def target(z, t, n=first.n):
+            return distill_target(exact, z, np.full(len(z), t), n)
+
+        out[f"student_{i}"] = denoiser_error(first.denoise, spec, t, n, seed)
+        out[f"target_{i}"] = denoiser_error(target, spec, t, n, seed)
+        out[f"identity_{i}"] = denoiser_error(lambda z, t: z / float(alpha(t)), spec, t, n, seed)
+    return out
 
 
 def write_shipped(presets=None) -> list[Path]:

@@ -464,7 +464,8 @@ def distill_text(d: PD.Distilled, ev: dict) -> str:
     for n in PD.ROUNDS:
         rows.append(f"| {n} | {ev['student'][n]:+.1f} | {_units(ev['ddim'][n])} | {ev['gap'][n]:.3f} |")
     return "\n".join([
-        f"Students: {PD.DEPTH}×{s.width} MLPs (v-prediction, cosine schedule), {s.steps:,} Adam steps per round "
+        f"Students: {PD.DEPTH}×{s.width} MLPs ({PD.PARAMETERISATIONS[s.parameterisation]}, cosine schedule), "
+        f"{s.steps:,} Adam steps per round "
         f"(the first, from scratch, {PD.FIRST_ROUND}×; {where}, {secs:.0f} s of training). "
         f"The first teacher is exact DDIM-{PD.START} "
         f"({ev['ddim'][PD.START]:+.1f}). MMD² in noise-floor units (≲ 2: as exact); the numbers in the panels:",
@@ -478,13 +479,12 @@ def distill_text(d: PD.Distilled, ev: dict) -> str:
 
 
 def _prompt() -> str:
-    ship = " and ".join(PD.SHIPPED_PRESETS)
     return (
         "These students are not trained yet: press **Train the distilled students** (six rounds and the direct "
         f"control). Live training is capped at about 20 s here: at width 64, at most {PD.max_steps(64):,} Adam steps "
-        f"per round. The default students of {ship} (width {PD.SHIPPED_SETTINGS.width}, "
+        f"per round. Every preset's default students (width {PD.SHIPPED_SETTINGS.width}, "
         f"{PD.SHIPPED_SETTINGS.steps:,} steps per round) are shipped and show at once; the claim below says what "
-        "they reach."
+        "they reach on ring8."
     )
 
 

@@ -75,8 +75,8 @@ def student_for(model, n_steps: int):
     preset = shipped_preset(mixture)
     if preset is None:
         raise ValueError(
-            "No progressive-distillation student is shipped for this data: students are shipped for "
-            f"{' and '.join(D.SHIPPED_PRESETS)} (the Few steps tab trains them for other data)."
+            "No progressive-distillation student is shipped for this data: students are shipped for the "
+            f"{len(D.SHIPPED_PRESETS)} presets (the Few steps tab trains them for other data)."
         )
     if n_steps not in student_steps():
         raise ValueError(

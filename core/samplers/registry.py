@@ -326,7 +326,7 @@ SAMPLERS: dict[str, SamplerSpec] = {
             own_schedule=few_step.OWN_SCHEDULE,
             note="A small network distilled from the exact DDIM-64 teacher by halving its steps (64 → 32 → … → 1), "
             "sampled by DDIM on its own cosine schedule t = i/N from N(0, I): the Time grid gives only N (1, 2, 4, "
-            "8, 16 or 32). Shipped for ring8 and moons.",
+            "8, 16 or 32). Shipped for every preset.",
         ),
         *diffusers_rows.SPECS,
     ]

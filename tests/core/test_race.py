@@ -85,12 +85,13 @@ def test_racers_that_cannot_run_within_the_budget_say_so():
 
 
 def test_a_racer_without_a_model_for_the_data_says_why():
-    """The distilled students are shipped for ring8 and moons: on other data the racer does not run, and the
+    """The distilled students are shipped for the presets: on other data the racer does not run, and the
     reason is its sampler's own sentence (the one the Reverse tab shows), not a traceback."""
     racer = R.RACERS["distilled"]
-    assert R.run_racer(racer, "grid25", 20, 0, 50) is None
-    assert "No progressive-distillation student is shipped" in R.refusal(racer, "grid25")
-    assert R.refusal(racer, "moons") is None and R.refusal(R.RACERS["ddim"], "grid25") is None
+    own = "gmm:1,0.5,-0.3,0.4"  # one Gaussian: data of one's own, no preset
+    assert R.run_racer(racer, own, 20, 0, 50) is None
+    assert "No progressive-distillation student is shipped" in R.refusal(racer, own)
+    assert R.refusal(racer, "grid25") is None and R.refusal(R.RACERS["ddim"], own) is None
 
 
 def test_every_racer_starts_from_the_same_noise():

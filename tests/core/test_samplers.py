@@ -317,7 +317,7 @@ LADDER = (10, 100, 1000)
 
 
 CONVERGING = [r for r in OUR_ROWS if r.sampler != "distilled"]
-"""A distilled student is a learned map of at most 32 steps, shipped for ring8 and moons: it does not converge as
+"""A distilled student is a learned map of at most 32 steps, shipped for every preset: it does not converge as
 NFE grows (tests/core/test_distill.py checks that as a sampler it gives the shipped students' samples)."""
 
 

@@ -158,6 +158,18 @@ def test_distill_view_with_the_shipped_students():
     assert ev["ddim"][1] > 100 and ev["ideal"] < 4  # one exact DDIM step is the data mean; the exact map is exact
 
 
+def test_every_preset_shows_shipped_students_without_training():
+    """Each preset's default settings find shipped students (no training); the view of one other than ring8 draws
+    them and says so."""
+    from core.datasets import PRESETS
+
+    for key in PRESETS:
+        assert PD.cached(F._distill_settings(key, D["d_width"], D["d_steps"], D["seed"])) is not None, key
+    last = list(PRESETS)[-1]
+    fig, text = F.distill_view(*args(F.DISTILL_NAMES_IN, preset=last))
+    assert len(fig.data) == 20 and "; shipped," in text
+
+
 def test_distill_view_prompts_before_training():
     fig, text = F.distill_view(*args(F.DISTILL_NAMES_IN, d_steps=300))
     assert text == F._prompt() and not fig.data
