@@ -4,17 +4,17 @@ Time runs as in the app's flow-matching process (core/processes.py, `FlowMatchin
 t = 1 is noise z ~ N(0, I), t = 0 is data; Liu et al. count the other way (their X_τ with τ = 1 − t).
 
 * **1-rectified flow.** Trained on the independent coupling (z, x₀), the rectified flow's velocity is
-  v(x, t) = E[z − x₀ | x_t = x] (Liu et al. 2023, Sec. 2, eq. 1): the flow-matching marginal velocity, which the
+  v(x, t) = E[z − x₀ | x_t = x] (Liu et al. 2023, Sec. 2, eqs. 1-2): the flow-matching marginal velocity, which the
   exact mixture gives in closed form (core/models.py, `Marginal.velocity`). Solving its ODE from t = 1 to 0
   accurately maps each z to x₀ = ODE(z): the couplings (z, ODE(z)) of the 1-rectified flow (`couplings`).
 * **Reflow (2-rectified flow).** A new flow is trained on the straight interpolations of those couplings,
-  x_t = (1 − t) ODE(z) + t z with target z − ODE(z) (Liu et al. 2023, Algorithm 1, "Reflow"): here a small MLP
+  x_t = (1 − t) ODE(z) + t z with target z − ODE(z) (Liu et al. 2023, Sec. 2, "Reflow"): here a small MLP
   (core/mlp.py), `train_reflow`.
 * **Measures.** Straightness S = ∫₀¹ E‖(z − x₀) − v(x_t, t)‖² dt along the flow's own paths (Liu et al. 2023,
-  Sec. 2.2, the straightness of a flow; 0 iff every path is a straight line run at constant speed, which one
+  Sec. 2, the straightness of a flow; 0 iff every path is a straight line run at constant speed, which one
   Euler step then follows exactly); the quadratic transport cost E‖x₀ − z‖² of the coupling the flow defines
-  (Liu et al. 2023, Theorem 3.5: rectification does not increase any convex transport cost); and the error of
-  Euler with k steps in MMD² noise-floor units against the exact data.
+  (Liu et al. 2023, Theorem 3.5 of arXiv v1, D.5 in the ICLR version: rectification does not increase any
+  convex transport cost); and the error of Euler with k steps in MMD² noise-floor units against the exact data.
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ class RectifiedFlow:
 
 
 def train_reflow(settings: ReflowSettings, progress=None) -> RectifiedFlow:
-    """Liu et al. 2023, Algorithm 1 with k = 1 reflow: the couplings of the exact 1-rectified flow (seed
+    """Liu et al. 2023, Sec. 2, one reflow (k = 1): the couplings of the exact 1-rectified flow (seed
     `settings.seed`), then min_θ E‖(z − x₀) − v_θ(x_t, t)‖², t ~ U(0, 1), x_t = (1 − t) x₀ + t z."""
     settings = settings.validated()
     pair = couplings(settings.spec, settings.pairs, settings.seed)

@@ -123,8 +123,9 @@ model; $t_0$ is the fraction of DDPM's 1000 steps). **Realism**: the share of ou
 $\log p_0$ above the 5 % quantile of exact samples (exact sampling: """
         + quote(1 - C.EXACT_QUANTILE, ".2f")
         + r"""). **Faithfulness**: the mean distance of
-each output to its own guide point (lower is more faithful). The paper recommends $t_0 \in [0.3, 0.6]$ (shaded);
-the paper gives SDEdit for VE and VP SDEs alike, and the mapping of $t_0$ to noise depends on the schedule.
+each output to its own guide point (lower is more faithful). In the paper's Fig. 3 example (strokes on LSUN),
+$t_0 \in [0.3, 0.6]$ gave outputs both realistic and faithful (shaded); the paper gives SDEdit for VE and VP
+SDEs alike, and the mapping of $t_0$ to noise depends on the schedule.
 
 """
         + "\n\n".join(note(k) for k in ("repaint_harmonises", "sdedit_tradeoff", "sdedit_t0_range"))
@@ -586,7 +587,7 @@ def sdedit_text(t0, scores, curves) -> str:
         f"At t₀ = {t0:g}: **realism {scores['realism']:.2f}** (exact sampling 0.95; MMD² to the data "
         f"{scores['mmd_units']:+.1f} floor units), **mean distance to the guide {scores['distance']:.2f}** "
         f"({memory:.0%} closer than fresh samples at t₀ = 1, {d1:.2f}). Realism reaches 0.9 for {real}; "
-        f"the paper's range is t₀ ∈ [{PAPER_T0[0]:g}, {PAPER_T0[1]:g}]."
+        f"the paper's range (its Fig. 3 example) is t₀ ∈ [{PAPER_T0[0]:g}, {PAPER_T0[1]:g}]."
     )
 
 

@@ -207,7 +207,7 @@ CLAIMS = [
     ),
     Claim(
         key="sdedit_tradeoff",
-        paper="Meng et al. 2022 (SDEdit), Sec. 3.2, Fig. 3",
+        paper="Meng et al. 2022 (SDEdit), Fig. 3",
         claim="As t₀ grows, SDEdit's outputs become more realistic and less faithful to the guide.",
         method=f"{SD_PRESET}, square stroke, {SD_N:,} guide points, diffused to t₀ on DDPM's linear-β chain, "
         f"{SD_STEPS} DDPM steps on [0, t₀] with the exact model, seeds {SEEDS[0]}-{SEEDS[-1]} (verdict on the "
@@ -222,8 +222,9 @@ CLAIMS = [
     ),
     Claim(
         key="sdedit_t0_range",
-        paper="Meng et al. 2022 (SDEdit), Sec. 3.2",
-        claim="t₀ ∈ [0.3, 0.6] gives outputs that are both realistic and faithful to the guide.",
+        paper="Meng et al. 2022 (SDEdit), Fig. 3",
+        claim="In the paper's Fig. 3 example (stroke-based generation on LSUN), t₀ ∈ [0.3, 0.6] gives outputs "
+        "that are both realistic and faithful to the guide.",
         method=f"{SD_PRESET}, strokes {', '.join(SD_STROKES)}; as sdedit_tradeoff. Realistic: realism ≥ 0.9 at "
         f"t₀ = 0.3; faithful: at t₀ = 0.6 the outputs are still ≥ {MEMORY:.0%} closer to their guide points "
         "than at t₀ = 1 (where the guide is forgotten).",

@@ -197,7 +197,7 @@ CLAIMS = [
     ),
     Claim(
         key="reflow_straightens",
-        paper="Liu et al. 2023 (rectified flow), abstract, Sec. 2.2 and Theorem 3.7",
+        paper="Liu et al. 2023 (rectified flow), abstract, Sec. 2 and Theorem 3.7 (arXiv v1; D.7 in the ICLR version)",
         claim="Recursive rectification (reflow) makes the flow's paths increasingly straight, so that it can be "
         "simulated accurately with coarse time steps, even a single Euler step.",
         method="ring8; the exact 1-rectified flow (its ODE solved with RK45, rtol 1e-6) gives 4,000 couplings per "
@@ -213,7 +213,7 @@ CLAIMS = [
     ),
     Claim(
         key="reflow_transport_cost",
-        paper="Liu et al. 2023 (rectified flow), Theorem 3.5",
+        paper="Liu et al. 2023 (rectified flow), Theorem 3.5 (arXiv v1; D.5 in the ICLR version)",
         claim="Rectification turns a coupling into one with no larger convex transport cost.",
         method="ring8; E‖x₀ − z‖² of the exact 1-RF coupling (z, ODE(z)) and of the 2-RF coupling (its ODE solved "
         "with 50 RK4 steps) on the same 2,000 fresh noise draws per seed, with the standard error of the "
