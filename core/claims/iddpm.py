@@ -318,7 +318,7 @@ CLAIMS = [
     Claim(
         key="iddpm_optimal_few_steps",
         paper="Bao et al. 2022 (Analytic-DPM), Theorem 1 and its form for a shortened trajectory (the skipped "
-        "steps used here); the gains are its experiments'",
+        "steps used here); the gains: its experiments",
         claim=(
             "The KL-optimal isotropic reverse variance, one scalar per step computed from the expected score "
             "norm, improves on DDPM's fixed variances, most when there are few steps."
