@@ -179,6 +179,12 @@ def some_seeds(values: dict[str, float], seeds: tuple[int, ...]) -> dict[str, fl
     return out
 
 
+def seeds_in(values: dict[str, float]) -> tuple[int, ...]:
+    """Every seed an `over_seeds` measurement holds values of (none for values measured once)."""
+    tails = (k.rpartition("_seed") for k in values)
+    return tuple(sorted({int(tail) for _, sep, tail in tails if sep and tail.isdigit()}))
+
+
 def halves(seeds: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The first and the second half of a claim's seeds: two disjoint sets on which its verdict must agree."""
     return seeds[: len(seeds) // 2], seeds[len(seeds) // 2 :]

@@ -20,6 +20,7 @@ from core.claims import (
     pf_ode,
     sde,
     seed_verdicts,
+    seeds_in,
     shipped,
     solvers,
     some_seeds,
@@ -66,20 +67,16 @@ SEEDED = {
 # memorisation_mlp_transition (5 seeds, 4 trainings of ~17 s each) has too few: its rule asks for every seed.
 
 
-def _seeds_of(values: dict) -> tuple[int, ...]:
-    return tuple(sorted({int(k.rpartition("_seed")[2]) for k in values if k.rpartition("_seed")[2].isdigit()}))
-
-
-@pytest.mark.parametrize("key", [k for k, c in shipped().items() if len(_seeds_of(c["values"])) >= HALVES_MIN])
+@pytest.mark.parametrize("key", [k for k, c in shipped().items() if len(seeds_in(c["values"])) >= HALVES_MIN])
 def test_each_half_of_the_seeds_gives_the_registered_verdict(key):
     claim, values = all_claims()[key], shipped()[key]["values"]
-    on_halves = [claim.verdict(some_seeds(values, half)) for half in halves(_seeds_of(values))]
+    on_halves = [claim.verdict(some_seeds(values, half)) for half in halves(seeds_in(values))]
     assert on_halves == [claim.expected] * 2, f"{key}: the verdict differs between the halves of its seeds"
 
 
 def test_enough_claims_are_judged_on_halves():
     """The parametrisation above is not empty by accident: every claim that ships ≥ HALVES_MIN seeds."""
-    judged = [k for k, c in shipped().items() if len(_seeds_of(c["values"])) >= HALVES_MIN]
+    judged = [k for k, c in shipped().items() if len(seeds_in(c["values"])) >= HALVES_MIN]
     assert {"dpm_solver_grid", "ncsnv2_sigma1_rule", "ncsn_fig3_annealing", "edm_nfe"} <= set(judged)
     assert len(judged) >= 20
 
