@@ -12,9 +12,12 @@ Beside it, the small MLP of the "Learned vs exact" tab (core/learned.py) trained
 median distance of its samples to the nearest training point in units of the same for fresh draws from p) and, as
 Kadkhodaie et al. 2024 (Sec. 2) test generalisation, how close the samples of two models trained on *disjoint*
 training sets (two seeds) come from the same noise; and, at the smallest N, how the copying grows with the number of
-training steps (`STEP_SIZES`, up to the most the Learned tab's training cap allows). `python -m core.memorisation
---write` trains every model (each ≤ 20 s of one core: ~12 s CPU for 4,000 steps of 3×128, measured) and writes the
-results, the training times, and a few samples per model for the tab to assets/elbo/memorisation.json.
+training steps (`STEP_SIZES`, up to the most the Learned tab's training cap allows); and, at the smallest and the
+largest N only (`EXTRA_N`), the same MLP on more seeds (`EXTRA_SEEDS`), so that the claim which judges those two
+sizes (core/claims/memorisation.py) decides on the seeds' means by several standard errors. `python -m
+core.memorisation --write` trains every model (each ≤ 20 s of one core: ~12 s CPU for 4,000 steps of 3×128,
+measured) and writes the results, the training times, and a few samples per model for the tab to
+assets/elbo/memorisation.json.
 """
 
 from __future__ import annotations
@@ -114,6 +117,8 @@ MLP_SIZES = (16, 64, 256, 1024)
 MLP_SEEDS = (0, 1, 2, 3, 4)  # each seed: its own training set and network initialisation
 STEP_SIZES = (1000, 2000, MLP_STEPS)  # the transition over training steps ...
 STEP_N = (16,)  # ... at this N (MLP_STEPS: the N study's own models)
+EXTRA_N = (MLP_SIZES[0], MLP_SIZES[-1])  # the sizes the transition claim judges, trained on more seeds ...
+EXTRA_SEEDS = tuple(range(5, 16))  # ... these, beside MLP_SEEDS: 16 in all, 8 in each half (values only, no samples)
 NOISE_SEED = 0  # every model is sampled from the same initial noise, so models can be compared sample by sample
 KEPT = 200  # samples per model shipped for the tab's figure
 SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "elbo" / "memorisation.json"
@@ -208,12 +213,17 @@ def mlp_study(
     step_sizes=STEP_SIZES,
     step_n=STEP_N,
     step_case=steps_case,
+    extra_n=EXTRA_N,
+    extra_seeds=EXTRA_SEEDS,
+    extra_case=mlp_case,
 ) -> dict:
     """Every (N, seed) case (`case`: `mlp_case`, or the same results read from a previous run, `reusing`), and per
     N the paired distance of models trained on disjoint training sets (consecutive seeds, cyclically) for the MLPs
     and for the exact training-set models; then, for N in `step_n`, the MLP's copying after each of `step_sizes`
-    training steps (`step_case`; at MLP_STEPS the N study's own models). `seconds`: each training's measured time
-    (a reused case keeps the time of the run that trained it, if that run recorded one)."""
+    training steps (`step_case`; at MLP_STEPS the N study's own models); then, for N in `extra_n`, the same cases on
+    `extra_seeds` (`extra_rows`: their values only; the tab and the pairs read the N study's seeds alone).
+    `seconds`: each training's measured time (a reused case keeps the time of the run that trained it, if that run
+    recorded one)."""
     rows, seconds = {}, {}
     for n in sizes:
         cases = {}
@@ -254,7 +264,18 @@ def mlp_study(
                     seconds[f"{n}/{steps}/{seed}"] = out["seconds"]
                 log(f"N = {n}, {steps} steps, seed {seed}: {out['values']} (training {out['seconds']} s)")
         steps_rows[str(n)] = by_steps
-    return dict(**study_settings(spec, particles), rows=rows, steps_rows=steps_rows, seconds=seconds)
+    extra_rows = {}
+    for n in extra_n:
+        extra_rows[str(n)] = {}
+        for seed in extra_seeds:
+            out = extra_case(spec, n, seed, particles)
+            extra_rows[str(n)][str(seed)] = out["values"]
+            if out["seconds"]:
+                seconds[f"{n}/{MLP_STEPS}/{seed}"] = out["seconds"]
+            log(f"N = {n}, extra seed {seed}: {out['values']} (training {out['seconds']} s)")
+    return dict(
+        **study_settings(spec, particles), rows=rows, steps_rows=steps_rows, extra_rows=extra_rows, seconds=seconds
+    )
 
 
 def study_settings(spec: str = "ring8", particles: int = PARTICLES) -> dict:
@@ -272,9 +293,10 @@ def study_settings(spec: str = "ring8", particles: int = PARTICLES) -> dict:
 
 
 def reusing(old: dict) -> tuple:
-    """`mlp_study`'s `case` and `step_case` that read the cases of a previous study `old` run with the same settings
-    (training is deterministic for a seed on one machine, and tests/core/test_memorisation_mlp.py retrains one shipped
-    case to check it) and compute the others: a study extended by seeds, N or step counts trains only what is new."""
+    """`mlp_study`'s `case`, `step_case` and `extra_case` that read the cases of a previous study `old` run with the
+    same settings (training is deterministic for a seed on one machine, and tests/core/test_memorisation_mlp.py
+    retrains one shipped case to check it) and compute the others: a study extended by seeds, N or step counts
+    trains only what is new."""
     same = bool(old) and all(old.get(k) == v for k, v in study_settings().items())
     times = old.get("seconds", {}) if same else {}
 
@@ -291,14 +313,20 @@ def reusing(old: dict) -> tuple:
             return steps_case(spec, n, seed, steps, particles)
         return dict(values=rows[str(seed)], seconds=times.get(f"{n}/{steps}/{seed}"))
 
-    return case, step_case
+    def extra_case(spec, n, seed, particles):
+        row = old.get("extra_rows", {}).get(str(n), {}) if same and spec == old["spec"] else {}
+        if str(seed) not in row:
+            return mlp_case(spec, n, seed, particles)
+        return dict(values=row[str(seed)], seconds=times.get(f"{n}/{MLP_STEPS}/{seed}"))
+
+    return case, step_case, extra_case
 
 
 def write_shipped(path: Path = SHIPPED, reuse: bool = False) -> dict:
     """Run `mlp_study` at its defaults and write assets/elbo/memorisation.json (`python -m core.memorisation
     --write`; with `--reuse`, the cases already in that file are read, not retrained: `reusing`)."""
-    case, step_case = reusing(shipped_study()) if reuse else (mlp_case, steps_case)
-    study = mlp_study(case=case, step_case=step_case)
+    case, step_case, extra_case = reusing(shipped_study()) if reuse else (mlp_case, steps_case, mlp_case)
+    study = mlp_study(case=case, step_case=step_case, extra_case=extra_case)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(study, separators=(",", ":")) + "\n")
     return study

@@ -78,6 +78,11 @@ def test_the_shipped_study_is_small_and_complete():
             assert list(per_seed) == [str(s) for s in M.MLP_SEEDS]
             if int(steps) == M.MLP_STEPS:  # the N study's own models
                 assert all(v["ratio_mlp"] == study["rows"][n]["seeds"][s]["ratio_mlp"] for s, v in per_seed.items())
+    assert list(study["extra_rows"]) == [str(n) for n in M.EXTRA_N]  # more seeds at the judged sizes, values only
+    for n, per_seed in study["extra_rows"].items():
+        assert list(per_seed) == [str(s) for s in M.EXTRA_SEEDS] and not set(M.EXTRA_SEEDS) & set(M.MLP_SEEDS)
+        assert all(set(v) == set(study["rows"][n]["seeds"]["0"]) for v in per_seed.values())
+        assert all(f"{n}/{M.MLP_STEPS}/{s}" in study["seconds"] for s in per_seed)
 
 
 def test_the_shipped_pairs_are_recomputed_from_the_shipped_samples():
@@ -132,7 +137,7 @@ def test_a_study_extended_by_seeds_retrains_only_the_new_cases(monkeypatch):
     trained = []
     monkeypatch.setattr(M, "mlp_case", lambda *a: trained.append(a) or "new")
     monkeypatch.setattr(M, "steps_case", lambda *a: trained.append(a) or "new")
-    case, step_case = M.reusing(old)
+    case, step_case, extra_case = M.reusing(old)
     got = case("ring8", 16, 0, M.PARTICLES)
     assert got["values"] == old["rows"]["16"]["seeds"]["0"] and not trained
     np.testing.assert_array_equal(got["samples"]["mlp"], old["rows"]["16"]["samples"]["0"]["mlp"])
@@ -140,10 +145,66 @@ def test_a_study_extended_by_seeds_retrains_only_the_new_cases(monkeypatch):
         step_case("ring8", 16, 0, M.STEP_SIZES[0], M.PARTICLES)["values"]
         == old["steps_rows"]["16"][str(M.STEP_SIZES[0])]["0"]
     )
+    extra = M.EXTRA_SEEDS[0]
+    assert extra_case("ring8", 1024, extra, M.PARTICLES)["values"] == old["extra_rows"]["1024"][str(extra)]
     assert case("ring8", 16, 99, M.PARTICLES) == "new" and len(trained) == 1
-    case, step_case = M.reusing({**old, "steps": M.MLP_STEPS + 1})
+    assert extra_case("ring8", 1024, 99, M.PARTICLES) == "new" and len(trained) == 2
+    case, step_case, extra_case = M.reusing({**old, "steps": M.MLP_STEPS + 1})
     assert case("ring8", 16, 0, M.PARTICLES) == "new"
     assert step_case("ring8", 16, 0, M.STEP_SIZES[0], M.PARTICLES) == "new"
+    assert extra_case("ring8", 1024, extra, M.PARTICLES) == "new"
+
+
+def test_a_study_with_extra_seeds_adds_them_at_the_judged_sizes_only():
+    """`mlp_study`'s extra seeds: one case per (N in extra_n, extra seed), values only; the N study, its pairs and
+    the steps rows are those of its own seeds."""
+
+    def fake(spec, n, seed, particles):
+        x = np.full((M.KEPT, 2), float(seed))
+        return dict(values={"n": n, "seed": seed}, samples={"exact": x, "mlp": x}, seconds=None)
+
+    study = M.mlp_study(
+        sizes=(16, 64),
+        seeds=(0, 1),
+        case=fake,
+        step_sizes=(),
+        extra_n=(16,),
+        extra_seeds=(5, 6),
+        extra_case=fake,
+        log=lambda *a: None,
+    )
+    assert study["extra_rows"] == {"16": {"5": {"n": 16, "seed": 5}, "6": {"n": 16, "seed": 6}}}
+    assert list(study["rows"]["16"]["seeds"]) == ["0", "1"] and list(study["rows"]["16"]["pairs"]) == [
+        "pair_exact_0_1",
+        "pair_mlp_0_1",
+    ]
+
+
+def _judged(excess, small, large):
+    """Values of the transition claim as core.claims.over_seeds makes them, one list entry per seed."""
+    from core.claims import over_seeds
+
+    rows = {
+        s: {C.EXCESS: e, C.RATIO_SMALL: a, C.RATIO_LARGE: b} for s, (e, a, b) in enumerate(zip(excess, small, large))
+    }
+    return over_seeds(rows.__getitem__, tuple(rows))
+
+
+def test_the_transition_is_judged_on_the_seed_means_with_margins():
+    """verdict_mlp: each line decided by the seeds' mean SIGMAS standard errors away from it; a mean within them is
+    undecided, which gives "depends", never "holds" or "does not hold". A seed alone: its value against the line."""
+    from core.claims import DEPENDS, FAILS, HOLDS, one_seed
+
+    far, near = [1.0, 0.98, 1.02, 0.99], [0.2, 0.25, 0.22, 0.18]
+    assert C.verdict_mlp(_judged([0.2, 0.21, 0.19, 0.2], near, far)) == HOLDS
+    # the share's mean 0.02 above COPY_MARGIN, but its seeds scatter: undecided -> depends
+    spread = [0.01, 0.13, 0.02, 0.12]
+    values = _judged(spread, near, far)
+    assert abs(values[C.EXCESS] - C.COPY_MARGIN - 0.02) < 1e-12 and C.verdict_mlp(values) == DEPENDS
+    assert C.verdict_mlp(one_seed(values, 1)) == HOLDS and C.verdict_mlp(one_seed(values, 0)) == DEPENDS
+    # decided the other way at both sizes: does not hold; undecided at one of them: depends
+    assert C.verdict_mlp(_judged([0.0, 0.01, 0.0, 0.01], near, [0.5, 0.52, 0.48, 0.5])) == FAILS
+    assert C.verdict_mlp(_judged([0.0, 0.01, 0.0, 0.01], near, [0.5, 1.3, 0.48, 1.3])) == DEPENDS
 
 
 @pytest.mark.slow
