@@ -79,7 +79,7 @@ def test_notes_cite_the_papers_and_the_claims():
         "memorisation_exact_training_set",
     ):
         assert "Measured here: holds" in note(key) and note(key) in notes
-    # the MLP at N = 16 copies by both lines on 4 of 5 seeds only; two MLPs never draw the same samples here
+    # on the means of 16 seeds, two of the transition's lines stay within 3 SE; two MLPs never draw the same samples
     assert "Measured here: depends on the data or grid" in note("memorisation_mlp_transition")
     assert "Measured here: does not hold here" in note("memorisation_mlp_same_samples")
     assert note("memorisation_mlp_transition") in notes and note("memorisation_mlp_same_samples") in notes
