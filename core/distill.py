@@ -311,8 +311,9 @@ SAVED_DTYPE = np.float16  # the shipped weights; float32 and float16 students ag
 
 
 def save(d: Distilled, path: Path) -> None:
-    """Every network's weights in float16 (half the size of float32; the students' errors on the same noise stay
-    within the scatter of a fresh set of draws: the commit that made them says by how much) and the meta."""
+    """Every network's weights in float16 (half the size of float32) and the meta. On ring8 and moons the float16
+    students' errors on the same 2,000 noise draws moved by at most 0.03 floor units from the float32 ones, while
+    one float32 student's error moves by 1-4 units from one set of draws to another."""
     arrays = {}
     nets = [(f"n{s.n}", s.net) for s in d.students] + [("direct", d.direct.net)]
     for name, net in nets:

@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 
 from core import distill as PD
 from core import reflow as R
-from core.claims import note
+from core.claims import note, quote, shipped
 from core.dataspec import load_data
 from core.grids import make_grid
 from core.mixture import plot_box
@@ -694,7 +694,8 @@ def nfe_view(preset, pairs, width, train_steps, d_width, d_steps, seed, particle
 
 # ---------------------------------------------------------------------------- notes, scenes, spec
 def _notes() -> str:
-    return r"""
+    return (
+        r"""
 **The true reverse kernel is a mixture (DD-GAN's premise).** A K-step sampler jumps from $x_t$ to $x_s$,
 $s = t - 1000/K$. With mixture data the true kernel is exact:
 $q(x_s\mid x_t) = \sum_k r_k(x_t)\,\mathcal N\big(c_x x_t + c_0 m_k(x_t),\ \tilde\beta I + c_0^2 V_k\big)$, each
@@ -731,18 +732,56 @@ training lost. The **direct distillation** control regresses $z \mapsto \mathrm{
 same number of Adam steps (the route of Luhman & Luhman 2021): with a cheap exact teacher nothing forces the
 progressive detour.
 
+"""
+        + _x_prediction_note()
+        + r"""
+
 **One comparison.** Error vs the number of network evaluations on the same noise: the distilled students, exact
 DDIM, Euler on the exact 1-rectified flow and on the 2-rectified flow, and ancestral sampling with the exact
 reverse kernel (what a perfect DD-GAN generator could reach); the ideal student is the dashed line.
 
-""" + "\n\n".join(
-        note(k)
-        for k in (
-            "ddgan_gaussian_small_steps",
-            "reflow_straightens",
-            "reflow_transport_cost",
-            "progressive_distillation",
+"""
+        + "\n\n".join(
+            note(k)
+            for k in (
+                "ddgan_gaussian_small_steps",
+                "reflow_straightens",
+                "reflow_transport_cost",
+                "progressive_distillation",
+                "distill_x_prediction",
+            )
         )
+    )
+
+
+def _x_prediction_note() -> str:
+    """The x-prediction finding (claim distill_x_prediction), its numbers read from the registry."""
+    from core.claims.distill import LONG_STEPS, X_SEEDS
+
+    v = shipped().get("distill_x_prediction", {}).get("values")
+    if v is None:
+        return "**x-prediction.** Not measured yet: run `python -m core.claims --write distill_x_prediction`."
+    first = PD.ROUNDS[0]
+    head = (
+        "**x-prediction, a finding.** The paper (Sec. 4) also proposes predicting $x$ directly, with the "
+        r"'truncated SNR' weighting $\max(\|x-\hat x\|^2, \|\varepsilon-\hat\varepsilon\|^2)$. Trained alike on "
+        f"ring8 with the shipped budget (means of seeds {X_SEEDS[0]}-{X_SEEDS[-1]}), such students score "
+        f"{quote(v['x_student_4'], '+.1f')} floor units at $N = 4$ where the v-students score "
+        rf"{quote(v['v_student_4'], '+.1f')}. At $t = 1/{first}$ the first student's $\hat x$ lies "
+        rf"{quote(v['x_fit_1'], '.3f')} (RMS) from the exact $E[x \mid z_t]$, its training target "
+        rf"{quote(v['target_1'], '.3f')}, and $z_t/\alpha_t$, no denoising at all, {quote(v['identity_1'], '.3f')}: "
+    )
+    if v["x_fit_1"] > 2 * v["target_1"]:  # twice as far from E[x | z_t] as what it is trained on
+        fit = (
+            r"it fails to fit small $t$. A likely reason: there $\hat x$ must reproduce $z_t/\alpha_t$ closely; "
+            r"v-prediction's $\hat x = \alpha_t z_t - \sigma_t \hat v$ passes $z_t$ through, an $x$-predicting MLP "
+            "has to learn it. "
+        )
+    else:
+        fit = "it fits small $t$. "
+    return (
+        head + fit + f"With {LONG_STEPS:,} Adam steps per round instead of {PD.SHIPPED_SETTINGS.steps:,} they reach "
+        f"{quote(v['xlong_student_4'], '+.1f')} at $N = 4$. The claim below has every round and seed."
     )
 
 

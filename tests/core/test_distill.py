@@ -129,6 +129,20 @@ def test_the_two_parameterisations_and_their_weightings():
     np.testing.assert_allclose(v_student.denoise(z, 0.3), D.alpha(0.3) * z - D.sigma(0.3) * out)
 
 
+def test_small_t_fit_measures_against_the_exact_denoiser():
+    """The times are the first student's i/32 ≤ 0.1; a student that is the exact denoiser is 0 from E[x | z_t]; the
+    first teacher's two-step target lies closer to it than no denoising (z_t/α_t) does."""
+
+    class Exact:
+        n = D.ROUNDS[0]
+        denoise = staticmethod(D.exact_denoiser("ring8"))
+
+    fit = D.small_t_fit([Exact()], "ring8", 500, 0)
+    assert sorted(fit) == sorted(f"{k}_{i}" for k in ("student", "target", "identity") for i in (1, 2, 3))
+    for i in (1, 2, 3):
+        assert fit[f"student_{i}"] < 1e-12 and 0 < fit[f"target_{i}"] < fit[f"identity_{i}"] / 2
+
+
 def test_every_preset_ships_small_students():
     """Each preset's default students are shipped, in float16 (seven 3×64 networks: about 124 kB raw); a user's
     own data train live."""

@@ -228,5 +228,18 @@ def test_notes_read_the_measured_claims():
         "reflow_straightens",
         "reflow_transport_cost",
         "progressive_distillation",
+        "distill_x_prediction",
     ):
         assert shipped()[key]["summary"] in notes
+
+
+def test_the_x_prediction_finding_quotes_the_registry():
+    """The notes' x-prediction paragraph reads the claim's shipped numbers, and says x-prediction fails to fit
+    small t only if its x̂ at t = 1/32 is over twice as far from E[x | z_t] as its target."""
+    from core.claims import quote
+
+    v = shipped()["distill_x_prediction"]["values"]
+    text = F._x_prediction_note()
+    for key, fmt in (("x_student_4", "+.1f"), ("v_student_4", "+.1f"), ("x_fit_1", ".3f"), ("target_1", ".3f")):
+        assert quote(v[key], fmt) in text, key
+    assert ("fails to fit small $t$" in text) == (v["x_fit_1"] > 2 * v["target_1"])
