@@ -13,7 +13,8 @@ process. `import diffusers` happens on first use: it costs seconds.
 from __future__ import annotations
 
 import inspect
-from functools import lru_cache
+import threading
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -34,12 +35,24 @@ NO_CLIP = {"DDPMScheduler", "DDIMScheduler"}
 DEFAULTS = {"DPMSolverSinglestepScheduler": {"lower_order_final": True}, "PNDMScheduler": {"set_alpha_to_one": True}}
 
 
+_IMPORT_LOCK = threading.Lock()
+
+
+@cache
+def scheduler_class(class_name: str):
+    """A diffusers scheduler class, imported under a lock: diffusers loads its classes lazily, and two threads
+    asking for one at once (the app's warm-up and a first request) got "module 'diffusers' has no attribute
+    'DPMSolverMultistepScheduler'" in one of them, which `timesteps` then cached as a refusal."""
+    with _IMPORT_LOCK:
+        import diffusers
+
+        return getattr(diffusers, class_name)
+
+
 def make_scheduler(class_name: str, n_steps: int, spacing: str | None = "leading", **config):
     """A diffusers scheduler with our training schedule, clipping off, timesteps set for n steps
     (spacing None: the scheduler has no `timestep_spacing` option, e.g. DPMSolverSinglestep)."""
-    import diffusers
-
-    cls = getattr(diffusers, class_name)
+    cls = scheduler_class(class_name)
     extra = {"clip_sample": False} if class_name in NO_CLIP else {}
     config = {**DEFAULTS.get(class_name, {}), **config}
     if spacing is not None:

@@ -75,9 +75,10 @@ def _most(count: Callable[[int], int | None], budget: int) -> int | None:
     """The largest k ≥ 1 with count(k) ≤ budget, for counts that grow with k where they are not refused (None):
     refused for a few small k (diffusers' PNDM: fewer than 4 steps), for large ones, or between (a distilled
     student exists for N = 1, 2, 4, 8, 16, 32 only); None if no k fits."""
-    lo = next((k for k in range(1, min(budget, 10) + 1) if count(k) is not None), None)
-    if lo is None or count(lo) > budget:
+    first = next(((k, c) for k in range(1, min(budget, 10) + 1) if (c := count(k)) is not None), None)
+    if first is None or first[1] > budget:
         return None
+    lo = first[0]
     hi = budget  # every k spends at least one evaluation
     while lo < hi:  # invariant: lo fits, no k > hi does
         mid = (lo + hi + 1) // 2

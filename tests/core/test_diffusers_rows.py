@@ -71,6 +71,32 @@ def test_registry_import_does_not_import_diffusers_or_torch():
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def test_first_calls_from_several_threads_see_every_scheduler():
+    """The app's warm-up and a first request ask for diffusers schedulers at once, in a fresh interpreter:
+    each thread gets every row's timesteps (diffusers loads its classes lazily; without the import lock one
+    thread in two got "no attribute 'DPMSolverMultistepScheduler'", cached as a refusal, and the race then
+    failed or dropped the row)."""
+    code = textwrap.dedent(
+        """
+        import threading
+        from core.samplers import diffusers_rows as D
+
+        rows = [(spec.fixed["scheduler_class"], spec.validate({}).get("spacing")) for spec in D.SPECS]
+        refused = {}
+
+        def ask(i):
+            refused[i] = [name for name, spacing in rows if D.timesteps(name, spacing, 10) is None]
+
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        assert all(r == [] for r in refused.values()), refused
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 # -------------------------------------------------------------------------------- every row runs
 PRESET = "ring8_soft"
 N_ROWS = 500
