@@ -426,6 +426,8 @@ def build(tab: Tab, layout: Callable[[UI], None]):
         # a slider whose range follows other controls: the range it was made for, and a mirror of its value
         # (demos/sharing.py explains why the switch reads a hidden mirror, not the slider)
         ranged = [c for c in tab.controls if c.depends_on]
+        # a view whose every trigger also runs other views keeps its endpoint on a hidden trigger of its own
+        api_triggers = {i: gr.Button(visible=False) for i in _wiring(tab, ranged).hidden_endpoints}
         for c in ranged:
             slider = ui.controls[c.name]
             ui.parts[f"range:{c.name}"] = gr.Textbox(_range_key(c, tab.defaults()), visible=False)
@@ -437,20 +439,35 @@ def build(tab: Tab, layout: Callable[[UI], None]):
     controls = ui.inputs()
     all_outputs = [ui.outputs[n] for v in tab.views for n in v.outputs]
 
-    # inputs → views; the first trigger of each view carries its endpoint
-    for view in tab.views:
-        view_inputs = list(view.inputs or names)
-        outputs = [ui.outputs[n] for n in view.outputs]
-        runner = user_facing(_view_runner(view, view_inputs, tab.defaults()))
-        wanted = view_inputs if view.triggers is None else view.triggers
-        triggers = [n for n in wanted if not any(n in c.depends_on for c in ranged)]
-        for k, name in enumerate(triggers):
-            named = k == 0 and view.api_name is not None
-            api = dict(api_name=view.api_name) if named else dict(api_visibility="private")
-            if view.heavy:
-                api.update(concurrency_id=HEAVY, concurrency_limit=1)
-            event = ui.controls[name].change if view.follows else ui.controls[name].input
-            event(runner, [ui.controls[n] for n in view_inputs], outputs, trigger_mode="always_last", **api)
+    # inputs → views: one event per control, running every view it triggers (one request and one answer that
+    # draws every plot the move changes; issue 27: a slider that triggered three views cost the page three
+    # round trips). A training runs alone, in its own queue. Each view's endpoint is on its first trigger that
+    # runs it alone, else on a hidden trigger of its own that the page never fires.
+    wiring = _wiring(tab, ranged)
+    for name, group in wiring.events:
+        views = [tab.views[i] for i in group]
+        inputs = _union(list(v.inputs or names) for v in views)
+        outputs = [ui.outputs[n] for v in views for n in v.outputs]
+        runner = user_facing(_view_runner(views, inputs, tab.defaults()))
+        api = dict(api_visibility="private")
+        if len(views) == 1 and wiring.endpoint.get(group[0]) == name:
+            api = dict(api_name=views[0].api_name)
+        if views[0].heavy:
+            api.update(concurrency_id=HEAVY, concurrency_limit=1)
+        event = ui.controls[name].change if views[0].follows else ui.controls[name].input
+        event(runner, [ui.controls[n] for n in inputs], outputs, trigger_mode="always_last", **api)
+    for i, hidden in api_triggers.items():
+        view = tab.views[i]
+        inputs = list(view.inputs or names)
+        api = dict(api_name=view.api_name)
+        if view.heavy:
+            api.update(concurrency_id=HEAVY, concurrency_limit=1)
+        hidden.click(
+            user_facing(_view_runner([view], inputs, tab.defaults())),
+            [ui.controls[n] for n in inputs],
+            [ui.outputs[n] for n in view.outputs],
+            **api,
+        )
 
     # a control that changes a slider's range: one event sets the slider (range and value) and every view
     for c in ranged:
@@ -528,30 +545,81 @@ def _range_key(c: Control, values: dict) -> str:
     return json.dumps([values[n] for n in c.depends_on])
 
 
-def _view_runner(view: View, names: list[str], defaults: dict | None = None):
-    """The view as a Gradio handler of its inputs by name: a newer request of the same user cancels it
-    (`latest_only`: long loops call `check_superseded`), and a view that takes `progress` gets a progress bar."""
+@dataclass
+class _Wiring:
+    """Which events a tab's controls fire: `events` lists (control, indices of the views it runs), one event
+    per control and kind (the non-heavy views that follow, those that do not, and each training alone);
+    `endpoint` maps a view (index) with an api_name to the control whose event carries its endpoint, and
+    `hidden_endpoints` lists the views whose every trigger runs other views too."""
+
+    events: list[tuple[str, tuple[int, ...]]]
+    endpoint: dict[int, str]
+    hidden_endpoints: list[int]
+
+
+def _wiring(tab: Tab, ranged: list[Control]) -> _Wiring:
+    events: dict[tuple[str, Any], list[int]] = {}
+    for i, view in enumerate(tab.views):
+        wanted = list(view.inputs or tab.names) if view.triggers is None else view.triggers
+        for name in wanted:
+            if any(name in c.depends_on for c in ranged):
+                continue  # the range switch runs every view
+            kind = ("heavy", i) if view.heavy else ("follows" if view.follows else "input")
+            group = events.setdefault((name, kind), [])
+            taken = {n for j in group for n in tab.views[j].outputs}
+            if taken & set(view.outputs):  # two views writing one output stay apart
+                events.setdefault((name, (kind, i)), []).append(i)
+            else:
+                group.append(i)
+    ordered = [(name, tuple(group)) for (name, _), group in events.items()]
+    endpoint, hidden = {}, []
+    for i, view in enumerate(tab.views):
+        if view.api_name is None:
+            continue
+        alone = [name for name, group in ordered if group == (i,)]
+        if alone:
+            endpoint[i] = alone[0]
+        else:
+            hidden.append(i)
+    return _Wiring(ordered, endpoint, hidden)
+
+
+def _union(lists: list[list[str]]) -> list[str]:
+    return list(dict.fromkeys(n for names in lists for n in names))
+
+
+def _view_runner(views: View | list[View], names: list[str], defaults: dict | None = None):
+    """The view, or the views one after the other, as one Gradio handler of their inputs by name, returning all
+    their outputs: a newer request of the same user cancels it (`latest_only`: long loops call
+    `check_superseded`), and views that take `progress` get a progress bar."""
     import gradio as gr
 
     from demos.inputs import latest_only
 
-    takes_progress = "progress" in inspect.signature(view.fn).parameters
+    views = [views] if isinstance(views, View) else views
+    reads = [list(v.inputs or names) for v in views]
+    progressed = ["progress" in inspect.signature(v.fn).parameters for v in views]
+    n_outputs = sum(len(v.outputs) for v in views)
 
     def run(*args, progress=None):
         values = _by_name(names, args)
-        if takes_progress:
-            values["progress"] = progress
-        out = _call(view, values, names=[*names, "progress"] if takes_progress else names)
-        return out if len(out) > 1 else out[0]  # Gradio takes one output's value bare
+        out: tuple = ()
+        for view, wanted, takes_progress in zip(views, reads, progressed):
+            given = {n: values[n] for n in wanted}
+            if takes_progress:
+                given["progress"] = progress
+            out += _call(view, given, names=list(given))
+        return out if n_outputs > 1 else out[0]  # Gradio takes one output's value bare
 
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     # the spec's defaults: an API call may leave out any argument (a control whose default is None included)
     params = [inspect.Parameter(n, kind, default=(defaults or {}).get(n)) for n in names]
-    if takes_progress:
+    if any(progressed):
         params.append(inspect.Parameter("progress", kind, default=gr.Progress()))
     run.__signature__ = inspect.Signature(params)
-    run.__name__, run.__doc__ = view.fn.__name__, view.fn.__doc__
-    return latest_only(run, len(view.outputs), names)
+    run.__name__ = "+".join(v.fn.__name__ for v in views)
+    run.__doc__ = views[0].fn.__doc__
+    return latest_only(run, n_outputs, names)
 
 
 def _range_switch(tab: Tab, c: Control, ui: UI):

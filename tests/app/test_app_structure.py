@@ -60,3 +60,30 @@ def test_use_in_all_tabs_selects_the_mixture_in_every_data_control():
                 assert spec in [v for _, v in updates[block].choices]
         cleared = [p for p in plots if p in updates and updates[p] is None]
         assert len(cleared) == len(plots) - (0 if guidance_used else 1)
+
+
+def test_a_control_fires_one_event_for_every_view_it_changes():
+    """Issue 27: one move, one request. A kit control that triggers several views (the Latent tab's steps: the
+    samples, CFG and the scale curve) runs them in one Python event that fills all their outputs; only a
+    training keeps an event of its own. Every view's endpoint stays on the API."""
+    from demos import kit, latent
+
+    demo = app.build_app()
+    api_names = {fn.api_name for fn in demo.fns.values() if fn.fn is not None}
+    for module in app.TABS:
+        spec = getattr(module, "SPEC", None)
+        if spec is None:
+            continue
+        assert {v.api_name for v in spec.views if v.api_name} <= api_names, spec.id
+    wanted = {n for v in latent.SPEC.views if "steps" in (v.triggers or ()) and not v.heavy for n in v.outputs}
+    assert len(wanted) >= 5
+    by_trigger: dict = {}
+    for fn in demo.fns.values():
+        if fn.fn is not None and fn.concurrency_id != kit.HEAVY:
+            for target in fn.targets:
+                by_trigger.setdefault(target, []).append(fn)
+    steps = [t for t in by_trigger if t[1] == "input" and getattr(demo.blocks.get(t[0]), "label", None) == "Steps"]
+    latent_steps = [t for t in steps if any("latent_view" in fn.fn.__name__ for fn in by_trigger[t])]
+    (trigger,) = latent_steps
+    (event,) = by_trigger[trigger]  # one Python event for the move: every view it changes
+    assert len(event.outputs) == len(wanted)
