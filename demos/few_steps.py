@@ -712,11 +712,12 @@ a GAN learns it.
 
 **Reflow (Liu et al. 2023).** The 1-rectified flow from $z \sim \mathcal N(0, I)$ to the data has velocity
 $v(x, t) = \mathbb E[z - x_0 \mid x_t = x]$ on $x_t = (1-t)x_0 + tz$: exact here, so its couplings
-$(z, \mathrm{ODE}(z))$ are exact. Reflow (Algorithm 1) trains a new flow (a small MLP) on their straight
-interpolations. Straightness $S = \int_0^1 \mathbb E\|(z - x_0) - v(x_t, t)\|^2\,dt$ (Sec. 2.2) is 0 for straight
-paths, which one Euler step follows exactly; Theorem 3.5 says rectification does not increase convex transport
-costs such as $\mathbb E\|x_0 - z\|^2$. The errors split into the method's and the training's: the 1-RF's accurate
-solve is the ideal student (the exact map), the 2-RF's accurate solve shows its training error.
+$(z, \mathrm{ODE}(z))$ are exact. Reflow (Sec. 2) trains a new flow (a small MLP) on their straight
+interpolations. Straightness $S = \int_0^1 \mathbb E\|(z - x_0) - v(x_t, t)\|^2\,dt$ along the flow's own paths $x_t$
+(Sec. 2) is 0 for straight paths, which one Euler step follows exactly; Theorem 3.5 (arXiv v1; D.5 in the ICLR
+version) says rectification does not increase convex transport costs such as $\mathbb E\|x_0 - z\|^2$. The errors
+split into the method's and the training's: the 1-RF's accurate solve is the ideal student (the exact map), the
+2-RF's accurate solve shows its training error.
 
 **Progressive distillation (Salimans & Ho 2022).** The teacher is DDIM on the exact denoiser, on the paper's cosine
 schedule $\alpha_t = \cos(\pi t/2)$, $\sigma_t = \sin(\pi t/2)$. A student MLP predicts

@@ -27,6 +27,7 @@ from core.claims import (
 )
 from core.claims.conditional import SEEDS as CONDITIONAL_SEEDS
 from core.claims.distill import SEEDS as DISTILL_SEEDS
+from core.claims.distill import X_SEEDS as DISTILL_X_SEEDS
 from core.claims.few_steps import SEEDS as FEW_STEPS_SEEDS
 from core.claims.guidance import COLLAPSE_SEEDS, OVERSHOOT_SEEDS
 from core.claims.race import FLOW_SEEDS, ORDER_SEEDS, RANK_SEEDS
@@ -39,6 +40,7 @@ SEEDED = {
     "sdedit_tradeoff": CONDITIONAL_SEEDS,
     "sdedit_t0_range": CONDITIONAL_SEEDS,
     "progressive_distillation": DISTILL_SEEDS,
+    "distill_x_prediction": DISTILL_X_SEEDS,
     "ddgan_gaussian_small_steps": FEW_STEPS_SEEDS,
     "reflow_straightens": FEW_STEPS_SEEDS,
     "reflow_transport_cost": FEW_STEPS_SEEDS,
