@@ -126,6 +126,10 @@ CONTROLS: dict[str, list[Move]] = {
     "langevin": [slider("Level shown"), slider("log₁₀ σ of the score field")],
     "pfode": [slider("t / T along the ODE (0 = data, 1 = prior)")],
     "race": [slider("NFE budget")],
+    "elbo": [
+        radio("DDPM steps T", "20", "10"),
+        dropdown("Log-SNR end points g = log(α²/σ²)", "wide (g from −12 to 20)", "narrow (g from −6 to 4)"),
+    ],
     "data": [dropdown("Start from a preset", "Smiley", "Two moons", kind="main")],
 }
 
