@@ -30,6 +30,7 @@ from core.claims.distill import SEEDS as DISTILL_SEEDS
 from core.claims.distill import X_SEEDS as DISTILL_X_SEEDS
 from core.claims.few_steps import SEEDS as FEW_STEPS_SEEDS
 from core.claims.guidance import COLLAPSE_SEEDS, OVERSHOOT_SEEDS
+from core.claims.latent import SEEDS as LDM_SEEDS
 from core.claims.race import FLOW_SEEDS, ORDER_SEEDS, RANK_SEEDS
 
 SEEDED = {
@@ -41,6 +42,7 @@ SEEDED = {
     "sdedit_t0_range": CONDITIONAL_SEEDS,
     "progressive_distillation": DISTILL_SEEDS,
     "distill_x_prediction": DISTILL_X_SEEDS,
+    "ldm_latent_scale": LDM_SEEDS,
     "ddgan_gaussian_small_steps": FEW_STEPS_SEEDS,
     "reflow_straightens": FEW_STEPS_SEEDS,
     "reflow_transport_cost": FEW_STEPS_SEEDS,
