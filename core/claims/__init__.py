@@ -155,6 +155,13 @@ def seed_se(values: dict[str, float], key: str, seeds: tuple[int, ...] | None = 
     return 0.0 if vals is None else standard_error(vals)
 
 
+def side(values: dict[str, float], key: str, line: float, n_se: float = 3.0) -> int:
+    """Which side of `line` the seeds' mean of `key` lies on: +1 above, -1 below by more than `n_se` standard
+    errors (`seed_se`), 0 within them (undecided). A seed alone has no standard error: its value against the line."""
+    gap = values[key] - line
+    return 0 if abs(gap) <= n_se * seed_se(values, key) else (1 if gap > 0 else -1)
+
+
 def one_seed(values: dict[str, float], seed: int) -> dict[str, float]:
     """The values of one seed of an `over_seeds` measurement, under their plain keys."""
     tail = f"_seed{seed}"

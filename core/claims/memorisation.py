@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from core import memorisation as M
-from core.claims import DEPENDS, FAILS, HOLDS, Claim, over_seeds, per_seed, seed_se, seed_verdicts
+from core.claims import DEPENDS, FAILS, HOLDS, Claim, over_seeds, per_seed, seed_se, seed_verdicts, side
 
 PRESET = "ring8"
 SIZES = (16, 64, 256)
@@ -172,10 +172,8 @@ SIGMAS = 3  # a mean over the seeds decides a line when it lies this many standa
 
 
 def _side(v: dict[str, float], key: str, line: float) -> int:
-    """+1 if the seeds' mean of `key` lies above `line` by more than SIGMAS standard errors (core.claims.seed_se),
-    -1 if below by more, 0 if within: undecided. A seed alone has no standard error: its value against the line."""
-    gap = v[key] - line
-    return 0 if abs(gap) <= SIGMAS * seed_se(v, key) else (1 if gap > 0 else -1)
+    """+1 / -1 / 0: the seeds' mean of `key` above / below `line` by more than SIGMAS standard errors, or within."""
+    return side(v, key, line, SIGMAS)
 
 
 def verdict_mlp(v: dict[str, float]) -> str:

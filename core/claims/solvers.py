@@ -14,6 +14,7 @@ from core.claims import (
     over_seeds,
     seed_se,
     seed_verdicts,
+    side,
 )
 from core.claims._seeded import mean_se
 from core.evaluate import mmd_units
@@ -82,7 +83,7 @@ def measure_dpm() -> dict[str, float]:
 def _good(v: dict[str, float], name: str) -> str:
     """ "yes" if the seed mean is below GOOD by 3 standard errors, "no" if above it by 3, "undecided" otherwise;
     a seed alone, "yes" below GOOD and "no" above it."""
-    return "yes" if _below(v, name, GOOD) else ("no" if _above(v, name, GOOD) else "undecided")
+    return {-1: "yes", 1: "no", 0: "undecided"}[side(v, name, GOOD, N_SE)]
 
 
 def verdict_dpm(v: dict[str, float]) -> str:
