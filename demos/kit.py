@@ -426,8 +426,9 @@ def build(tab: Tab, layout: Callable[[UI], None]):
         # a slider whose range follows other controls: the range it was made for, and a mirror of its value
         # (demos/sharing.py explains why the switch reads a hidden mirror, not the slider)
         ranged = [c for c in tab.controls if c.depends_on]
+        wiring = _wiring(tab, ranged)
         # a view whose every trigger also runs other views keeps its endpoint on a hidden trigger of its own
-        api_triggers = {i: gr.Button(visible=False) for i in _wiring(tab, ranged).hidden_endpoints}
+        api_triggers = {i: gr.Button(visible=False) for i in wiring.hidden_endpoints}
         for c in ranged:
             slider = ui.controls[c.name]
             ui.parts[f"range:{c.name}"] = gr.Textbox(_range_key(c, tab.defaults()), visible=False)
@@ -443,7 +444,6 @@ def build(tab: Tab, layout: Callable[[UI], None]):
     # draws every plot the move changes; issue 27: a slider that triggered three views cost the page three
     # round trips). A training runs alone, in its own queue. Each view's endpoint is on its first trigger that
     # runs it alone, else on a hidden trigger of its own that the page never fires.
-    wiring = _wiring(tab, ranged)
     for name, group in wiring.events:
         views = [tab.views[i] for i in group]
         inputs = _union(list(v.inputs or names) for v in views)
