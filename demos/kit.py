@@ -416,7 +416,7 @@ def build(tab: Tab, layout: Callable[[UI], None]):
     page load and for the tab's own events."""
     import gradio as gr
 
-    from demos.sharing import CLEAR_JS, RESIZE_JS, link_js, page_setup
+    from demos.sharing import RESIZE_JS, link_js, page_setup, stale_js
 
     with gr.Tab(tab.title, id=tab.id) as tab_component:
         page_setup(gr)
@@ -494,20 +494,24 @@ def build(tab: Tab, layout: Callable[[UI], None]):
         ui.parts["reset"].click(
             user_facing(lambda: load_updates(tab, ui, tab.defaults())), None, load_outputs, api_visibility="private"
         )
-    if "link" in ui.parts:
-        ui.parts["link_button"].click(
-            None, controls, ui.parts["link"], js=link_js(tab.id, tab.controls), api_visibility="private"
-        )
-    # once a control moves, the scene box, its note and the share box no longer name this view (in the page)
+    # once a control moves, the scene box, its note and the share box no longer name this view (in the page);
+    # the link is checked against the controls, not emptied blindly (sharing.stale_js: the check runs after the
+    # move's own server call, when a link made meanwhile already names the new view)
+    fixed = [None if k == "scene" else tab.default_note for k in parts_in(ui) if k != "link"]
     stale = [ui.parts[k] for k in parts_in(ui)]
-    if stale:
-        js = _js_values([None if k == "scene" else tab.default_note if k == "note" else "" for k in parts_in(ui)])
+    if "link" in ui.parts:
+        link = ui.parts["link"]
+        make_link = link_js(tab.id, tab.controls)
+        ui.parts["link_button"].click(None, controls, link, js=make_link, api_visibility="private")
         for component in controls:
-            component.input(None, None, stale, js=js, api_visibility="private")
+            component.input(None, [*controls, link], stale, js=stale_js(make_link, fixed), api_visibility="private")
         for key in ("scene", "reset"):
-            if key in ui.parts and "link" in ui.parts:
+            if key in ui.parts:
                 event = ui.parts[key].click if key == "reset" else ui.parts[key].input
-                event(None, None, ui.parts["link"], js=CLEAR_JS, api_visibility="private")
+                event(None, [*controls, link], link, js=stale_js(make_link), api_visibility="private")
+    elif stale:
+        for component in controls:
+            component.input(None, None, stale, js=_js_values(fixed), api_visibility="private")
 
     # first show draws the tab (unless the page load did), every show fits the plots to their container
     # (only the views' outputs: a component an event may write costs the page on every later event, see

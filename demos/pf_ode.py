@@ -1038,7 +1038,7 @@ def build() -> kit.UI:
     points table (refilled with a new data's samples, two buttons, written as text in the link)."""
     import gradio as gr
 
-    from demos.sharing import CLEAR_JS
+    from demos.sharing import stale_js
 
     ui = kit.build(SPEC, layout)
     c, p = ui.controls, ui.parts
@@ -1077,7 +1077,6 @@ def build() -> kit.UI:
     )
     link = p["points_link"]
     p["points_link_button"].click(None, controls, link, js=LINK_JS, **private)
-    for component in [*controls, p["scene"]]:
-        component.input(None, None, link, js=CLEAR_JS, **private)  # a stale link never stays shown
-    p["reset"].click(None, None, link, js=CLEAR_JS, **private)
+    for event in [*(component.input for component in [*controls, p["scene"]]), p["reset"].click]:
+        event(None, [*controls, link], link, js=stale_js(LINK_JS), **private)  # a stale link never stays shown
     return ui

@@ -848,7 +848,7 @@ def build() -> kit.UI:
     import gradio as gr
 
     from demos.inputs import latest_only, user_facing
-    from demos.sharing import CLEAR_JS, play_js, stop_js
+    from demos.sharing import link_js, play_js, stale_js, stop_js
 
     ui = kit.build(SPEC, layout)
     p, names = ui.parts, SPEC.names
@@ -940,7 +940,7 @@ def build() -> kit.UI:
         c.input(user_facing(full_view), [*controls, p["good"]], outputs, trigger_mode="always_last", **private)
     ui.controls["sampler"].input(user_facing(on_sampler), [*controls, p["good"]], outputs, **private)
     slider.input(user_facing(step_view), [*controls, slider, p["good"]], outputs, trigger_mode="always_last", **private)
-    slider.input(None, None, p["link"], js=CLEAR_JS, **private)
+    slider.input(None, [*controls, p["link"]], p["link"], js=stale_js(link_js(TAB_ID, SPEC.controls)), **private)
     slider.change(None, slider, step_box, js="(v) => v", **private)  # links, Play and the API read the box
     state_boxes = [ui.controls[name] for name in STATE_CONTROLS]
     sync_outputs = [slider, p["status"], p["good"], p["sampler_note"], *state_boxes, *param_boxes]

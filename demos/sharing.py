@@ -202,15 +202,19 @@ def range_switch(
 
 
 # ---------------------------------------------------------------------------- link box, reset
-CLEAR_JS = "() => ''"  # `control.input(None, None, link_box, js=CLEAR_JS)`: a stale link never stays shown
+def stale_js(make_link: str, fixed: tuple = ()) -> str:
+    """Client-side, for an event whose inputs are the tab's controls then its share box: the `fixed` values
+    (e.g. an emptied scene box and the tab's own note), then the box's link, kept only while it is the link of
+    the controls' current values (`make_link`, the JS the "Link to this view" button runs).
 
-
-def clear_link_on_change(controls, link_box, *more) -> None:
-    """Empty the "Share this link" box whenever a control (or a scene/reset dropdown in `more`) changes, so
-    it never shows the link of a previous view. Client-side only: no server round trip."""
-    for c in [*controls, *more]:
-        event = c.input if hasattr(c, "input") else c.click  # a Reset button is clicked, not input
-        event(None, None, link_box, js=CLEAR_JS, api_visibility="private")
+    Why a check, not a plain emptying: Gradio runs an event's handlers one after the other and a handler after
+    a server call only once that call has completed, so an emptying after a scene (or a slider's view) landed
+    *after* the link a person made from the scene's settings and erased it (a CI failure, reproduced by
+    clicking the button while the scene loads). Checked, a link made before the move is emptied and one made
+    from the settings now shown stays, whatever the order."""
+    keep = "(link === now ? link : '')"
+    out = keep if not fixed else "[" + ", ".join([*(json.dumps(v) for v in fixed), keep]) + "]"
+    return "(...a) => { const link = a.pop(); const now = (" + make_link + ")(...a); return " + out + "; }"
 
 
 # ---------------------------------------------------------------------------- Play / Stop, played in the browser

@@ -378,6 +378,7 @@ def build() -> kit.UI:
     import gradio as gr
 
     from demos.inputs import user_facing
+    from demos.sharing import link_js, stale_js
 
     ui = kit.build(SPEC, layout)
     p, out, spec_box = ui.parts, ui.outputs, ui.controls["spec"]
@@ -440,10 +441,9 @@ def build() -> kit.UI:
     points_inputs = [p["csv_box"], p["csv_file"], p["width"], p["cap"], canonical_spec]
     p["points"].click(user_facing(on_points), points_inputs, updates, **private)
     # the link carries the spec box, which shows the canonical spec after every valid change
-    for c in (out["table"], p["preset"]):
-        c.input(None, None, p["link"], js="() => ''", **private)  # a stale link never stays shown
-    for b in (p["draw"], p["points"]):
-        b.click(None, None, p["link"], js="() => ''", **private)
+    stale = stale_js(link_js(TAB_ID, CONTROLS))  # a stale link never stays shown
+    for event in (out["table"].input, p["preset"].input, p["draw"].click, p["points"].click):
+        event(None, [*ui.inputs(), p["link"]], p["link"], js=stale, **private)
     p["use"].click(
         lambda spec: f"{summary(spec)} Selected in every tab's data control.", canonical_spec, out["message"], **private
     )

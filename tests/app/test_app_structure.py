@@ -87,3 +87,25 @@ def test_a_control_fires_one_event_for_every_view_it_changes():
     (trigger,) = latent_steps
     (event,) = by_trigger[trigger]  # one Python event for the move: every view it changes
     assert len(event.outputs) == len(wanted)
+
+
+def test_no_event_empties_a_share_box_without_reading_it():
+    """A share box is written by its "Link to this view" button, or by a check that reads the controls and the
+    box (sharing.stale_js). A blind emptying ran after a scene's server call had completed and erased the link
+    made from the scene meanwhile (CI, test_a_moved_control_clears_the_scene_its_note_and_the_link)."""
+    import gradio as gr
+
+    demo = app.build_app()
+    boxes = {b for b in demo.blocks.values() if isinstance(b, gr.Textbox) and b.label == "Share this link"}
+    assert len(boxes) >= 10, "the tabs' share boxes were not found"
+    writers = [fn for fn in demo.fns.values() if boxes & set(fn.outputs)]
+    checked = 0
+    for fn in writers:
+        assert fn.fn is None and fn.js, "a share box is written by the server"
+        triggers = [demo.blocks[t[0]] for t in fn.targets]
+        if all(isinstance(b, gr.Button) and b.value == "Link to this view" for b in triggers):
+            continue
+        (box,) = boxes & set(fn.outputs)
+        assert fn.inputs and fn.inputs[-1] is box, f"an event empties a share box without reading it: {fn.js}"
+        checked += 1
+    assert checked > len(boxes), "no stale-link checks were found"

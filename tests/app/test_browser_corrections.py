@@ -12,13 +12,15 @@ Screenshots: test-output/screenshots/corrections-*.png.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+import json
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from core import syllabus as data
 from core.samplers.registry import get_sampler
 from demos import forward, inpainting, reverse
+from demos.sharing import link_js, stale_js
 from demos.syllabus import scene_href
 from tests.app.browser import PHONE, AppPage, choose, combobox, wait_until
 from tests.app.test_browser import TABS
@@ -40,17 +42,25 @@ def _note(app: AppPage) -> str:
 
 def test_a_moved_control_clears_the_scene_its_note_and_the_link(browser, app_url):
     """26.13: the Scene box and its note named the scene after a control had changed the view."""
-    name = "DDPM halfway (t = 250)"
+    defaults = forward.SPEC.defaults()
+    # a DDPM scene other than the default view, so that the default view's link must go
+    name = next(
+        n for n, v in forward.SPEC.scenes.items() if v.get("process") == "ddpm" and forward.SPEC.scene(n) != defaults
+    )
     app = AppPage(browser, f"{app_url}?tab=forward", PROJECTOR)
     page = app.page
     try:
         app.wait_for_view(FORWARD)
+        button, box = page.locator("button:visible", has_text="Link to this view"), page.locator(SHARE_BOX)
+        button.click()
+        wait_until(box.input_value, "the default view's link", ok=lambda v: v.startswith("http"))
         choose(page, "Scene", name)
         wait_until(lambda: _note(app), "the scene's note", ok=lambda n: n == forward.SPEC.note(name))
         assert combobox(page, "Scene") == name
-        page.locator("button:visible", has_text="Link to this view").click()
-        box = page.locator(SHARE_BOX)
-        wait_until(box.input_value, "the link", ok=lambda v: "process=ddpm" in v)
+        wait_until(box.input_value, "the default view's link to be emptied", ok=lambda v: v == "")
+        button.click()
+        link = wait_until(box.input_value, "the link", ok=lambda v: "process=ddpm" in v)
+        assert float(dict(parse_qsl(urlsplit(link).query))["t"]) == forward.SPEC.scene(name)["t"]
         choose(page, "Forward process", "VP SDE")
         wait_until(lambda: combobox(page, "Scene"), "the Scene box to be emptied", ok=lambda v: v == "")
         wait_until(lambda: _note(app), "the tab's own note", ok=lambda n: n == forward.SPEC.default_note)
@@ -58,6 +68,22 @@ def test_a_moved_control_clears_the_scene_its_note_and_the_link(browser, app_url
         assert combobox(page, "Forward process") == "VP SDE"
         app.shot("corrections-forward-scene-cleared")
         app.assert_no_errors()
+    finally:
+        app.close()
+
+
+def test_a_share_box_keeps_only_the_link_of_the_controls_shown(browser, app_url):
+    """sharing.stale_js, run in the page: after a move (or a scene) lands, the box keeps a link made from the
+    settings now shown and empties one made before."""
+    app = AppPage(browser, f"{app_url}?tab=forward", PHONE)
+    try:
+        values = [forward.SPEC.defaults()[c.name] for c in forward.SPEC.controls]
+        make = link_js(forward.TAB_ID, forward.SPEC.controls)
+        now = app.page.evaluate(f"({make})(...{json.dumps(values)})")
+        check = f"(box) => ({stale_js(make, (None, 'note'))})(...{json.dumps(values)}, box)"
+        assert app.page.evaluate(check, now) == [None, "note", now]
+        assert app.page.evaluate(check, now.replace("seed=", "seed=1")) == [None, "note", ""]
+        assert app.page.evaluate(check, "") == [None, "note", ""]
     finally:
         app.close()
 
