@@ -115,8 +115,10 @@ def _sending(fn, targets: list[int], outputs: list):
 
 
 def empty_figure() -> dict:
-    """The first value of a live plot: an empty, axis-less figure, so that its plotly div exists on the page."""
-    layout = {"xaxis": {"visible": False}, "yaxis": {"visible": False}, "margin": {"t": 10, "b": 10}}
+    """The first value of a live plot: an empty, axis-less figure, so that its plotly div exists on the page.
+    Its template is empty: the default one (7.6 kB of JSON) was copied into every plot of the page's config, 400 of
+    its 1,900 kB, and an empty white plot looks the same without it."""
+    layout = {"xaxis": {"visible": False}, "yaxis": {"visible": False}, "margin": {"t": 10, "b": 10}, "template": {}}
     return {"data": [], "layout": layout}
 
 

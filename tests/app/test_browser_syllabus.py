@@ -30,7 +30,12 @@ MODULES = {m.TAB_ID: m for m in tab_modules()}
 BATCH = 3  # links opened at once
 # the app's words when a link's value or tab is not used (app.py, demos/sharing.py)
 REFUSED = re.compile(r"not valid|could not be read|was not used|is not a tab here")
-LEFT_PAGE = re.compile(r"AbortError: signal is aborted without reason|Unexpected error Connection errored out")
+# what Gradio logs when a page it is streaming to navigates away (the stream's reader is aborted; which of the two
+# AbortError messages depends on where the read was: a full suite run here saw the second)
+LEFT_PAGE = re.compile(
+    r"AbortError: (signal is aborted without reason|BodyStreamBuffer was aborted)"
+    r"|Unexpected error Connection errored out"
+)
 LINKS_JS = """() => [...document.querySelectorAll('.syl a')].filter(a => a.offsetParent !== null)
     .map(a => ({href: a.getAttribute('href'), target: a.getAttribute('target'), text: a.textContent.trim()}))"""
 # What the visible tab shows: each visible input's value, each checked radio's value and label, and for every
